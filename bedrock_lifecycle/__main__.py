@@ -1,0 +1,5 @@
+import sys
+
+from bedrock_lifecycle.cli import main
+
+sys.exit(main())

@@ -1,0 +1,69 @@
+"""Helpers shared by CLI sub-commands: errors, tables, JSON, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1 (or 2 for usage)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def instant_arg(value: str) -> _dt.datetime:
+    """argparse ``type=`` for ``--at``: a clear message instead of a traceback."""
+    try:
+        return parse_instant(value, field="--at")
+    except InstantError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def non_negative_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
+    return n
+
+
+def now_or(at: _dt.datetime | None) -> _dt.datetime:
+    """``--at`` when given, else the library clock (``BEDROCK_LIFECYCLE_NOW`` or system)."""
+    if at is not None:
+        return at
+    try:
+        return env_clock()()
+    except InstantError as exc:
+        raise CliError(str(exc), 2) from None
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    line = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line.rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def fmt_date(d: _dt.datetime | None) -> str:
+    return "-" if d is None else d.date().isoformat()
