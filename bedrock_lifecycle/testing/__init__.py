@@ -1,0 +1,1 @@
+"""Local Bedrock for tests (being written)."""

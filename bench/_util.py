@@ -1,0 +1,44 @@
+"""Timing helpers shared by the benchmarks: interleaved runs, medians, ratios."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+
+
+def per_call_ns(fn: Callable[[], object], *, number: int) -> float:
+    """Median-friendly sample: mean ns per call over ``number`` calls."""
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = time.perf_counter_ns()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter_ns() - t0) / number
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def compare(
+    cases: dict[str, Callable[[], object]], *, number: int, repeat: int, warmup: int = 50
+) -> dict[str, float]:
+    """Median ns per call for each case, sampled round-robin so drift hits all cases alike."""
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, fn in cases.items():
+            samples[name].append(per_call_ns(fn, number=number))
+    return {name: statistics.median(vals) for name, vals in samples.items()}
+
+
+def report(title: str, medians: dict[str, float], baseline: str | None = None) -> None:
+    print(f"\n== {title}")
+    base = medians.get(baseline) if baseline else None
+    for name, ns in medians.items():
+        ratio = f"  ratio {ns / base:.3f}" if base else ""
+        print(f"  {name:<40} {ns / 1000:10.2f} µs{ratio}")
