@@ -1,0 +1,533 @@
+"""The drop-in client: a real botocore ``bedrock-runtime`` client whose model-carrying
+operations resolve aliases, apply the lifecycle policy, retry and fall back.
+
+Mechanism: the client's class is swapped for a subclass that overrides
+``_make_api_call`` (the one method every operation goes through). The object stays a
+real ``BaseClient``: same methods, ``exceptions``, ``meta``, waiters, paginators, and
+botocore's ``Stubber`` sees the resolved ``modelId``. Operations without a model pass
+straight through.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import random
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.config import Config as BotoConfig
+from botocore.eventstream import EventStream
+from botocore.exceptions import ClientError, EventStreamError
+
+from bedrock_lifecycle import routing
+from bedrock_lifecycle.clock import Clock, env_clock
+from bedrock_lifecycle.config import AliasConfig, Config, alias_key, load_config
+from bedrock_lifecycle.cooldown import Cooldowns
+from bedrock_lifecycle.errors import (
+    REFUSAL_FOR_STATE,
+    ConfigError,
+    ModelApproachingEOLWarning,
+    ModelExtendedAccessWarning,
+    ModelLegacyWarning,
+    ModelLifecycleError,
+    ModelLifecycleWarning,
+    UnknownModelError,
+    bind_to_client,
+    describe,
+)
+from bedrock_lifecycle.fallback import Classifier, Disposition, error_code
+from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+from bedrock_lifecycle.operations import OperationInfo, model_operations
+from bedrock_lifecycle.policy import Action, Decision, Policy, decide
+from bedrock_lifecycle.retry import RetryRunner
+
+log = logging.getLogger("bedrock_lifecycle")
+
+META_KEY = "BedrockLifecycle"
+_STATE_ATTR = "_bedrock_lifecycle"
+
+_WARNING_CLASS: dict[str, type[ModelLifecycleWarning]] = {
+    "legacy": ModelLegacyWarning,
+    "extended_access": ModelExtendedAccessWarning,
+    "approaching_eol": ModelApproachingEOLWarning,
+    "eol": ModelLifecycleWarning,
+}
+_warned: set[tuple[str, str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(decision: Decision) -> None:
+    """One warning per (model, region, reason) per process, also logged."""
+    s = decision.status
+    key = (s.model_id, s.region or "", decision.reason)
+    if key in _warned:
+        return
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    text = describe(s)
+    log.warning("%s", text)
+    category = _WARNING_CLASS.get(decision.reason, ModelLifecycleWarning)
+    w = category(text)
+    w.status = s
+    # stacklevel: warn -> _warn_once -> Runtime.call -> _make_api_call -> _api_call -> user code
+    warnings.warn(w, stacklevel=6)
+
+
+def reset_warnings() -> None:
+    """Forget which warnings were shown (tests, long-running REPLs)."""
+    with _warned_lock:
+        _warned.clear()
+
+
+class Runtime:
+    """Per-client state and the call algorithm. Shared by every thread using the client."""
+
+    def __init__(
+        self,
+        client: BaseClient,
+        config: Config,
+        *,
+        registry: Any = None,
+        clock: Clock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        owns_retries: bool = True,
+    ) -> None:
+        from bedrock_lifecycle.lifecycle.registry import Registry
+
+        self.config = config
+        self.region: str = client.meta.region_name or ""
+        if registry is None:
+            registry = Registry.default(base_model_map=config.registry.base_models or None)
+        self.registry = registry
+        # Config's ``now`` (from BEDROCK_LIFECYCLE_NOW) pins the clock for rehearsals.
+        if clock is None:
+            pinned = config.now
+            clock = (lambda: pinned) if pinned is not None else env_clock({})
+        self.clock: Clock = clock
+        self.rng = rng or random.Random()
+        self.model_ops: dict[str, OperationInfo] = model_operations(client.meta.service_model)
+        self.policy = Policy(**config.policy.model_dump())
+        self.aliases: dict[str, tuple[str, AliasConfig]] = {
+            alias_key(n): (n, a) for n, a in config.aliases.items()
+        }
+        self.classifier = Classifier.configured(
+            config.routing.fallback_on, config.routing.never_fallback_on
+        )
+        self.cooldowns = Cooldowns(
+            failures=config.routing.cooldown_after_failures,
+            seconds=config.routing.cooldown_seconds,
+        )
+        self.retry = RetryRunner(config.routing, sleep=sleep, owns_retries=owns_retries)
+        self.hooks: list[Callable[[dict[str, Any]], None]] = []
+
+    # ------------------------------------------------------------------ planning
+
+    def plan(self, model_id: str, now: _dt.datetime) -> routing.Plan:
+        if "." not in model_id and ":" not in model_id:
+            found = self.aliases.get(alias_key(model_id))
+            if found is not None:
+                return routing.plan_alias(found[0], found[1], now, routing.current_routing_key(), self.rng)
+        return routing.plan_model(self.config, model_id)
+
+    def lookup(self, model_id: str, now: _dt.datetime) -> LifecycleStatus:
+        return self.registry.lookup(model_id, self.region, now)  # type: ignore[no-any-return]
+
+    def check_startup(self) -> None:
+        """Report at creation, not at the first request, a configured target past EOL."""
+        now = self.clock()
+        problems = []
+        for name, alias in self.config.aliases.items():
+            models = [t.model for t in alias.targets] + list(alias.fallbacks)
+            states = {m: self.lookup(m, now) for m in models}
+            live = [m for m, s in states.items() if s.state is not State.EOL]
+            for s in states.values():
+                if s.state is State.EOL and not live:
+                    problems.append(f"alias {name!r}: {describe(s)} No other target or fallback is live")
+        for model, chain in self.config.chains.items():
+            states = {m: self.lookup(m, now) for m in [model, *chain]}
+            if all(s.state is State.EOL for s in states.values()):
+                problems.append(f"chain for {model!r}: every model is past EOL in {self.region}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    # ------------------------------------------------------------------ the call
+
+    def call(self, client: BaseClient, send: Callable[[str, dict[str, Any]], Any], operation: str, params: dict[str, Any]) -> Any:
+        info = self.model_ops[operation]
+        requested = params.get("modelId")
+        if not isinstance(requested, str):
+            return send(operation, params)  # let botocore report the missing/bad parameter
+        now = self.clock()
+        p = self.plan(requested, now)
+        if p.alias is None:
+            self._validate_concrete(client, operation, requested)
+        elif info.family_members and self._family_mismatch(p, params, info):
+            raise bind_to_client(UnknownModelError, client)(
+                f"alias {p.alias!r} mixes model families "
+                f"({', '.join(self.aliases[alias_key(p.alias)][1].mixed_families())}); "
+                f"{operation} sends a family-specific body. Use Converse, or give the targets a body_adapter",
+                operation,
+                requested,
+            )
+        attempts: list[dict[str, Any]] = []
+        deadline = self.retry.deadline()
+        last_exc: BaseException | None = None
+        refusal: ModelLifecycleError | None = None
+        candidates = self._order_by_health(p.candidates)
+        n = len(candidates)
+        for idx, cand in enumerate(candidates):
+            status = self.lookup(cand.model, now)
+            decision = decide(status, self.policy)
+            if decision.action is Action.WARN:
+                _warn_once(decision)
+            elif decision.action is Action.REFUSE or decision.action is Action.SKIP:
+                err = self._refusal(client, operation, decision, p)
+                attempts.append(_attempt(cand.model, "refused" if decision.action is Action.REFUSE else "skipped", err, 0.0, cand.role))
+                if decision.action is Action.REFUSE:
+                    err.attempts = attempts
+                    raise err
+                refusal = refusal or err
+                continue
+            call_params = self._apply_target(params, cand, info)
+            outcome = self.retry.run(
+                _bind(send, operation, call_params),
+                classify=self._classify,
+                deadline=deadline,
+                stream_member=info.stream_member,
+            )
+            for a in outcome.attempts:
+                attempts.append(_attempt(cand.model, a.outcome, a.error, a.duration, cand.role))
+            if outcome.response is not None:
+                self.cooldowns.success(cand.model)
+                return self._finish(client, outcome.response, p, cand.model, attempts, info)
+            exc = outcome.error
+            assert exc is not None
+            last_exc = exc
+            disposition = outcome.disposition
+            if disposition is Disposition.FATAL:
+                break
+            self.cooldowns.failure(cand.model)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if idx == n - 1:
+                break
+        if last_exc is None:
+            assert refusal is not None
+            refusal.attempts = attempts
+            _note(refusal, attempts)
+            raise refusal
+        _attach(last_exc, attempts)
+        raise last_exc
+
+    def _order_by_health(self, candidates: tuple[routing.Candidate, ...]) -> list[routing.Candidate]:
+        if len(candidates) == 1 or not self.cooldowns.any_open():
+            return list(candidates)
+        return self.cooldowns.order([c.model for c in candidates], candidates)
+
+    def _classify(self, exc: BaseException) -> Disposition:
+        code, message = error_code(exc)
+        if isinstance(exc, ModelLifecycleError):
+            return Disposition.FALLBACK
+        return self.classifier.classify(code, message)
+
+    def _validate_concrete(self, client: BaseClient, operation: str, model_id: str) -> None:
+        try:
+            parse_model_id(model_id)
+        except ModelIdError as exc:
+            names = sorted(n for n, _ in self.aliases.values())
+            close = routing.closest_alias(self.config, model_id)
+            hint = f" Did you mean {close!r}?" if close else ""
+            known = ", ".join(repr(n) for n in names) if names else "none configured"
+            raise bind_to_client(UnknownModelError, client)(
+                f"{exc}. It is not a configured alias either (aliases: {known}).{hint}",
+                operation,
+                model_id,
+            ) from None
+
+    def _family_mismatch(self, p: routing.Plan, params: dict[str, Any], info: OperationInfo) -> bool:
+        found = self.aliases.get(alias_key(p.alias or ""))
+        if found is None or not found[1].mixed_families():
+            return False
+        if info.name == "CountTokens":
+            return "invokeModel" in (params.get("input") or {})
+        return True
+
+    def _refusal(self, client: BaseClient, operation: str, decision: Decision, p: routing.Plan) -> ModelLifecycleError:
+        status = decision.status
+        cls = REFUSAL_FOR_STATE.get(status.state, ModelLifecycleError)
+        why = describe(status)
+        via = f" (alias {p.alias!r})" if p.alias else ""
+        policy_word = {"eol": "on_eol", "legacy": "on_legacy", "extended_access": "on_extended_access"}.get(decision.reason, "")
+        msg = f"Refused by bedrock-lifecycle before sending{via}: {why}"
+        if decision.reason != "eol":
+            msg += f" (policy {policy_word} = {getattr(self.policy, policy_word, '')!r})"
+        err: ModelLifecycleError = bind_to_client(cls, client)(msg, operation, status)
+        return err
+
+    def _apply_target(self, params: dict[str, Any], cand: routing.Candidate, info: OperationInfo) -> dict[str, Any]:
+        out = dict(params)
+        out["modelId"] = cand.model
+        t = cand.target
+        if t is None:
+            return out
+        if "messages" in out or info.name.startswith("Converse"):
+            if t.inference_config:
+                out["inferenceConfig"] = {**(params.get("inferenceConfig") or {}), **t.inference_config}
+            if t.additional_model_request_fields:
+                out["additionalModelRequestFields"] = {
+                    **(params.get("additionalModelRequestFields") or {}),
+                    **t.additional_model_request_fields,
+                }
+            if t.system is not None:
+                block = [{"text": t.system.text}]
+                current = list(params.get("system") or [])
+                out["system"] = (
+                    block if t.system.mode == "replace"
+                    else block + current if t.system.mode == "prepend"
+                    else current + block
+                )
+        if t.body_adapter and info.family_members:
+            adapter = _load_adapter(t.body_adapter)
+            for m in info.family_members:
+                if m in out:
+                    out[m] = adapter(out[m], cand.model)
+        return out
+
+    def _finish(
+        self,
+        client: BaseClient,
+        response: Any,
+        p: routing.Plan,
+        model: str,
+        attempts: list[dict[str, Any]],
+        info: OperationInfo,
+    ) -> Any:
+        meta = {
+            "alias": p.alias,
+            "requested": p.requested,
+            "model_id": model,
+            "attempts": attempts,
+            "config_version": self.config.version,
+        }
+        if isinstance(response, dict):
+            response.setdefault("ResponseMetadata", {})[META_KEY] = meta
+            if info.stream_member and isinstance(response.get(info.stream_member), EventStream):
+                response[info.stream_member] = _guard_stream(client, response[info.stream_member], attempts)
+        return response
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _attempt(model: str, outcome: str, error: BaseException | None, duration: float, role: str) -> dict[str, Any]:
+    code, message = error_code(error) if error is not None else ("", "")
+    return {
+        "model": model,
+        "outcome": outcome,
+        "error_code": code or None,
+        "message": message or None,
+        "duration_ms": round(duration * 1000, 3),
+        "role": role,
+    }
+
+
+def _bind(send: Callable[[str, dict[str, Any]], Any], operation: str, params: dict[str, Any]) -> Callable[[], Any]:
+    return lambda: send(operation, params)
+
+
+def _note(exc: BaseException, attempts: list[dict[str, Any]]) -> None:
+    lines = [
+        f"  {i + 1}. {a['model']}: {a['outcome']}" + (f" ({a['error_code']}: {a['message']})" if a["error_code"] else "")
+        for i, a in enumerate(attempts)
+    ]
+    note = "bedrock-lifecycle attempts:\n" + "\n".join(lines)
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # Python 3.10
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+
+
+def _attach(exc: BaseException, attempts: list[dict[str, Any]]) -> None:
+    exc.attempts = attempts  # type: ignore[attr-defined]
+    if isinstance(exc, ClientError):
+        exc.response.setdefault("ResponseMetadata", {})[META_KEY] = {"attempts": attempts}
+    _note(exc, attempts)
+
+
+_adapters: dict[str, Callable[[Any, str], Any]] = {}
+
+
+def _load_adapter(path: str) -> Callable[[Any, str], Any]:
+    fn = _adapters.get(path)
+    if fn is None:
+        import importlib
+
+        mod_name, _, attr = path.partition(":")
+        if not attr:
+            mod_name, _, attr = path.rpartition(".")
+        fn = getattr(importlib.import_module(mod_name), attr)
+        _adapters[path] = fn
+    return fn
+
+
+class _GuardedEventStream(EventStream):  # type: ignore[misc]
+    """The same event stream, whose mid-stream errors carry the attempts and the code a
+    non-streaming call would use (``ThrottlingException``, not ``throttlingException``)."""
+
+    _bl_first: Any
+    _bl_client: Any
+    _bl_attempts: list[dict[str, Any]]
+
+    def __iter__(self) -> Any:
+        if self._bl_first is not None:
+            first, self._bl_first = self._bl_first, None
+            yield first
+        try:
+            yield from self._bl_iter
+        except EventStreamError as exc:
+            raise _normalised_stream_error(self._bl_client, exc, self._bl_attempts) from exc
+
+
+def _guard_stream(client: BaseClient, stream: EventStream, attempts: list[dict[str, Any]]) -> EventStream:
+    guarded = _GuardedEventStream.__new__(_GuardedEventStream)
+    guarded.__dict__.update(stream.__dict__)
+    peeked = getattr(stream, "_bl_peeked", None)
+    guarded._bl_first = peeked[0] if peeked else None
+    guarded._bl_iter = peeked[1] if peeked else iter(stream)
+    guarded._bl_client = client
+    guarded._bl_attempts = attempts
+    return guarded
+
+
+_stream_error_classes: dict[tuple[type, type], type] = {}
+
+
+def _normalised_stream_error(client: BaseClient, exc: EventStreamError, attempts: list[dict[str, Any]]) -> ClientError:
+    code, message = error_code(exc)
+    modelled = getattr(client.exceptions, code, None)
+    base = modelled if isinstance(modelled, type) else ClientError
+    key = (base, EventStreamError)
+    cls = _stream_error_classes.get(key)
+    if cls is None:
+        cls = _stream_error_classes.setdefault(key, type(code or "EventStreamError", (base, EventStreamError), {}))
+    response = dict(exc.response)
+    response["Error"] = {**exc.response.get("Error", {}), "Code": code}
+    new = cls(response, exc.operation_name)
+    attempts = [*attempts, {"model": attempts[-1]["model"] if attempts else None, "outcome": "stream_error",
+                            "error_code": code, "message": message, "duration_ms": None, "role": "stream"}]
+    _attach(new, attempts)
+    return new  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ class swapping
+
+_classes: dict[type, type] = {}
+_classes_lock = threading.Lock()
+
+
+class _LifecycleMixin:
+    def _make_api_call(self, operation_name: str, api_params: dict[str, Any]) -> Any:
+        rt: Runtime | None = self.__dict__.get(_STATE_ATTR)
+        send = super()._make_api_call  # type: ignore[misc]
+        if rt is None or operation_name not in rt.model_ops:
+            return send(operation_name, api_params)
+        return rt.call(self, send, operation_name, api_params)  # type: ignore[arg-type]
+
+
+def _lifecycle_class(cls: type) -> type:
+    if issubclass(cls, _LifecycleMixin):
+        return cls
+    with _classes_lock:
+        new = _classes.get(cls)
+        if new is None:
+            new = type(cls.__name__, (_LifecycleMixin, cls), {"__module__": cls.__module__})
+            _classes[cls] = new
+    return new
+
+
+def _botocore_retries_off(client: BaseClient) -> bool:
+    retries = getattr(client.meta.config, "retries", None) or {}
+    total = retries.get("total_max_attempts")
+    if total is None and "max_attempts" in retries:
+        total = retries["max_attempts"] + 1
+    return total == 1
+
+
+def wrap(
+    existing: BaseClient,
+    *,
+    config: Config | Mapping[str, Any] | None = None,
+    registry: Any = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> BaseClient:
+    """Upgrade a bedrock-runtime client in place and return it.
+
+    A client with botocore's own retries on keeps them; every attempt botocore makes
+    counts against ``max_attempts_per_target`` (see docs/configuration.md).
+    """
+    if not isinstance(existing, BaseClient):
+        raise TypeError(f"wrap() takes a botocore client, got {type(existing).__name__}")
+    service = existing.meta.service_model.service_name
+    if service != "bedrock-runtime":
+        raise TypeError(f"wrap() takes a bedrock-runtime client, got a {service!r} client")
+    cfg = load_config(config, environ=environ)
+    rt = Runtime(
+        existing,
+        cfg,
+        registry=registry,
+        clock=clock,
+        sleep=sleep,
+        rng=rng,
+        owns_retries=_botocore_retries_off(existing),
+    )
+    rt.check_startup()
+    existing.__class__ = _lifecycle_class(type(existing))
+    existing.__dict__[_STATE_ATTR] = rt
+    return existing
+
+
+def client(
+    *,
+    config: Config | Mapping[str, Any] | None = None,
+    session: Any = None,
+    registry: Any = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> BaseClient:
+    """``boto3.client("bedrock-runtime", **kwargs)`` with lifecycle protection.
+
+    The library owns retries: botocore's are turned off (one attempt on the wire per
+    try) unless ``config=botocore.config.Config(retries=...)`` is passed as
+    ``botocore_config``, so a throttled primary falls back without waiting out
+    botocore's backoff.
+    """
+    import boto3
+
+    boto_cfg = kwargs.pop("botocore_config", None)
+    if isinstance(config, BotoConfig):  # the boto3 spelling, passed positionally by habit
+        boto_cfg, config = config, None
+    ours = BotoConfig(retries={"total_max_attempts": 1, "mode": "standard"})
+    boto_cfg = ours if boto_cfg is None else ours.merge(boto_cfg)
+    sess = session if session is not None else boto3.session.Session()
+    raw = sess.client("bedrock-runtime", config=boto_cfg, **kwargs)
+    return wrap(raw, config=config, registry=registry, clock=clock, environ=environ)
+
+
+def runtime_of(c: BaseClient) -> Runtime:
+    rt = c.__dict__.get(_STATE_ATTR)
+    if rt is None:
+        raise TypeError("not a bedrock-lifecycle client (use bedrock_lifecycle.client() or wrap())")
+    return rt  # type: ignore[no-any-return]

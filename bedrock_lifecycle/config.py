@@ -1,0 +1,464 @@
+"""Configuration: one validated document from defaults, a file, the environment and arguments.
+
+Precedence: explicit arguments > environment variables > file > defaults. Layers are
+merged as plain dicts first, then validated once with pydantic; a validation error is
+reported against the layer that supplied the bad value (file and key path, or the
+environment variable), with the value and what is allowed.
+
+File: ``BEDROCK_LIFECYCLE_CONFIG`` names a TOML or JSON file (see docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bedrock_lifecycle.clock import InstantError, parse_instant
+from bedrock_lifecycle.errors import ConfigError
+from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ENV_PREFIX = "BEDROCK_LIFECYCLE_"
+ENV_CONFIG = "BEDROCK_LIFECYCLE_CONFIG"
+ALIAS_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def alias_key(name: str) -> str:
+    """Aliases match case-insensitively, with ``-`` and ``_`` interchangeable."""
+    return name.lower().replace("-", "_")
+
+
+def _check_model(value: str) -> str:
+    try:
+        parse_model_id(value)
+    except ModelIdError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyConfig(_Model):
+    on_legacy: Literal["ignore", "warn", "error", "fallback"] = "warn"
+    on_extended_access: Literal["ignore", "warn", "error", "fallback"] = "warn"
+    on_eol: Literal["error", "fallback"] = "error"
+    warn_before_eol_days: int = Field(default=90, ge=0, le=3650)
+
+
+class SystemOverride(_Model):
+    """A system prompt for one target: ``replace`` the caller's, or ``prepend``/``append`` to it."""
+
+    text: str
+    mode: Literal["replace", "prepend", "append"] = "replace"
+
+
+class Target(_Model):
+    model: str
+    weight: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    # Converse-only request overrides, so a replacement gets the limits and prompt it needs.
+    inference_config: dict[str, Any] | None = None
+    additional_model_request_fields: dict[str, Any] | None = None
+    system: SystemOverride | None = None
+    # InvokeModel bodies are model-family specific: "package.module:function" converting
+    # a body written for another family into this target's.
+    body_adapter: str | None = None
+
+    _v_model = field_validator("model")(classmethod(lambda cls, v: _check_model(v)))
+
+    @field_validator("body_adapter")
+    @classmethod
+    def _adapter_path(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?", v):
+            raise ValueError(f"{v!r} is not a dotted path such as 'mypkg.adapters:claude_to_nova'")
+        return v
+
+
+class RampStep(_Model):
+    at: _dt.datetime
+    weights: list[float] = Field(min_length=1)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return parse_instant(v, field="at")
+            except InstantError as exc:
+                raise ValueError(str(exc)) from None
+        if isinstance(v, _dt.datetime) and v.tzinfo is None:
+            return v.replace(tzinfo=_dt.timezone.utc)
+        if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+            return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
+        return v
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: list[float]) -> list[float]:
+        if any(w < 0 or w != w or w == float("inf") for w in v):
+            raise ValueError(f"weights must be finite and >= 0, got {v}")
+        if not any(w > 0 for w in v):
+            raise ValueError(f"at least one weight must be > 0, got {v}")
+        return v
+
+
+class ShadowConfig(_Model):
+    model: str
+    sample: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    _v_model = field_validator("model")(classmethod(lambda cls, v: _check_model(v)))
+
+
+class AnalysisConfig(_Model):
+    min_calls: int = Field(default=50, ge=1)
+    max_error_rate_increase: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_p95_latency_ratio: float = Field(default=1.5, gt=0)
+    enabled: bool = True
+
+
+class AliasConfig(_Model):
+    targets: list[Target] = Field(min_length=1)
+    fallbacks: list[str] = Field(default_factory=list)
+    ramp: list[RampStep] = Field(default_factory=list)
+    shadow: ShadowConfig | None = None
+    analysis: AnalysisConfig | None = None
+    # Which API the alias serves. "invoke" makes mixed model families a load-time error;
+    # "any" allows them and refuses InvokeModel-style calls on such an alias before sending.
+    api: Literal["any", "converse", "invoke"] = "any"
+
+    _v_fallbacks = field_validator("fallbacks")(
+        classmethod(lambda cls, v: [_check_model(m) for m in v])
+    )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets(cls, v: Any) -> Any:
+        # Accept the short forms "model-id" and {"model-id": weight}.
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, list):
+            return [{"model": t} if isinstance(t, str) else t for t in v]
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AliasConfig:
+        if not any(t.weight > 0 for t in self.targets) and not self.ramp:
+            raise ValueError("at least one target must have a weight > 0")
+        n = len(self.targets)
+        for i, step in enumerate(self.ramp):
+            if len(step.weights) != n:
+                raise ValueError(
+                    f"ramp[{i}] has {len(step.weights)} weights but the alias has {n} targets"
+                )
+        ats = [s.at for s in self.ramp]
+        if ats != sorted(ats):
+            raise ValueError("ramp steps must be in date order")
+        if self.api == "invoke" and self.mixed_families():
+            raise ValueError(
+                "targets span model families "
+                f"{', '.join(self.mixed_families())}: an InvokeModel body written for one family "
+                "fails on another. Give the other targets a body_adapter, or use Converse"
+            )
+        return self
+
+    def mixed_families(self) -> list[str]:
+        """Provider families of targets and fallbacks without a body adapter, when more than one.
+
+        InvokeModel bodies are family-specific, so such an alias is safe for Converse only.
+        """
+        models = [t.model for t in self.targets if t.body_adapter is None] + self.fallbacks
+        families = sorted({_family(m) for m in models} - {""})
+        return families if len(families) > 1 else []
+
+
+def _family(model: str) -> str:
+    """InvokeModel body family: the provider (anthropic, amazon, meta, ...)."""
+    try:
+        return parse_model_id(model).provider or ""
+    except ModelIdError:
+        return ""
+
+
+class RoutingConfig(_Model):
+    max_attempts_per_target: int = Field(default=2, ge=1, le=20)
+    deadline_seconds: float | None = Field(default=None, gt=0)
+    cooldown_after_failures: int = Field(default=3, ge=1)
+    cooldown_seconds: float = Field(default=30.0, ge=0)
+    backoff_initial_seconds: float = Field(default=0.2, ge=0)
+    backoff_max_seconds: float = Field(default=5.0, ge=0)
+    # Error codes added to / removed from the fallback-eligible set (see fallback.py).
+    fallback_on: list[str] = Field(default_factory=list)
+    never_fallback_on: list[str] = Field(default_factory=list)
+
+
+class RegistryConfig(_Model):
+    # Map identifiers that name no base model (application profiles, provisioned and custom
+    # model ARNs) to the base model whose lifecycle they follow.
+    base_models: dict[str, str] = Field(default_factory=dict)
+    resolve_via_api: bool = False
+    cache_dir: str | None = None
+
+
+class Config(_Model):
+    policy: PolicyConfig = PolicyConfig()
+    routing: RoutingConfig = RoutingConfig()
+    registry: RegistryConfig = RegistryConfig()
+    aliases: dict[str, AliasConfig] = Field(default_factory=dict)
+    # Fallback chains for concrete model IDs the application calls directly.
+    chains: dict[str, list[str]] = Field(default_factory=dict)
+    now: _dt.datetime | None = None
+    version: str | None = None  # what produced this document (file mtime, SSM version)
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_names(cls, v: dict[str, AliasConfig]) -> dict[str, AliasConfig]:
+        seen: dict[str, str] = {}
+        for name in v:
+            if not ALIAS_NAME_RE.fullmatch(name):
+                raise ValueError(
+                    f"alias name {name!r} must be letters, digits, '-' or '_' (no dots or colons, "
+                    "so it can never be mistaken for a model ID)"
+                )
+            k = alias_key(name)
+            if k in seen:
+                raise ValueError(f"aliases {seen[k]!r} and {name!r} are the same name")
+            seen[k] = name
+        return v
+
+    @field_validator("chains")
+    @classmethod
+    def _chains(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for k, chain in v.items():
+            _check_model(k)
+            for m in chain:
+                _check_model(m)
+        return v
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _now(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return parse_instant(v, field="now")
+            except InstantError as exc:
+                raise ValueError(str(exc).removeprefix("now: ")) from None
+        return v
+
+    def alias(self, name: str) -> tuple[str, AliasConfig] | None:
+        k = alias_key(name)
+        for n, a in self.aliases.items():
+            if alias_key(n) == k:
+                return n, a
+        return None
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    p = Path(path).expanduser()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{ENV_CONFIG}: cannot read {path!r}: {exc.strerror or exc}") from None
+    return parse_document(raw, name=str(p), suffix=p.suffix.lower())
+
+
+def parse_document(raw: bytes, *, name: str, suffix: str = "") -> dict[str, Any]:
+    """Parse a TOML or JSON configuration document (JSON when it starts with ``{``)."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    is_json = suffix == ".json" or (suffix not in (".toml",) and text.lstrip().startswith("{"))
+    try:
+        data = json.loads(text) if is_json else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        kind = "JSON" if is_json else "TOML"
+        raise ConfigError(f"{name}: not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: the document must be a table/object, got {type(data).__name__}")
+    return data
+
+
+def _parse_targets(var: str, value: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        model, sep, weight = part.partition("=")
+        item: dict[str, Any] = {"model": model.strip()}
+        if sep:
+            try:
+                item["weight"] = float(weight)
+            except ValueError:
+                raise ConfigError(
+                    f"{var}: weight {weight.strip()!r} for {model.strip()!r} is not a number "
+                    "(expected MODEL_ID or MODEL_ID=WEIGHT, comma-separated)"
+                ) from None
+        out.append(item)
+    if not out:
+        raise ConfigError(f"{var}: empty; expected MODEL_ID or MODEL_ID=WEIGHT, comma-separated")
+    return out
+
+
+_SCALAR_ENV = {
+    "ON_LEGACY": ("policy", "on_legacy"),
+    "ON_EXTENDED_ACCESS": ("policy", "on_extended_access"),
+    "ON_EOL": ("policy", "on_eol"),
+    "WARN_BEFORE_EOL_DAYS": ("policy", "warn_before_eol_days"),
+    "NOW": ("now",),
+    "MAX_ATTEMPTS_PER_TARGET": ("routing", "max_attempts_per_target"),
+    "DEADLINE_SECONDS": ("routing", "deadline_seconds"),
+    "COOLDOWN_AFTER_FAILURES": ("routing", "cooldown_after_failures"),
+    "COOLDOWN_SECONDS": ("routing", "cooldown_seconds"),
+}
+# Variables read elsewhere (not configuration keys); listed so they are not flagged unknown.
+_OTHER_ENV = {"CONFIG", "CONFIG_TTL", "CACHE_DIR", "METRICS", "SHADOW_LOG"}
+
+
+def env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """The environment's layer and, per key path, which variable set it."""
+    data: dict[str, Any] = {}
+    origin: dict[tuple[str, ...], str] = {}
+    fallbacks: dict[str, tuple[str, list[str]]] = {}
+    for var, value in environ.items():
+        if not var.startswith(ENV_PREFIX):
+            continue
+        rest = var[len(ENV_PREFIX) :]
+        if rest in _SCALAR_ENV:
+            path = _SCALAR_ENV[rest]
+            node = data
+            for p in path[:-1]:
+                node = node.setdefault(p, {})
+            node[path[-1]] = value.strip()
+            origin[path] = var
+        elif rest.startswith("ALIAS_") and len(rest) > 6:
+            name = rest[6:].lower()
+            data.setdefault("aliases", {}).setdefault(name, {})["targets"] = _parse_targets(var, value)
+            origin[("aliases", name, "targets")] = var
+        elif rest.startswith("FALLBACKS_") and len(rest) > 10:
+            name = rest[10:].lower()
+            fallbacks[name] = (var, [m.strip() for m in value.split(",") if m.strip()])
+        elif rest not in _OTHER_ENV:
+            raise ConfigError(
+                f"{var}: unknown variable (known: {', '.join(ENV_PREFIX + k for k in sorted(_SCALAR_ENV))}, "
+                f"{ENV_PREFIX}ALIAS_<NAME>, {ENV_PREFIX}FALLBACKS_<NAME>)"
+            )
+    for name, (var, chain) in fallbacks.items():
+        data.setdefault("aliases", {}).setdefault(name, {})["fallbacks"] = chain
+        origin[("aliases", name, "fallbacks")] = var
+    return data, origin
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _match_alias_keys(layer: dict[str, Any], existing: Mapping[str, Any]) -> dict[str, Any]:
+    """Rename env-derived alias keys (``my_chat``) to the file's spelling (``My-Chat``)."""
+    aliases = layer.get("aliases")
+    if not aliases:
+        return layer
+    by_key = {alias_key(n): n for n in existing}
+    layer = dict(layer)
+    layer["aliases"] = {by_key.get(alias_key(n), n): v for n, v in aliases.items()}
+    return layer
+
+
+def load_config(
+    explicit: Config | Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    document: Mapping[str, Any] | None = None,
+    document_name: str | None = None,
+) -> Config:
+    """Build the configuration: explicit > environment > file (or ``document``) > defaults."""
+    env = os.environ if environ is None else environ
+    layers: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]] = []
+    if document is not None:
+        layers.append((dict(document), document_name or "configuration document"))
+    elif env.get(ENV_CONFIG):
+        source = env[ENV_CONFIG]
+        if source.startswith("ssm:"):
+            raise ConfigError(
+                f"{ENV_CONFIG}={source!r}: SSM sources are loaded by bedrock_lifecycle.sources; "
+                "use bedrock_lifecycle.client(), which does that"
+            )
+        layers.append((_read_file(source), f"{ENV_CONFIG} file {source}"))
+    env_data, env_origin = env_layer(env)
+    file_aliases = layers[0][0].get("aliases", {}) if layers else {}
+    layers.append((_match_alias_keys(env_data, file_aliases), env_origin))
+    if explicit is not None:
+        if isinstance(explicit, Config):
+            explicit = explicit.model_dump(exclude_unset=True)
+        layers.append((dict(explicit), "config= argument"))
+
+    merged: dict[str, Any] = {}
+    origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]] = []
+    for data, origin in layers:
+        merged = _merge(merged, data)
+        origins.append((data, origin))
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, origins)) from None
+
+
+def _explain(
+    exc: ValidationError, origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]]
+) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        source = _source_of(loc, origins)
+        path = ".".join(loc) or "(document)"
+        msg = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{source}: {path}: {msg}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
+
+
+def _source_of(
+    loc: tuple[str, ...], origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]]
+) -> str:
+    # The last layer that set this key (or a prefix of it) supplied the bad value.
+    for data, origin in reversed(origins):
+        if isinstance(origin, dict):
+            for n in range(len(loc), 0, -1):
+                if loc[:n] in origin:
+                    return str(origin[loc[:n]])
+            continue
+        node: Any = data
+        found = True
+        for p in loc:
+            if isinstance(node, dict) and p in node:
+                node = node[p]
+            elif isinstance(node, list) and p.isdigit() and int(p) < len(node):
+                node = node[int(p)]
+            else:
+                found = False
+                break
+        if found or (loc and isinstance(data, dict) and loc[0] in data):
+            return str(origin)
+    return "defaults"

@@ -1,0 +1,165 @@
+"""Warnings and exceptions the library raises.
+
+Refusals subclass botocore's ``ClientError`` with the code AWS itself would answer, so
+``except ClientError`` and ``e.response["Error"]["Code"]`` checks keep working. When
+raised through a client, the exception is also an instance of that client's modelled
+class (``client.exceptions.ResourceNotFoundException``): see :func:`bind_to_client`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+
+
+class ConfigError(ValueError):
+    """Invalid configuration. The message names the source (file and key path, or
+    environment variable), the bad value and what is allowed."""
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+class ModelLifecycleWarning(UserWarning):
+    """A model in use is Legacy, in extended access, or close to its EOL date."""
+
+    status: LifecycleStatus | None = None
+
+
+class ModelLegacyWarning(ModelLifecycleWarning):
+    pass
+
+
+class ModelExtendedAccessWarning(ModelLifecycleWarning):
+    pass
+
+
+class ModelApproachingEOLWarning(ModelLifecycleWarning):
+    pass
+
+
+class CanaryRollbackWarning(ModelLifecycleWarning):
+    """Canary analysis pulled a canary's weight back to zero."""
+
+
+# ------------------------------------------------------------------------- exceptions
+
+
+def _error_response(code: str, message: str, http_status: int) -> dict[str, Any]:
+    return {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": http_status, "HTTPHeaders": {}, "RetryAttempts": 0},
+    }
+
+
+class ModelLifecycleError(ClientError):
+    """Refused before any network call because of the model's lifecycle state."""
+
+    code = "ResourceNotFoundException"
+    http_status = 404
+
+    def __init__(self, message: str, operation_name: str, status: LifecycleStatus | None = None):
+        super().__init__(_error_response(self.code, message, self.http_status), operation_name)
+        self.status = status
+        self.attempts: list[dict[str, Any]] = []
+
+    def __reduce__(self) -> Any:  # picklable across processes despite the extra arguments
+        return (self.__class__, (self.response["Error"]["Message"], self.operation_name, self.status))
+
+
+class ModelEndOfLifeError(ModelLifecycleError):
+    """The model is past its End-of-Life date in this region."""
+
+
+class ModelLegacyError(ModelLifecycleError):
+    """The model is Legacy and the policy says ``on_legacy = "error"``."""
+
+
+class ModelExtendedAccessError(ModelLifecycleError):
+    """The model is in public extended access and ``on_extended_access = "error"``."""
+
+
+class UnknownModelError(ClientError):
+    """The ``modelId`` is neither a configured alias nor anything Bedrock could accept."""
+
+    code = "ValidationException"
+
+    def __init__(self, message: str, operation_name: str, model_id: str = ""):
+        super().__init__(_error_response(self.code, message, 400), operation_name)
+        self.model_id = model_id
+        self.attempts: list[dict[str, Any]] = []
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.response["Error"]["Message"], self.operation_name, self.model_id))
+
+
+REFUSAL_FOR_STATE: dict[State, type[ModelLifecycleError]] = {
+    State.EOL: ModelEndOfLifeError,
+    State.LEGACY: ModelLegacyError,
+    State.EXTENDED_ACCESS: ModelExtendedAccessError,
+}
+
+_bound: dict[tuple[type, type], type] = {}
+_bound_lock = threading.Lock()
+
+
+def bind_to_client(exc_class: type[ClientError], client: Any) -> type[ClientError]:
+    """A subclass of ``exc_class`` that is also ``client.exceptions.<Code>``.
+
+    Callers written against a plain client catch ``client.exceptions.X``; an error we
+    raise must be an instance of that per-client class too.
+    """
+    code = getattr(exc_class, "code", None)
+    modelled = getattr(getattr(client, "exceptions", None), str(code), None)
+    if not isinstance(modelled, type) or issubclass(exc_class, modelled):
+        return exc_class
+    key = (exc_class, modelled)
+    cls = _bound.get(key)
+    if cls is None:
+        with _bound_lock:
+            cls = _bound.setdefault(
+                key,
+                type(exc_class.__name__, (exc_class, modelled), {"__module__": exc_class.__module__}),
+            )
+    return cls
+
+
+def describe(status: LifecycleStatus) -> str:
+    """One human sentence: model, region, state, dates, days left, replacement."""
+    where = status.region or "every region"
+    parts = [f"{status.model_id} is {_STATE_WORDS[status.state]} in {where}"]
+    dates = []
+    if status.legacy_date:
+        dates.append(f"Legacy since {_d(status.legacy_date)}" if status.at >= status.legacy_date else f"Legacy from {_d(status.legacy_date)}")
+    if status.extended_access_date:
+        word = "since" if status.at >= status.extended_access_date else "from"
+        dates.append(f"extended access (prices may rise) {word} {_d(status.extended_access_date)}")
+    if status.eol_date:
+        days = status.days_to_eol
+        if days is not None and days >= 0:
+            dates.append(f"end of life on {_d(status.eol_date)} ({days} days left)")
+        else:
+            dates.append(f"end of life since {_d(status.eol_date)}")
+    if dates:
+        parts.append("; ".join(dates))
+    if status.replacements:
+        parts.append("use " + " or ".join(status.replacements) + " instead")
+    return ". ".join(parts) + "."
+
+
+_STATE_WORDS = {
+    State.ACTIVE: "active",
+    State.LEGACY: "Legacy",
+    State.EXTENDED_ACCESS: "in public extended access",
+    State.EOL: "past its end-of-life date",
+    State.UNKNOWN: "of unknown lifecycle",
+}
+
+
+def _d(value: _dt.datetime) -> str:
+    return value.date().isoformat()

@@ -1,0 +1,186 @@
+"""Attempts on one target: the first directly, retries through tenacity.
+
+Backoff is exponential with full jitter, raised to the server's ``Retry-After`` (seconds)
+or ``x-amz-retry-after`` (milliseconds) when it sends one, and never sleeps past the
+call's deadline. Attempts botocore made itself (a wrapped client with its retries on)
+count against ``max_attempts_per_target``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import tenacity
+from botocore.eventstream import EventStream
+from botocore.exceptions import ClientError
+
+from bedrock_lifecycle.config import RoutingConfig
+from bedrock_lifecycle.fallback import Disposition
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    outcome: str  # "ok" | "error"
+    error: BaseException | None
+    duration: float
+
+
+@dataclass(slots=True)
+class Outcome:
+    response: Any = None
+    error: BaseException | None = None
+    disposition: Disposition | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    if not isinstance(exc, ClientError):
+        return None
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    try:
+        if "x-amz-retry-after" in headers:
+            return max(0.0, int(headers["x-amz-retry-after"]) / 1000.0)
+        if "retry-after" in headers:
+            return max(0.0, float(headers["retry-after"]))
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def botocore_attempts(obj: Any) -> int:
+    """Attempts botocore spent on one call (1 + its own retries)."""
+    meta = obj.response.get("ResponseMetadata", {}) if isinstance(obj, ClientError) else (
+        obj.get("ResponseMetadata", {}) if isinstance(obj, dict) else {}
+    )
+    try:
+        return 1 + int(meta.get("RetryAttempts", 0) or 0)
+    except (TypeError, ValueError):
+        return 1
+
+
+class _WaitRetryAfter(tenacity.wait.wait_base):
+    def __init__(self, backoff: tenacity.wait.wait_base) -> None:
+        self.backoff = backoff
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        wait = float(self.backoff(retry_state))
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        hinted = retry_after_seconds(exc) if exc is not None else None
+        return max(wait, hinted) if hinted is not None else wait
+
+
+class RetryRunner:
+    def __init__(
+        self,
+        routing: RoutingConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        owns_retries: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_attempts = routing.max_attempts_per_target
+        self.deadline_seconds = routing.deadline_seconds
+        self.backoff = tenacity.wait_random_exponential(
+            multiplier=routing.backoff_initial_seconds, max=routing.backoff_max_seconds
+        )
+        self.sleep = sleep
+        self.owns_retries = owns_retries
+        self.monotonic = monotonic
+
+    def deadline(self) -> float | None:
+        return None if self.deadline_seconds is None else self.monotonic() + self.deadline_seconds
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        *,
+        classify: Callable[[BaseException], Disposition],
+        deadline: float | None,
+        stream_member: str | None = None,
+    ) -> Outcome:
+        out = Outcome()
+        used = 0
+
+        def attempt() -> Any:
+            nonlocal used
+            t0 = self.monotonic()
+            try:
+                resp = fn()
+                if stream_member is not None:
+                    _peek(resp, stream_member)
+            except Exception as exc:
+                used += 1 if self.owns_retries else botocore_attempts(exc)
+                out.attempts.append(AttemptRecord("error", exc, self.monotonic() - t0))
+                raise
+            used += 1 if self.owns_retries else botocore_attempts(resp)
+            out.attempts.append(AttemptRecord("ok", None, self.monotonic() - t0))
+            return resp
+
+        try:
+            out.response = attempt()  # the common case: no tenacity machinery at all
+            return out
+        except Exception as exc:
+            disposition = classify(exc)
+            if disposition is not Disposition.RETRY or used >= self.max_attempts:
+                return _failed(out, exc, disposition)
+
+        def stop(rs: tenacity.RetryCallState) -> bool:
+            if used >= self.max_attempts:
+                return True
+            if deadline is not None:
+                upcoming = rs.upcoming_sleep or 0.0
+                return self.monotonic() + upcoming >= deadline
+            return False
+
+        retrying = tenacity.Retrying(
+            stop=stop,
+            wait=_WaitRetryAfter(self.backoff),
+            retry=tenacity.retry_if_exception(lambda e: classify(e) is Disposition.RETRY),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            self.sleep(self._first_wait(out.attempts[-1].error, deadline))
+            if deadline is not None and self.monotonic() >= deadline:
+                err = out.attempts[-1].error
+                assert err is not None
+                return _failed(out, err, Disposition.RETRY)
+            out.response = retrying(attempt)
+            return out
+        except Exception as exc:
+            return _failed(out, exc, classify(exc))
+
+    def _first_wait(self, exc: BaseException | None, deadline: float | None) -> float:
+        rs = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        wait = float(self.backoff(rs))
+        hinted = retry_after_seconds(exc) if exc is not None else None
+        if hinted is not None:
+            wait = max(wait, hinted)
+        if deadline is not None:
+            wait = max(0.0, min(wait, deadline - self.monotonic()))
+        return wait
+
+
+def _failed(out: Outcome, exc: BaseException, disposition: Disposition) -> Outcome:
+    out.error = exc
+    out.disposition = disposition
+    return out
+
+
+def _peek(resp: Any, member: str) -> None:
+    """Read a stream's first event so an error before it can still fall back.
+
+    The event is kept on the stream object and replayed by the client's stream guard.
+    """
+    stream = resp.get(member) if isinstance(resp, dict) else None
+    if not isinstance(stream, EventStream):
+        return
+    it = iter(stream)
+    try:
+        first = next(it)
+    except StopIteration:
+        first = None
+    stream._bl_peeked = (first, it)  # type: ignore[attr-defined]
