@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import random
+import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import botocore
 from botocore.client import BaseClient
 from botocore.config import Config as BotoConfig
 from botocore.eventstream import EventStream
@@ -48,6 +51,7 @@ from bedrock_lifecycle.policy import Action, Decision, Policy, decide
 from bedrock_lifecycle.retry import RetryRunner
 
 log = logging.getLogger("bedrock_lifecycle")
+log.addHandler(logging.NullHandler())  # a library never prints through logging's last resort
 
 META_KEY = "BedrockLifecycle"
 _STATE_ATTR = "_bedrock_lifecycle"
@@ -58,6 +62,7 @@ _WARNING_CLASS: dict[str, type[ModelLifecycleWarning]] = {
     "approaching_eol": ModelApproachingEOLWarning,
     "eol": ModelLifecycleWarning,
 }
+_DECISION_TTL = _dt.timedelta(hours=1)
 _warned: set[tuple[str, str, str]] = set()
 _warned_lock = threading.Lock()
 
@@ -77,8 +82,20 @@ def _warn_once(decision: Decision) -> None:
     category = _WARNING_CLASS.get(decision.reason, ModelLifecycleWarning)
     w = category(text)
     w.status = s
-    # stacklevel: warn -> _warn_once -> Runtime.call -> _make_api_call -> _api_call -> user code
-    warnings.warn(w, stacklevel=6)
+    warnings.warn(w, stacklevel=_caller_stacklevel())
+
+
+_INTERNAL = (os.path.dirname(__file__), os.path.dirname(botocore.__file__))
+
+
+def _caller_stacklevel() -> int:
+    """Point the warning at the application line that made the call, not at botocore."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def reset_warnings() -> None:
@@ -101,11 +118,11 @@ class Runtime:
         rng: random.Random | None = None,
         owns_retries: bool = True,
     ) -> None:
-        from bedrock_lifecycle.lifecycle.registry import Registry
-
         self.config = config
         self.region: str = client.meta.region_name or ""
         if registry is None:
+            from bedrock_lifecycle.lifecycle.registry import Registry
+
             registry = Registry.default(base_model_map=config.registry.base_models or None)
         self.registry = registry
         # Config's ``now`` (from BEDROCK_LIFECYCLE_NOW) pins the clock for rehearsals.
@@ -128,6 +145,8 @@ class Runtime:
         )
         self.retry = RetryRunner(config.routing, sleep=sleep, owns_retries=owns_retries)
         self.hooks: list[Callable[[dict[str, Any]], None]] = []
+        self._decisions: dict[str, tuple[_dt.datetime, _dt.datetime, Decision]] = {}
+        self._concrete_plans: dict[str, routing.Plan] = {}
 
     # ------------------------------------------------------------------ planning
 
@@ -136,10 +155,49 @@ class Runtime:
             found = self.aliases.get(alias_key(model_id))
             if found is not None:
                 return routing.plan_alias(found[0], found[1], now, routing.current_routing_key(), self.rng)
-        return routing.plan_model(self.config, model_id)
+        p = self._concrete_plans.get(model_id)
+        if p is None:
+            parse_model_id(model_id)  # raises ModelIdError; cached plans are valid IDs
+            p = routing.plan_model(self.config, model_id)
+            if len(self._concrete_plans) < 4096:
+                self._concrete_plans[model_id] = p
+        return p
 
     def lookup(self, model_id: str, now: _dt.datetime) -> LifecycleStatus:
         return self.registry.lookup(model_id, self.region, now)  # type: ignore[no-any-return]
+
+    def decision(self, model_id: str, now: _dt.datetime) -> Decision:
+        """The policy decision for a model, cached until the next date that could change it.
+
+        A decision only changes at the model's legacy, extended-access, EOL and
+        warn-before-EOL instants, so the hot path is a dict hit and two comparisons.
+        The cache also expires hourly so refreshed registry data is picked up.
+        """
+        hit = self._decisions.get(model_id)
+        if hit is not None and hit[0] <= now < hit[1]:
+            return hit[2]
+        status = self.lookup(model_id, now)
+        d = decide(status, self.policy)
+        marks = [status.legacy_date, status.extended_access_date, status.eol_date]
+        if status.eol_date is not None:
+            marks.append(status.eol_date - _dt.timedelta(days=self.policy.warn_before_eol_days))
+        lo, hi = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc), now + _DECISION_TTL
+        for m in marks:
+            if m is None:
+                continue
+            if m <= now:
+                lo = max(lo, m)
+            else:
+                hi = min(hi, m)
+        if len(self._decisions) > 4096:
+            self._decisions.clear()
+        self._decisions[model_id] = (lo, hi, d)
+        return d
+
+    def invalidate(self) -> None:
+        """Forget cached decisions (after the registry or the configuration changed)."""
+        self._decisions.clear()
+        self._concrete_plans.clear()
 
     def check_startup(self) -> None:
         """Report at creation, not at the first request, a configured target past EOL."""
@@ -167,10 +225,11 @@ class Runtime:
         if not isinstance(requested, str):
             return send(operation, params)  # let botocore report the missing/bad parameter
         now = self.clock()
-        p = self.plan(requested, now)
-        if p.alias is None:
-            self._validate_concrete(client, operation, requested)
-        elif info.family_members and self._family_mismatch(p, params, info):
+        try:
+            p = self.plan(requested, now)
+        except ModelIdError as exc:
+            raise self._unknown_model(client, operation, requested, exc) from None
+        if p.alias is not None and info.family_members and self._family_mismatch(p, params, info):
             raise bind_to_client(UnknownModelError, client)(
                 f"alias {p.alias!r} mixes model families "
                 f"({', '.join(self.aliases[alias_key(p.alias)][1].mixed_families())}); "
@@ -185,40 +244,42 @@ class Runtime:
         candidates = self._order_by_health(p.candidates)
         n = len(candidates)
         for idx, cand in enumerate(candidates):
-            status = self.lookup(cand.model, now)
-            decision = decide(status, self.policy)
-            if decision.action is Action.WARN:
+            decision = self.decision(cand.model, now)
+            action = decision.action
+            if action is Action.WARN:
                 _warn_once(decision)
-            elif decision.action is Action.REFUSE or decision.action is Action.SKIP:
+            elif action is not Action.ALLOW:
                 err = self._refusal(client, operation, decision, p)
-                attempts.append(_attempt(cand.model, "refused" if decision.action is Action.REFUSE else "skipped", err, 0.0, cand.role))
-                if decision.action is Action.REFUSE:
+                # A refusal stops the call only before anything was sent; once a target
+                # has failed on the wire, that failure is the story and this is skipped.
+                refuse = action is Action.REFUSE and last_exc is None
+                attempts.append(_attempt(cand.model, "refused" if refuse else "skipped", err, 0.0, cand.role))
+                if refuse:
                     err.attempts = attempts
+                    _note(err, attempts)
                     raise err
                 refusal = refusal or err
                 continue
             call_params = self._apply_target(params, cand, info)
             outcome = self.retry.run(
-                _bind(send, operation, call_params),
+                send,
+                operation,
+                call_params,
                 classify=self._classify,
                 deadline=deadline,
                 stream_member=info.stream_member,
             )
             for a in outcome.attempts:
                 attempts.append(_attempt(cand.model, a.outcome, a.error, a.duration, cand.role))
-            if outcome.response is not None:
-                self.cooldowns.success(cand.model)
+            if outcome.error is None:
+                if self.cooldowns.tracked:
+                    self.cooldowns.success(cand.model)
                 return self._finish(client, outcome.response, p, cand.model, attempts, info)
-            exc = outcome.error
-            assert exc is not None
-            last_exc = exc
-            disposition = outcome.disposition
-            if disposition is Disposition.FATAL:
+            last_exc = outcome.error
+            if outcome.disposition is Disposition.FATAL:
                 break
             self.cooldowns.failure(cand.model)
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            if idx == n - 1:
+            if (deadline is not None and time.monotonic() >= deadline) or idx == n - 1:
                 break
         if last_exc is None:
             assert refusal is not None
@@ -228,9 +289,9 @@ class Runtime:
         _attach(last_exc, attempts)
         raise last_exc
 
-    def _order_by_health(self, candidates: tuple[routing.Candidate, ...]) -> list[routing.Candidate]:
+    def _order_by_health(self, candidates: tuple[routing.Candidate, ...]) -> Sequence[routing.Candidate]:
         if len(candidates) == 1 or not self.cooldowns.any_open():
-            return list(candidates)
+            return candidates  # type: ignore[return-value]
         return self.cooldowns.order([c.model for c in candidates], candidates)
 
     def _classify(self, exc: BaseException) -> Disposition:
@@ -239,19 +300,17 @@ class Runtime:
             return Disposition.FALLBACK
         return self.classifier.classify(code, message)
 
-    def _validate_concrete(self, client: BaseClient, operation: str, model_id: str) -> None:
-        try:
-            parse_model_id(model_id)
-        except ModelIdError as exc:
-            names = sorted(n for n, _ in self.aliases.values())
-            close = routing.closest_alias(self.config, model_id)
-            hint = f" Did you mean {close!r}?" if close else ""
-            known = ", ".join(repr(n) for n in names) if names else "none configured"
-            raise bind_to_client(UnknownModelError, client)(
-                f"{exc}. It is not a configured alias either (aliases: {known}).{hint}",
-                operation,
-                model_id,
-            ) from None
+    def _unknown_model(self, client: BaseClient, operation: str, model_id: str, exc: Exception) -> ClientError:
+        names = sorted(n for n, _ in self.aliases.values())
+        close = routing.closest_alias(self.config, model_id)
+        hint = f" Did you mean {close!r}?" if close else ""
+        known = ", ".join(repr(n) for n in names) if names else "none configured"
+        err: ClientError = bind_to_client(UnknownModelError, client)(
+            f"{exc}. It is not a configured alias either (aliases: {known}).{hint}",
+            operation,
+            model_id,
+        )
+        return err
 
     def _family_mismatch(self, p: routing.Plan, params: dict[str, Any], info: OperationInfo) -> bool:
         found = self.aliases.get(alias_key(p.alias or ""))
@@ -274,9 +333,11 @@ class Runtime:
         return err
 
     def _apply_target(self, params: dict[str, Any], cand: routing.Candidate, info: OperationInfo) -> dict[str, Any]:
+        t = cand.target
+        if t is None and params["modelId"] == cand.model:
+            return params  # a concrete model ID as the caller sent it: nothing to change
         out = dict(params)
         out["modelId"] = cand.model
-        t = cand.target
         if t is None:
             return out
         if "messages" in out or info.name.startswith("Converse"):
@@ -329,19 +390,18 @@ class Runtime:
 
 
 def _attempt(model: str, outcome: str, error: BaseException | None, duration: float, role: str) -> dict[str, Any]:
-    code, message = error_code(error) if error is not None else ("", "")
+    if error is None:
+        code = message = None
+    else:
+        code, message = error_code(error)
     return {
         "model": model,
         "outcome": outcome,
         "error_code": code or None,
         "message": message or None,
-        "duration_ms": round(duration * 1000, 3),
+        "duration_ms": duration * 1000.0,
         "role": role,
     }
-
-
-def _bind(send: Callable[[str, dict[str, Any]], Any], operation: str, params: dict[str, Any]) -> Callable[[], Any]:
-    return lambda: send(operation, params)
 
 
 def _note(exc: BaseException, attempts: list[dict[str, Any]]) -> None:

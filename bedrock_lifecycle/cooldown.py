@@ -46,6 +46,11 @@ class Cooldowns:
     def any_open(self) -> bool:
         return self._open > 0
 
+    @property
+    def tracked(self) -> bool:
+        """Whether any model has a failure on record (success() is then worth calling)."""
+        return bool(self._circuits)
+
     def failure(self, model: str) -> None:
         now = self.monotonic()
         with self._lock:

@@ -148,7 +148,7 @@ def describe(status: LifecycleStatus) -> str:
     if dates:
         parts.append("; ".join(dates))
     if status.replacements:
-        parts.append("use " + " or ".join(status.replacements) + " instead")
+        parts.append("Use " + " or ".join(status.replacements) + " instead")
     return ". ".join(parts) + "."
 
 

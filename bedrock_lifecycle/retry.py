@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import tenacity
@@ -21,19 +20,23 @@ from bedrock_lifecycle.config import RoutingConfig
 from bedrock_lifecycle.fallback import Disposition
 
 
-@dataclass(slots=True)
 class AttemptRecord:
-    outcome: str  # "ok" | "error"
-    error: BaseException | None
-    duration: float
+    __slots__ = ("duration", "error", "outcome")
+
+    def __init__(self, outcome: str, error: BaseException | None, duration: float) -> None:
+        self.outcome = outcome  # "ok" | "error"
+        self.error = error
+        self.duration = duration
 
 
-@dataclass(slots=True)
 class Outcome:
-    response: Any = None
-    error: BaseException | None = None
-    disposition: Disposition | None = None
-    attempts: list[AttemptRecord] = field(default_factory=list)
+    __slots__ = ("attempts", "disposition", "error", "response")
+
+    def __init__(self) -> None:
+        self.response: Any = None
+        self.error: BaseException | None = None
+        self.disposition: Disposition | None = None
+        self.attempts: list[AttemptRecord] = []
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
@@ -95,7 +98,9 @@ class RetryRunner:
 
     def run(
         self,
-        fn: Callable[[], Any],
+        send: Callable[[str, dict[str, Any]], Any],
+        operation: str,
+        params: dict[str, Any],
         *,
         classify: Callable[[BaseException], Disposition],
         deadline: float | None,
@@ -103,36 +108,46 @@ class RetryRunner:
     ) -> Outcome:
         out = Outcome()
         used = 0
+        monotonic = self.monotonic
+
+        # The common case, a first attempt that succeeds, uses no tenacity machinery.
+        t0 = monotonic()
+        try:
+            resp = send(operation, params)
+            if stream_member is not None:
+                _peek(resp, stream_member)
+        except Exception as exc:
+            used = 1 if self.owns_retries else botocore_attempts(exc)
+            out.attempts.append(AttemptRecord("error", exc, monotonic() - t0))
+            disposition = classify(exc)
+            if disposition is not Disposition.RETRY or used >= self.max_attempts:
+                return _failed(out, exc, disposition)
+        else:
+            out.attempts.append(AttemptRecord("ok", None, monotonic() - t0))
+            out.response = resp
+            return out
 
         def attempt() -> Any:
             nonlocal used
-            t0 = self.monotonic()
+            t0 = monotonic()
             try:
-                resp = fn()
+                resp = send(operation, params)
                 if stream_member is not None:
                     _peek(resp, stream_member)
             except Exception as exc:
                 used += 1 if self.owns_retries else botocore_attempts(exc)
-                out.attempts.append(AttemptRecord("error", exc, self.monotonic() - t0))
+                out.attempts.append(AttemptRecord("error", exc, monotonic() - t0))
                 raise
             used += 1 if self.owns_retries else botocore_attempts(resp)
-            out.attempts.append(AttemptRecord("ok", None, self.monotonic() - t0))
+            out.attempts.append(AttemptRecord("ok", None, monotonic() - t0))
             return resp
-
-        try:
-            out.response = attempt()  # the common case: no tenacity machinery at all
-            return out
-        except Exception as exc:
-            disposition = classify(exc)
-            if disposition is not Disposition.RETRY or used >= self.max_attempts:
-                return _failed(out, exc, disposition)
 
         def stop(rs: tenacity.RetryCallState) -> bool:
             if used >= self.max_attempts:
                 return True
             if deadline is not None:
                 upcoming = rs.upcoming_sleep or 0.0
-                return self.monotonic() + upcoming >= deadline
+                return monotonic() + upcoming >= deadline
             return False
 
         retrying = tenacity.Retrying(
@@ -144,7 +159,7 @@ class RetryRunner:
         )
         try:
             self.sleep(self._first_wait(out.attempts[-1].error, deadline))
-            if deadline is not None and self.monotonic() >= deadline:
+            if deadline is not None and monotonic() >= deadline:
                 err = out.attempts[-1].error
                 assert err is not None
                 return _failed(out, err, Disposition.RETRY)
