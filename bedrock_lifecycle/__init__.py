@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "client": "bedrock_lifecycle.client",
-    "wrap": "bedrock_lifecycle.client",
-    "reset_warnings": "bedrock_lifecycle.client",
+    "client": "bedrock_lifecycle.dropin",
+    "wrap": "bedrock_lifecycle.dropin",
+    "reset_warnings": "bedrock_lifecycle.dropin",
     "routing_key": "bedrock_lifecycle.routing",
     "Config": "bedrock_lifecycle.config",
     "load_config": "bedrock_lifecycle.config",
@@ -44,8 +44,8 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from bedrock_lifecycle.client import client, reset_warnings, wrap
     from bedrock_lifecycle.config import Config, load_config
+    from bedrock_lifecycle.dropin import client, reset_warnings, wrap
     from bedrock_lifecycle.errors import (
         CanaryRollbackWarning,
         ConfigError,

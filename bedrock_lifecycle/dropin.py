@@ -1,5 +1,8 @@
-"""The drop-in client: a real botocore ``bedrock-runtime`` client whose model-carrying
-operations resolve aliases, apply the lifecycle policy, retry and fall back.
+"""The drop-in client, ``bedrock_lifecycle.client()`` and ``wrap()``.
+
+A real botocore ``bedrock-runtime`` client whose model-carrying operations resolve
+aliases, apply the lifecycle policy, retry and fall back. (The module is not called
+``client`` so that ``bedrock_lifecycle.client`` stays the function.)
 
 Mechanism: the client's class is swapped for a subclass that overrides
 ``_make_api_call`` (the one method every operation goes through). The object stays a

@@ -1,0 +1,201 @@
+"""``status``, ``check``, ``resolve`` and ``demo``: the configuration seen from the CLI.
+
+They read the same configuration the client reads (``BEDROCK_LIFECYCLE_CONFIG`` and
+``BEDROCK_LIFECYCLE_*`` variables) and the same registry, so CI sees what production will.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+from typing import Any
+
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    fmt_date,
+    instant_arg,
+    non_negative_int,
+    print_json,
+    print_table,
+)
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+
+_BAD = (State.LEGACY, State.EXTENDED_ACCESS, State.EOL)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("status", help="every alias, its targets and weights, each target's lifecycle")
+    _common(p)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check", help="CI gate: exit 1 when a configured model is retiring")
+    _common(p)
+    p.add_argument("--within", type=non_negative_int, default=0, metavar="DAYS",
+                   help="also fail when a model reaches EOL within DAYS (default 0)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("resolve", help="where a request for ALIAS would go now")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("--key", help="routing key (sticky assignment), as with routing_key()")
+    _common(p)
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("demo", help="run the demo against an embedded local Bedrock")
+    p.set_defaults(func=cmd_demo)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
+    p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate at this instant")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
+    from bedrock_lifecycle.config import load_config
+    from bedrock_lifecycle.errors import ConfigError
+    from bedrock_lifecycle.lifecycle.registry import Registry
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise CliError(str(exc), 2) from None
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    now = args.at or config.now or _dt.datetime.now(_dt.timezone.utc)
+    registry = Registry.default(base_model_map=config.registry.base_models or None)
+    return config, registry, region, now
+
+
+def _status_row(status: LifecycleStatus) -> dict[str, Any]:
+    d = status.to_json()
+    return {k: d[k] for k in ("model_id", "state", "legacy_date", "extended_access_date",
+                              "eol_date", "days_to_eol", "replacements", "source")}
+
+
+def _collect(config: Any, registry: Any, region: str, now: _dt.datetime) -> list[dict[str, Any]]:
+    from bedrock_lifecycle.routing import weights_at
+
+    out = []
+    for name, alias in sorted(config.aliases.items()):
+        weights = weights_at(alias, now)
+        total = sum(weights) or 1.0
+        targets = []
+        for t, w in zip(alias.targets, weights, strict=True):
+            row = _status_row(registry.lookup(t.model, region, now))
+            row.update(role="target", weight=w, share=round(w / total, 4))
+            targets.append(row)
+        for m in alias.fallbacks:
+            row = _status_row(registry.lookup(m, region, now))
+            row.update(role="fallback", weight=None, share=None)
+            targets.append(row)
+        out.append({"alias": name, "kind": "alias", "targets": targets})
+    for model, chain in sorted(config.chains.items()):
+        rows = []
+        for i, m in enumerate([model, *chain]):
+            row = _status_row(registry.lookup(m, region, now))
+            row.update(role="primary" if i == 0 else "fallback", weight=None, share=None)
+            rows.append(row)
+        out.append({"alias": model, "kind": "chain", "targets": rows})
+    return out
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config, registry, region, now = _context(args)
+    data = _collect(config, registry, region, now)
+    if args.json:
+        print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data})
+        return 0
+    if not data:
+        print(f"No aliases or chains configured (set BEDROCK_LIFECYCLE_CONFIG or BEDROCK_LIFECYCLE_ALIAS_<NAME>). Region {region}.")
+        return 0
+    print(f"Region {region}, at {now.isoformat(timespec='seconds')}")
+    rows = []
+    for a in data:
+        for t in a["targets"]:
+            share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
+            rows.append([a["alias"], t["role"], t["model_id"], share, t["state"],
+                         (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]),
+                         ", ".join(t["replacements"]) or "-"])
+    print_table(["alias", "role", "model", "share", "state", "eol", "days", "replacement"], rows)
+    return 0
+
+
+def _days(d: int | None) -> str:
+    return "-" if d is None else str(d)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config, registry, region, now = _context(args)
+    data = _collect(config, registry, region, now)
+    problems = []
+    for a in data:
+        for t in a["targets"]:
+            if t["role"] == "target" and not t["weight"]:
+                continue  # a rolled-back or not-yet-ramped target takes no traffic
+            bad = t["state"] in {s.value for s in _BAD}
+            soon = t["days_to_eol"] is not None and 0 <= t["days_to_eol"] <= args.within
+            if bad or soon:
+                why = t["state"] if bad else f"EOL in {t['days_to_eol']} days"
+                problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"],
+                                 "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"]})
+    if args.json:
+        print_json({"ok": not problems, "region": region, "at": now.isoformat(), "problems": problems})
+    elif problems:
+        print_table(["alias", "model", "problem", "eol", "replacement"],
+                    [[p["alias"], p["model_id"], p["reason"], (p["eol_date"] or "-")[:10],
+                      ", ".join(p["replacements"]) or "-"] for p in problems])
+        print(f"\n{len(problems)} configured model(s) need migrating (region {region}).")
+    else:
+        n = sum(len(a["targets"]) for a in data)
+        print(f"OK: {n} configured model(s) in {region}, none Legacy, in extended access, past EOL"
+              + (f" or within {args.within} days of EOL." if args.within else "."))
+    return 1 if problems else 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.config import alias_key
+    from bedrock_lifecycle.policy import Policy, decide
+    from bedrock_lifecycle.routing import plan_alias
+
+    config, registry, region, now = _context(args)
+    found = config.alias(args.alias)
+    if found is None:
+        known = ", ".join(sorted(config.aliases)) or "none configured"
+        raise CliError(f"no alias {args.alias!r} (aliases: {known})", 2)
+    name, alias = found
+    policy = Policy(**config.policy.model_dump())
+    p = plan_alias(name, alias, now, args.key)
+    candidates = []
+    chosen = None
+    for c in p.candidates:
+        status = registry.lookup(c.model, region, now)
+        d = decide(status, policy)
+        candidates.append({"model_id": c.model, "role": c.role, "state": status.state.value,
+                           "action": d.action.value, "reason": d.reason,
+                           "eol_date": status.to_json()["eol_date"]})
+        if chosen is None and d.proceeds:
+            chosen = c.model
+    weights = {t.model: w for t, w in zip(alias.targets, p.weights, strict=True)}
+    result = {"alias": name, "key": args.key, "region": region, "at": now.isoformat(),
+              "weights": weights, "model_id": chosen, "candidates": candidates,
+              "sticky": args.key is not None, "alias_key": alias_key(name)}
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{name} -> {chosen or '(nothing: every candidate is refused)'}"
+          + (f"  (key {args.key!r})" if args.key else "  (no key: weighted random, this is one draw)"))
+    total = sum(weights.values()) or 1.0
+    print("weights in force: " + ", ".join(f"{m} {w / total * 100:.0f}%" for m, w in weights.items()))
+    print_table(["order", "model", "role", "state", "policy"],
+                [[i + 1, c["model_id"], c["role"], c["state"], c["action"] + (f" ({c['reason']})" if c["reason"] else "")]
+                 for i, c in enumerate(candidates)])
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.demo import main
+
+    return main()
+
+
+__all__ = ["add_parser", "fmt_date"]

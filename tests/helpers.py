@@ -1,0 +1,67 @@
+"""Shared test helpers: a static registry and canned responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from botocore.response import StreamingBody
+
+from bedrock_lifecycle.lifecycle.model import LifecycleEntry, LifecycleStatus, State
+
+UTC = dt.timezone.utc
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class StaticRegistry:
+    """A registry from a dict of entries: isolates client tests from the bundled data."""
+
+    def __init__(self, entries: dict[str, LifecycleEntry] | None = None) -> None:
+        self.entries = entries or {}
+        self.lookups = 0
+
+    def lookup(self, model_id: str, region: str | None = None, at: dt.datetime | None = None) -> LifecycleStatus:
+        self.lookups += 1
+        assert at is not None
+        e = self.entries.get(model_id)
+        if e is None:
+            return LifecycleStatus(model_id, model_id, region, State.ACTIVE, at, source="none")
+        return LifecycleStatus(
+            model_id, e.model_id, region, e.state_at(at), at, e.legacy, e.extended_access, e.eol,
+            e.replacements, "bundled", entry=e,
+        )
+
+
+HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"
+HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+NOVA_LITE = "amazon.nova-lite-v1:0"
+NOVA_PRO = "amazon.nova-pro-v1:0"
+NOVA_MICRO = "amazon.nova-micro-v1:0"
+
+# Claude 3 Haiku's real dates (S2/S3 rows): Legacy 2026-03-10, extended 2026-06-10, EOL 2026-09-10.
+RETIRING = {
+    HAIKU3: LifecycleEntry(
+        HAIKU3, legacy=at("2026-03-10"), extended_access=at("2026-06-10"), eol=at("2026-09-10"),
+        replacements=(HAIKU45,),
+    )
+}
+
+
+def converse_response(text: str = "hi") -> dict[str, Any]:
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5},
+        "metrics": {"latencyMs": 1},
+    }
+
+
+def invoke_response(payload: bytes = b'{"ok": true}') -> dict[str, Any]:
+    return {"body": StreamingBody(io.BytesIO(payload), len(payload)), "contentType": "application/json"}
+
+
+MESSAGES = [{"role": "user", "content": [{"text": "hello"}]}]
