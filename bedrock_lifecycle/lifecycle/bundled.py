@@ -1,0 +1,99 @@
+"""The lifecycle data shipped with the package (``lifecycle/data/lifecycle.json``).
+
+Built by ``tools/build_data.py`` from public copies of the AWS "Model lifecycle" pages;
+read once per process. See docs/registry.md for provenance and every judgement call.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from bedrock_lifecycle.clock import parse_instant
+from bedrock_lifecycle.lifecycle.model import LifecycleEntry
+
+SCHEMA_VERSION = 1
+_RESOURCE = ("data", "lifecycle.json")
+
+
+@dataclass(frozen=True, slots=True)
+class BundledData:
+    entries: tuple[LifecycleEntry, ...]
+    catalogue: tuple[str, ...]  # base model IDs known to exist (no lifecycle entry needed)
+    schema_version: int
+    build_date: str
+    sources: Mapping[str, Mapping[str, Any]]
+
+
+def _date(value: object, field: str) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected a date string, got {value!r}")
+    return parse_instant(value, field=field)
+
+
+def entry_from_json(obj: Mapping[str, Any]) -> LifecycleEntry:
+    """One bundled entry. Bare dates become 00:00 UTC of that day (clock.parse_instant)."""
+    mid = obj["model_id"]
+    regions = obj.get("regions")
+    source = str(obj.get("source", ""))
+    table = str(obj.get("table", ""))
+    corroborated = [str(s) for s in obj.get("corroborated_by") or ()]
+    provenance = f"{source}: {table}" + (f" (also {', '.join(corroborated)})" if corroborated else "")
+    as_of = obj.get("as_of")
+    return LifecycleEntry(
+        model_id=str(mid),
+        regions=None if regions is None else frozenset(str(r) for r in regions),
+        legacy=_date(obj.get("legacy"), f"{mid}.legacy"),
+        extended_access=_date(obj.get("extended_access"), f"{mid}.extended_access"),
+        eol=_date(obj.get("eol"), f"{mid}.eol"),
+        replacements=tuple(str(r) for r in obj.get("replacements") or ()),
+        name=str(obj.get("name", "")),
+        provider=str(obj.get("provider", "")),
+        source="bundled",
+        provenance=provenance,
+        as_of=None if as_of is None else parse_instant(str(as_of)).date(),
+    )
+
+
+def parse_document(doc: Mapping[str, Any]) -> BundledData:
+    """Validate and convert the JSON document (pure; tests feed it directly)."""
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(
+            f"bundled lifecycle data has schema_version {version!r}; this code reads {SCHEMA_VERSION}"
+        )
+    entries = tuple(entry_from_json(e) for e in doc["entries"])
+    catalogue = tuple(str(c) for c in doc.get("catalogue", ()))
+    return BundledData(
+        entries=entries,
+        catalogue=catalogue,
+        schema_version=version,
+        build_date=str(doc.get("build_date", "")),
+        sources=dict(doc.get("sources", {})),
+    )
+
+
+def read_document() -> dict[str, Any]:
+    ref = resources.files("bedrock_lifecycle.lifecycle").joinpath(_RESOURCE[0]).joinpath(_RESOURCE[1])
+    data: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> BundledData:
+    """The shipped data, parsed once per process."""
+    return parse_document(read_document())
+
+
+def entries() -> tuple[LifecycleEntry, ...]:
+    return load().entries
+
+
+def catalogue() -> tuple[str, ...]:
+    return load().catalogue
