@@ -1,0 +1,215 @@
+"""``lookup``, ``list`` and ``sync``: the lifecycle registry from the command line.
+
+``lookup`` and ``list`` never touch the network (bundled data plus the sync cache), except
+``lookup --resolve``, which asks the Bedrock control plane for an opaque ARN's base model.
+``sync`` refreshes the cache from ``ListFoundationModels`` and exits 1 when every region
+failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    fmt_date,
+    instant_arg,
+    now_or,
+    print_json,
+    print_table,
+)
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+
+_STATES = [s.value for s in State]
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("lookup", help="lifecycle of one model ID, profile ID or ARN")
+    p.add_argument("model_id", metavar="MODEL_ID")
+    _region_at(p)
+    p.add_argument("--resolve", action="store_true",
+                   help="ask the Bedrock control plane (boto3 credentials) for the base model of an "
+                        "application profile, provisioned or custom model ARN")
+    p.add_argument("--map", action="append", default=[], metavar="ID=BASE",
+                   help="treat ID (an ARN naming no base model) as BASE; repeatable")
+    p.set_defaults(func=cmd_lookup)
+
+    p = sub.add_parser("list", help="every known model and its lifecycle state")
+    _region_at(p)
+    p.add_argument("--state", choices=_STATES, help="only models in this state")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("sync", help="refresh lifecycle data from the Bedrock API into the local cache")
+    p.add_argument("--region", action="append", default=[], metavar="R",
+                   help="region to read; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="cache directory (default: BEDROCK_LIFECYCLE_CACHE_DIR or the platform cache dir)")
+    p.set_defaults(func=cmd_sync)
+
+
+def _region_at(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
+                                    "the most conservative state over every region)")
+    p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate at this instant (default: now)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="sync cache directory (default: BEDROCK_LIFECYCLE_CACHE_DIR or the platform cache dir)")
+
+
+def default_region(explicit: str | None, environ: Any = None) -> str | None:
+    env = os.environ if environ is None else environ
+    return explicit or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+
+
+def _iso(d: _dt.datetime) -> str:
+    return d.isoformat().replace("+00:00", "Z")
+
+
+def _registry(args: argparse.Namespace, *, resolver: Any = None, base_map: dict[str, str] | None = None) -> Any:
+    from bedrock_lifecycle.lifecycle.registry import Registry
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            registry = Registry.default(cache_dir=args.cache_dir, base_model_map=base_map, resolver=resolver)
+        except ValueError as exc:  # a bad --map
+            raise CliError(str(exc), 2) from None
+    for w in caught:  # a corrupt cache: one line, not a Python warning dump
+        print(f"warning: {w.message}", file=sys.stderr)
+    return registry
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.ids import ModelIdError
+
+    region = default_region(args.region)
+    at = now_or(args.at)
+    base_map: dict[str, str] = {}
+    for item in args.map:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise CliError(f"--map {item!r}: expected ID=BASE", 2)
+        base_map[key] = value
+    resolver = None
+    if args.resolve:
+        from bedrock_lifecycle.lifecycle.resolver import ControlPlaneResolver
+
+        resolver = ControlPlaneResolver()
+    registry = _registry(args, resolver=resolver, base_map=base_map or None)
+    try:
+        status = registry.lookup(args.model_id, region, at)
+    except ModelIdError as exc:
+        raise CliError(str(exc), 2) from None
+    if args.json:
+        print_json(status.to_json())
+        return 0
+    _print_status(status)
+    return 0
+
+
+def _print_status(s: LifecycleStatus) -> None:
+    state = s.state.value
+    since = {State.LEGACY: s.legacy_date, State.EXTENDED_ACCESS: s.extended_access_date, State.EOL: s.eol_date}
+    if since.get(s.state) is not None:
+        state += f" (since {fmt_date(since[s.state])})"
+    eol = fmt_date(s.eol_date)
+    if s.days_to_eol is not None:
+        eol += f" ({s.days_to_eol} days)" if s.days_to_eol >= 0 else f" ({-s.days_to_eol} days ago)"
+    rows = [
+        ("model", s.model_id),
+        ("base model", s.base_model_id or "-"),
+        ("region", s.region or "(none: most conservative over all regions)"),
+        ("at", _iso(s.at)),
+        ("state", state),
+        ("legacy", fmt_date(s.legacy_date)),
+        ("extended access", fmt_date(s.extended_access_date)),
+        ("end of life", eol),
+        ("replacements", ", ".join(s.replacements) or "-"),
+        ("source", s.source + (f" ({s.entry.provenance})" if s.entry is not None and s.entry.provenance else "")),
+    ]
+    if s.name:
+        rows.insert(2, ("name", s.name))
+    if s.note:
+        rows.append(("note", s.note))
+    width = max(len(k) for k, _ in rows) + 1
+    for k, v in rows:
+        print(f"{(k + ':').ljust(width)} {v}")
+
+
+# --------------------------------------------------------------------------- list
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    region = default_region(args.region)
+    at = now_or(args.at)
+    state = State(args.state) if args.state else None
+    registry = _registry(args)
+    statuses = registry.list(region, at, state)
+    if args.json:
+        print_json({
+            "region": region,
+            "at": _iso(at),
+            "state": args.state,
+            "models": [s.to_json() for s in statuses],
+        })
+        return 0
+    rows = [
+        (
+            s.model_id,
+            s.state.value,
+            fmt_date(s.legacy_date),
+            fmt_date(s.extended_access_date),
+            fmt_date(s.eol_date),
+            "-" if s.days_to_eol is None else s.days_to_eol,
+            ", ".join(s.replacements) or "-",
+            s.source,
+        )
+        for s in statuses
+    ]
+    print_table(("model", "state", "legacy", "extended access", "eol", "days to eol", "replacement", "source"), rows)
+    return 0
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.lifecycle import sync as sync_mod
+
+    regions = list(dict.fromkeys(args.region)) or [r for r in [default_region(None)] if r]
+    if not regions:
+        raise CliError("no region: pass --region R (repeatable) or set AWS_REGION", 2)
+    with warnings.catch_warnings():
+        # Failures are in the report (table or JSON); no Python warning dump on top.
+        warnings.simplefilter("ignore", sync_mod.CacheWarning)
+        report = sync_mod.sync(regions, cache_dir=args.cache_dir)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        rows = []
+        for r in report.results:
+            if r.ok:
+                outcome = "ok"
+            else:
+                outcome = f"FAILED: {r.error}" + (f" (kept data from {r.synced_at})" if r.kept_previous else "")
+            rows.append((r.region, r.models, r.legacy, r.dated, outcome))
+        print_table(("region", "models", "legacy", "dated", "result"), rows)
+        if report.written:
+            print(f"cache: {report.cache_path}")
+        if report.cache_error:
+            print(f"error: {report.cache_error}", file=sys.stderr)
+    if report.all_failed:
+        if not args.json:
+            print(f"error: every region failed ({', '.join(report.failed_regions)})", file=sys.stderr)
+        return 1
+    return 1 if report.cache_error else 0
