@@ -13,8 +13,10 @@ straight through.
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import logging
+import math
 import os
 import random
 import sys
@@ -51,7 +53,7 @@ from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 from bedrock_lifecycle.operations import OperationInfo, model_operations
 from bedrock_lifecycle.policy import Action, Decision, Policy, decide
-from bedrock_lifecycle.retry import RetryRunner
+from bedrock_lifecycle.retry import RetryRunner, _peek, botocore_attempts
 
 log = logging.getLogger("bedrock_lifecycle")
 log.addHandler(logging.NullHandler())  # a library never prints through logging's last resort
@@ -150,14 +152,21 @@ class Runtime:
         self.hooks: list[Callable[[dict[str, Any]], None]] = []
         self._decisions: dict[str, tuple[_dt.datetime, _dt.datetime, Decision]] = {}
         self._concrete_plans: dict[str, routing.Plan] = {}
+        self._compiled: dict[str, _CompiledAlias] = {}  # by modelId as the caller spells it
 
     # ------------------------------------------------------------------ planning
 
     def plan(self, model_id: str, now: _dt.datetime) -> routing.Plan:
         if "." not in model_id and ":" not in model_id:
-            found = self.aliases.get(alias_key(model_id))
-            if found is not None:
-                return routing.plan_alias(found[0], found[1], now, routing.current_routing_key(), self.rng)
+            compiled = self._compiled.get(model_id)
+            if compiled is None:
+                found = self.aliases.get(alias_key(model_id))
+                if found is not None:
+                    compiled = _CompiledAlias(found[0], found[1])
+                    if len(self._compiled) < 1024:
+                        self._compiled[model_id] = compiled
+            if compiled is not None:
+                return compiled.plan(now, routing.current_routing_key(), self.rng)
         p = self._concrete_plans.get(model_id)
         if p is None:
             parse_model_id(model_id)  # raises ModelIdError; cached plans are valid IDs
@@ -201,6 +210,7 @@ class Runtime:
         """Forget cached decisions (after the registry or the configuration changed)."""
         self._decisions.clear()
         self._concrete_plans.clear()
+        self._compiled.clear()
 
     def check_startup(self) -> None:
         """Report at creation, not at the first request, a configured target past EOL."""
@@ -240,29 +250,69 @@ class Runtime:
                 operation,
                 requested,
             )
+        candidates = p.candidates
+        if self.cooldowns.any_open() and len(candidates) > 1:
+            candidates = self.cooldowns.order([c.model for c in candidates], candidates)  # type: ignore[assignment]
+        # Fast path: the first candidate is allowed and answers at the first try.
+        first = candidates[0]
+        decision = self.decision(first.model, now)
+        if decision.action is Action.WARN:
+            _warn_once(decision)
+        elif decision.action is not Action.ALLOW:
+            return self._slow(client, send, operation, params, info, p, candidates, now, None)
+        call_params = self._apply_target(params, first, info)
+        t0 = time.monotonic()
+        try:
+            response = send(operation, call_params)
+            if info.stream_member is not None:
+                _peek(response, info.stream_member)
+        except Exception as exc:
+            failure = (exc, t0, time.monotonic() - t0)
+            return self._slow(client, send, operation, params, info, p, candidates, now, failure)
+        if self.cooldowns.tracked:
+            self.cooldowns.success(first.model)
+        attempts = [_attempt(first.model, "ok", None, time.monotonic() - t0, first.role)]
+        if not self.retry.owns_retries:
+            attempts[0]["botocore_attempts"] = botocore_attempts(response)
+        return self._finish(client, response, p, first.model, attempts, info)
+
+    def _slow(
+        self,
+        client: BaseClient,
+        send: Callable[[str, dict[str, Any]], Any],
+        operation: str,
+        params: dict[str, Any],
+        info: OperationInfo,
+        p: routing.Plan,
+        candidates: Sequence[routing.Candidate],
+        now: _dt.datetime,
+        failure: tuple[BaseException, float, float] | None,
+    ) -> Any:
+        """Every candidate in turn: policy, retries, fallback. ``failure`` is the fast
+        path's failed first attempt on ``candidates[0]``, continued here."""
         attempts: list[dict[str, Any]] = []
-        deadline = self.retry.deadline()
+        deadline = self.retry.deadline(start=failure[1] if failure else None)
         last_exc: BaseException | None = None
         refusal: ModelLifecycleError | None = None
-        candidates = self._order_by_health(p.candidates)
         n = len(candidates)
         for idx, cand in enumerate(candidates):
-            decision = self.decision(cand.model, now)
-            action = decision.action
-            if action is Action.WARN:
-                _warn_once(decision)
-            elif action is not Action.ALLOW:
-                err = self._refusal(client, operation, decision, p)
-                # A refusal stops the call only before anything was sent; once a target
-                # has failed on the wire, that failure is the story and this is skipped.
-                refuse = action is Action.REFUSE and last_exc is None
-                attempts.append(_attempt(cand.model, "refused" if refuse else "skipped", err, 0.0, cand.role))
-                if refuse:
-                    err.attempts = attempts
-                    _note(err, attempts)
-                    raise err
-                refusal = refusal or err
-                continue
+            if idx > 0 or failure is None:
+                decision = self.decision(cand.model, now)
+                action = decision.action
+                if action is Action.WARN:
+                    _warn_once(decision)
+                elif action is not Action.ALLOW:
+                    err = self._refusal(client, operation, decision, p)
+                    # A refusal stops the call only before anything was sent; once a target
+                    # has failed on the wire, that failure is the story and this is skipped.
+                    refuse = action is Action.REFUSE and last_exc is None
+                    attempts.append(_attempt(cand.model, "refused" if refuse else "skipped", err, 0.0, cand.role))
+                    if refuse:
+                        err.attempts = attempts
+                        _note(err, attempts)
+                        raise err
+                    refusal = refusal or err
+                    continue
             call_params = self._apply_target(params, cand, info)
             outcome = self.retry.run(
                 send,
@@ -271,6 +321,7 @@ class Runtime:
                 classify=self._classify,
                 deadline=deadline,
                 stream_member=info.stream_member,
+                first_failure=(failure[0], failure[2]) if (idx == 0 and failure) else None,
             )
             for a in outcome.attempts:
                 attempts.append(_attempt(cand.model, a.outcome, a.error, a.duration, cand.role))
@@ -390,6 +441,79 @@ class Runtime:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class _CompiledAlias:
+    """An alias prepared for the hot path; the decisions are routing.py's.
+
+    Same results as ``routing.plan_alias`` (the first place follows the weights, a key is
+    sticky and monotone), with candidates built once, ramp instants pre-sorted, and sticky
+    orders memoised, so a call costs a bisect and a random draw.
+    """
+
+    def __init__(self, name: str, alias: AliasConfig) -> None:
+        self.name = name
+        self.alias = alias
+        targets = alias.targets
+        self.primary = [routing.Candidate(t.model, t, "primary") for t in targets]
+        self.other = [routing.Candidate(t.model, t, "target") for t in targets]
+        models = {t.model for t in targets}
+        self.fallbacks = tuple(
+            routing.Candidate(m, None, "fallback") for m in dict.fromkeys(alias.fallbacks) if m not in models
+        )
+        self.duplicates = len(models) != len(targets)
+        self.ramp_at = [s.at for s in alias.ramp]
+        self.ramp_w = [tuple(s.weights) for s in alias.ramp]
+        self.base_w = tuple(t.weight for t in targets)
+        # weights -> (indices with weight > 0, cumulative weights, total)
+        self._draw: dict[tuple[float, ...], tuple[list[int], list[float], float]] = {}
+        self._fixed: dict[tuple[tuple[float, ...], int], routing.Plan] = {}
+        self._sticky: dict[tuple[tuple[float, ...], str], routing.Plan] = {}
+
+    def weights(self, now: _dt.datetime) -> tuple[float, ...]:
+        if self.ramp_at:
+            i = bisect.bisect_right(self.ramp_at, now)
+            if i:
+                return self.ramp_w[i - 1]
+        return self.base_w
+
+    def _build(self, order: Sequence[int], weights: tuple[float, ...]) -> routing.Plan:
+        cands = [self.primary[order[0]]] + [self.other[i] for i in order[1:]]
+        if self.duplicates:
+            seen: set[str] = set()
+            cands = [c for c in cands if not (c.model in seen or seen.add(c.model))]  # type: ignore[func-returns-value]
+        return routing.Plan(self.name, self.name, (*cands, *self.fallbacks), weights)
+
+    def plan(self, now: _dt.datetime, key: str | None, rng: random.Random) -> routing.Plan:
+        w = self.weights(now)
+        if key is not None:
+            p = self._sticky.get((w, key))
+            if p is None:
+                p = self._build(routing.order_targets(self.alias.targets, w, key), w)
+                if len(self._sticky) > 16384:
+                    self._sticky.clear()
+                self._sticky[(w, key)] = p
+            return p
+        draw = self._draw.get(w)
+        if draw is None:
+            positive = [i for i, x in enumerate(w) if x > 0]
+            cum, total = [], 0.0
+            for i in positive:
+                total += w[i]
+                cum.append(total)
+            draw = self._draw[w] = (positive, cum, total)
+        positive, cum, total = draw
+        j = min(bisect.bisect_right(cum, rng.random() * total), len(positive) - 1)
+        if len(positive) <= 2:  # the rest of the order is fixed: memoise the whole plan
+            p = self._fixed.get((w, j))
+            if p is None:
+                p = self._fixed[(w, j)] = self._build([positive[j], *positive[:j], *positive[j + 1:]], w)
+            return p
+        rest = positive[:j] + positive[j + 1:]
+        # Weighted order without replacement for the others (Efraimidis-Spirakis).
+        rest.sort(key=lambda i: -math.log(rng.random() or 1e-300) / w[i])
+        return self._build([positive[j], *rest], w)
+
 
 
 def _attempt(model: str, outcome: str, error: BaseException | None, duration: float, role: str) -> dict[str, Any]:

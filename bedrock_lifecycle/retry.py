@@ -93,8 +93,10 @@ class RetryRunner:
         self.owns_retries = owns_retries
         self.monotonic = monotonic
 
-    def deadline(self) -> float | None:
-        return None if self.deadline_seconds is None else self.monotonic() + self.deadline_seconds
+    def deadline(self, start: float | None = None) -> float | None:
+        if self.deadline_seconds is None:
+            return None
+        return (self.monotonic() if start is None else start) + self.deadline_seconds
 
     def run(
         self,
@@ -105,10 +107,21 @@ class RetryRunner:
         classify: Callable[[BaseException], Disposition],
         deadline: float | None,
         stream_member: str | None = None,
+        first_failure: tuple[BaseException, float] | None = None,
     ) -> Outcome:
+        """Attempts on one target. ``first_failure`` (error, duration): the first attempt
+        was already made by the caller's fast path and failed; continue from there."""
         out = Outcome()
         used = 0
         monotonic = self.monotonic
+        if first_failure is not None:
+            exc, duration = first_failure
+            used = 1 if self.owns_retries else botocore_attempts(exc)
+            out.attempts.append(AttemptRecord("error", exc, duration))
+            disposition = classify(exc)
+            if disposition is not Disposition.RETRY or used >= self.max_attempts:
+                return _failed(out, exc, disposition)
+            return self._retry(send, operation, params, out, used, classify, deadline, stream_member)
 
         # The common case, a first attempt that succeeds, uses no tenacity machinery.
         t0 = monotonic()
@@ -126,6 +139,21 @@ class RetryRunner:
             out.attempts.append(AttemptRecord("ok", None, monotonic() - t0))
             out.response = resp
             return out
+
+        return self._retry(send, operation, params, out, used, classify, deadline, stream_member)
+
+    def _retry(
+        self,
+        send: Callable[[str, dict[str, Any]], Any],
+        operation: str,
+        params: dict[str, Any],
+        out: Outcome,
+        used: int,
+        classify: Callable[[BaseException], Disposition],
+        deadline: float | None,
+        stream_member: str | None,
+    ) -> Outcome:
+        monotonic = self.monotonic
 
         def attempt() -> Any:
             nonlocal used

@@ -1,0 +1,140 @@
+"""The drop-in client's cost next to plain boto3, measured side by side in one run.
+
+1. ``converse`` with botocore's Stubber (no network): the wrapper's own cost per call.
+2. ``converse`` over HTTP to the local Bedrock: the ratio a real application sees.
+3. The same with routing configured (weights, a ramp, fallbacks) and a sticky key.
+4. Import time: ``import bedrock_lifecycle`` and ``import boto3`` in fresh interpreters.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import warnings
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.stub import Stubber
+
+from bench._util import compare, report
+
+MODEL = "anthropic.claude-sonnet-4-6"
+CANARY = "amazon.nova-pro-v1:0"
+MESSAGES = [{"role": "user", "content": [{"text": "hello"}]}]
+RESPONSE = {
+    "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+    "stopReason": "end_turn",
+    "usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5},
+    "metrics": {"latencyMs": 1},
+}
+ROUTED = {
+    "aliases": {
+        "chat": {
+            "targets": [{"model": MODEL, "weight": 90}, {"model": CANARY, "weight": 10}],
+            "fallbacks": ["amazon.nova-lite-v1:0"],
+            "ramp": [{"at": "2026-01-01", "weights": [80, 20]}, {"at": "2030-01-01", "weights": [0, 100]}],
+        }
+    }
+}
+
+
+def _raw(**kw: Any) -> Any:
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        **kw,
+    )
+
+
+def _stubbed(client: Any, n: int) -> Stubber:
+    st = Stubber(client)
+    for _ in range(n):
+        st.add_response("converse", RESPONSE)
+    st.activate()
+    return st
+
+
+def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
+    import bedrock_lifecycle
+
+    plain = _raw()
+    wrapped = bedrock_lifecycle.wrap(_raw(), config={"aliases": {"chat": {"targets": [MODEL]}}}, environ={})
+    routed = bedrock_lifecycle.wrap(_raw(), config=ROUTED, environ={})
+    total = 2 * (number * repeat + 200)  # "wrapped" and "routed" serve two cases each
+    for c in (plain, wrapped, routed):
+        _stubbed(c, total)
+
+    def sticky() -> Any:
+        with bedrock_lifecycle.routing_key("user-42"):
+            return routed.converse(modelId="chat", messages=MESSAGES)
+
+    cases = {
+        "plain boto3 (model ID)": lambda: plain.converse(modelId=MODEL, messages=MESSAGES),
+        "wrapped (model ID)": lambda: wrapped.converse(modelId=MODEL, messages=MESSAGES),
+        "wrapped (alias)": lambda: wrapped.converse(modelId="chat", messages=MESSAGES),
+        "routed (weights+ramp+fallbacks)": lambda: routed.converse(modelId="chat", messages=MESSAGES),
+        "routed + sticky key": sticky,
+    }
+    medians = compare(cases, number=number, repeat=repeat, warmup=100)
+    report("converse with Stubber (no network): µs per call", medians, "plain boto3 (model ID)")
+    base = medians["plain boto3 (model ID)"]
+    for name, ns in medians.items():
+        if name != "plain boto3 (model ID)":
+            print(f"  added by {name:<34} {(ns - base) / 1000:6.2f} µs")
+    return medians
+
+
+def bench_http(number: int = 100, repeat: int = 15) -> dict[str, float]:
+    import bedrock_lifecycle
+    from bedrock_lifecycle.testing import LocalBedrock
+
+    with LocalBedrock() as bedrock:
+        kw = {"endpoint_url": bedrock.endpoint_url, "config": BotoConfig(retries={"total_max_attempts": 1})}
+        plain = _raw(**kw)
+        wrapped = bedrock_lifecycle.wrap(_raw(**kw), config={"aliases": {"chat": {"targets": [MODEL]}}}, environ={})
+        routed = bedrock_lifecycle.wrap(_raw(**kw), config=ROUTED, environ={})
+        cases = {
+            "plain boto3": lambda: plain.converse(modelId=MODEL, messages=MESSAGES),
+            "wrapped (alias)": lambda: wrapped.converse(modelId="chat", messages=MESSAGES),
+            "routed (weights+ramp+fallbacks)": lambda: routed.converse(modelId="chat", messages=MESSAGES),
+        }
+        medians = compare(cases, number=number, repeat=repeat, warmup=50)
+    report("converse over HTTP to the local Bedrock: µs per call", medians, "plain boto3")
+    return medians
+
+
+def bench_import(runs: int = 7) -> dict[str, float]:
+    def timed(stmt: str) -> float:
+        code = f"import time; t=time.perf_counter(); {stmt}; print(time.perf_counter()-t)"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return float(out.stdout.strip()) * 1e9
+
+    samples: dict[str, list[float]] = {"import boto3": [], "import bedrock_lifecycle": [],
+                                       "import bedrock_lifecycle; client()": [], "import boto3; boto3.client()": []}
+    for _ in range(runs):
+        samples["import boto3"].append(timed("import boto3"))
+        samples["import bedrock_lifecycle"].append(timed("import bedrock_lifecycle"))
+        samples["import boto3; boto3.client()"].append(
+            timed("import boto3; boto3.client('bedrock-runtime', region_name='us-east-1')"))
+        samples["import bedrock_lifecycle; client()"].append(
+            timed("import bedrock_lifecycle; bedrock_lifecycle.client(region_name='us-east-1')"))
+    medians = {k: statistics.median(v) for k, v in samples.items()}
+    print("\n== import time (fresh interpreter, median of %d): ms" % runs)
+    for k, v in medians.items():
+        print(f"  {k:<40} {v / 1e6:8.1f} ms")
+    return medians
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    bench_stubber()
+    bench_http()
+    bench_import()
+
+
+if __name__ == "__main__":
+    main()
