@@ -132,7 +132,8 @@ def merge_layers(
     for f in _FIELDS:
         if f in origin:
             by_layer.setdefault(origin[f], []).append(f)
-    note = "merged " + "; ".join(f"{layer}: {', '.join(fs)}" for layer, fs in reversed(by_layer.items()))
+    order = sorted(by_layer, key=lambda layer: -_LAYERS.index(layer) if layer in _LAYERS else 0)
+    note = "merged " + "; ".join(f"{layer}: {', '.join(by_layer[layer])}" for layer in order)
     return merged, note
 
 
@@ -554,8 +555,9 @@ class Registry:
         replacements: builtins.list[str] = []
         for _, idx in snap.layers:
             for e in idx.by_key.get(key, ()):
-                elsewhere.update(e.regions or ())
-                replacements.extend(r for r in e.replacements if r not in replacements)
+                if _retiring(e):  # a synced "ACTIVE" elsewhere says nothing about this region
+                    elsewhere.update(e.regions or ())
+                    replacements.extend(r for r in e.replacements if r not in replacements)
         if elsewhere:
             # Conservative for warnings, but another region's dates never refuse a call here.
             shown = sorted(elsewhere)
@@ -567,10 +569,11 @@ class Registry:
                 base_id, region, None, "none", "; ".join(notes), fixed=State.UNKNOWN,
                 replacements=tuple(replacements),
             )
-        if key in snap.catalogue:
+        if key in snap.known:  # catalogued, or seen in a sync of another region
             notes.append("known model with no announced lifecycle dates")
-            entry = LifecycleEntry(model_id=snap.display.get(key, base_id), source="bundled", provenance="catalogue")
-            return _Resolved(base_id, region, entry, "bundled", "; ".join(notes))
+            source = "bundled" if key in snap.catalogue else "api"
+            entry = LifecycleEntry(model_id=snap.display.get(key, base_id), source=source, provenance="catalogue")
+            return _Resolved(base_id, region, entry, source, "; ".join(notes))
         notes.append("not in the bundled data or the sync cache (run 'bedrock-lifecycle sync' or add an override)")
         return _Resolved(base_id, region, None, "none", "; ".join(notes), fixed=State.UNKNOWN)
 
@@ -613,6 +616,14 @@ class Registry:
         else:
             notes.append(f"no region given: the same dates in every {scope.rstrip('s')} with data")
         return _Resolved(base_id, None, unique[0], source, "; ".join(notes), candidates=unique if len(unique) > 1 else ())
+
+
+def _retiring(e: LifecycleEntry) -> bool:
+    """Whether the entry carries retirement information (a date, or a status past active)."""
+    return (
+        e.legacy is not None or e.extended_access is not None or e.eol is not None
+        or (e.status is not None and e.status is not State.ACTIVE)
+    )
 
 
 def _strip_region(e: LifecycleEntry) -> LifecycleEntry:

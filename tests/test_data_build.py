@@ -1,0 +1,174 @@
+"""The committed bundled data equals a fresh build, and has the promised shape."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from bedrock_lifecycle.ids import parse_model_id
+from bedrock_lifecycle.lifecycle import bundled
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO.parent / "shared" / "data"
+COMMITTED = REPO / "bedrock_lifecycle" / "lifecycle" / "data" / "lifecycle.json"
+
+needs_data = pytest.mark.skipif(
+    not (DATA_DIR / "lifecycle-reference.csv").exists(), reason="reference data not available"
+)
+
+
+def _load_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_data", REPO / "tools" / "build_data.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["build_data"] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def tool() -> ModuleType:
+    return _load_tool()
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    return data
+
+
+@needs_data
+def test_committed_json_equals_fresh_build(tool: ModuleType, committed: dict[str, Any]) -> None:
+    fresh = tool.build(DATA_DIR, committed["build_date"])
+    assert tool.dumps(fresh) == COMMITTED.read_text(encoding="utf-8"), (
+        "lifecycle.json is stale: run .venv/bin/python tools/build_data.py"
+    )
+
+
+@needs_data
+def test_check_mode(tool: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "l.json"
+    assert tool.main([str(DATA_DIR), "--out", str(out), "--build-date", "2000-01-01"]) == 0
+    assert tool.main([str(DATA_DIR), "--out", str(out), "--check"]) == 0  # build_date ignored
+    doc = json.loads(out.read_text())
+    doc["entries"].pop()
+    out.write_text(json.dumps(doc))
+    assert tool.main([str(DATA_DIR), "--out", str(out), "--check"]) == 1
+
+
+def test_schema(committed: dict[str, Any]) -> None:
+    assert committed["schema_version"] == bundled.SCHEMA_VERSION == 1
+    assert len(committed["build_date"]) == 10
+    assert set(committed["sources"]) == {"S1", "S2", "S3"}
+    assert committed["decisions"]
+    keys = {
+        "model_id", "name", "provider", "regions", "legacy", "extended_access", "eol",
+        "replacements", "replacements_from", "replacement_note", "source", "table",
+        "corroborated_by", "as_of", "provenance", "id_mapping", "rows", "notes",
+    }
+    for e in committed["entries"]:
+        assert set(e) == keys
+        mid = parse_model_id(e["model_id"])
+        assert mid.kind == "foundation-model" and mid.base_model_id == e["model_id"]
+        assert e["regions"] is None or (e["regions"] and e["regions"] == sorted(e["regions"]))
+        assert e["source"] in committed["sources"]
+        assert e["as_of"] == committed["sources"][e["source"]]["as_of"]
+        dates = [d for d in (e["legacy"], e["extended_access"], e["eol"]) if d]
+        assert dates == sorted(dates) and dates
+        for r in e["replacements"]:
+            assert parse_model_id(r).kind == "foundation-model"
+    for c in committed["catalogue"]:
+        assert parse_model_id(c).base_model_id == c
+
+
+@needs_data
+def test_every_row_accounted_for(committed: dict[str, Any]) -> None:
+    rows = list(csv.DictReader((DATA_DIR / "lifecycle-reference.csv").open(encoding="utf-8")))
+    assert committed["row_count"] == len(rows) == 76
+    covered = {n for e in committed["entries"] for n in e["rows"]}
+    covered |= {n for e in committed["name_only"] for n in e["rows"]}
+    assert covered == set(range(1, len(rows) + 1))
+    (blank,) = [i for i, r in enumerate(rows, 1) if not r["model_id"]]
+    assert committed["name_only"][0]["rows"] == [blank]
+    assert committed["name_only"][0]["name"] == "Titan Embeddings - Text v1.1"
+
+
+def _entries(committed: dict[str, Any], model_id: str) -> list[dict[str, Any]]:
+    return [e for e in committed["entries"] if e["model_id"] == model_id]
+
+
+def test_replacements_normalised(committed: dict[str, Any]) -> None:
+    (e,) = _entries(committed, "meta.llama2-13b-chat-v1")
+    assert e["replacements"] == ["meta.llama3-1-8b-instruct-v1:0"]
+    (e,) = _entries(committed, "stability.stable-diffusion-xl-v1")
+    assert e["replacements"] == [
+        "stability.stable-image-core-v1:0", "stability.stable-image-ultra-v1:0", "stability.sd3-large-v1:0",
+    ]
+    for e in _entries(committed, "ai21.j2-mid-v1"):
+        assert e["replacements"] == ["ai21.jamba-instruct-v1:0"]
+    assert any(e["replacement_note"] for e in _entries(committed, "ai21.j2-mid-v1"))
+    (e,) = _entries(committed, "ai21.jamba-instruct-v1:0")
+    assert e["replacements"] == ["ai21.jamba-1-5-mini-v1:0", "ai21.jamba-1-5-large-v1:0"]
+    (e,) = _entries(committed, "cohere.command-text-v14")
+    assert e["replacements"] == ["cohere.command-r-v1:0", "cohere.command-r-plus-v1:0"]
+
+
+def test_merge_decisions(committed: dict[str, Any]) -> None:
+    sonnet35 = _entries(committed, "anthropic.claude-3-5-sonnet-20240620-v1:0")
+    (ec2,) = [e for e in sonnet35 if e["regions"] and "eu-central-2" in e["regions"]]
+    assert ec2["source"] == "S2" and ec2["eol"] == "2026-06-01"  # newer copy wins
+    (s1,) = [e for e in sonnet35 if e["source"] == "S1"]
+    assert "eu-central-2" not in s1["regions"] and "us-east-1" in s1["regions"]
+    # S2 rows of an S1 model inherit S1's replacements.
+    assert ec2["replacements"] == ["anthropic.claude-sonnet-4-5-20250929-v1:0"]
+    assert ec2["replacements_from"].startswith("S1")
+    # Identical S2/S3 rows collapse into the S3 entry.
+    (haiku,) = [e for e in _entries(committed, "anthropic.claude-3-haiku-20240307-v1:0") if "us-east-1" in (e["regions"] or ())]
+    assert haiku["source"] == "S3" and haiku["corroborated_by"] == ["S2"]
+    # Claude Sonnet 4: S3 omits me-central-1, which keeps S2's dates.
+    s4 = _entries(committed, "anthropic.claude-sonnet-4-20250514-v1:0")
+    assert {e["source"]: e["regions"] == ["me-central-1"] for e in s4} == {"S2": True, "S3": False}
+    # Claude 3.7 Sonnet: legacy in listed regions, extended access/EOL everywhere.
+    s37 = _entries(committed, "anthropic.claude-3-7-sonnet-20250219-v1:0")
+    (wide,) = [e for e in s37 if e["regions"] is None]
+    assert (wide["legacy"], wide["extended_access"], wide["eol"]) == (None, "2026-01-27", "2026-04-28")
+
+
+def test_catalogue(committed: dict[str, Any]) -> None:
+    cat = set(committed["catalogue"])
+    assert "anthropic.claude-sonnet-4-6" in cat and "amazon.nova-pro-v1:0" in cat
+    assert {s["id"] for s in committed["catalogue_skipped"]} == {"anthropic.claude-haiku-4-5@20251001"}
+    assert committed["provisioned_variants"]["anthropic.claude-instant-v1:2:100k"] == "anthropic.claude-instant-v1"
+
+
+def test_bundled_loader() -> None:
+    data = bundled.load()
+    assert bundled.load() is data  # read once
+    assert len(data.entries) == len(json.loads(COMMITTED.read_text())["entries"])
+    e = next(e for e in data.entries if e.model_id == "anthropic.claude-sonnet-4-20250514-v1:0" and e.regions and "us-east-1" in e.regions)
+    assert e.eol is not None and e.eol.isoformat() == "2026-10-14T00:00:00+00:00"
+    assert e.source == "bundled" and e.provenance.startswith("S3")
+    assert e.as_of is not None and e.as_of.isoformat() == "2026-10-13"
+    with pytest.raises(ValueError, match="schema_version"):
+        bundled.parse_document({"schema_version": 99, "entries": []})
+
+
+@needs_data
+def test_regions_note_parser(tool: ModuleType) -> None:
+    assert tool.parse_regions_note("no region qualifier in source") == {"*": None}
+    assert tool.parse_regions_note("legacy: only in us-west-2; EOL: only in us-west-2") == {
+        "legacy": frozenset({"us-west-2"}), "eol": frozenset({"us-west-2"}),
+    }
+    assert tool.parse_regions_note("legacy: all Regions; EOL: all Regions") == {"legacy": None, "eol": None}
+    with pytest.raises(tool.BuildError):
+        tool.parse_regions_note("sometimes: maybe")
+    assert tool.split_alternatives("a.b-v1:0 in US East (N. Virginia)")[0] == ["a.b-v1:0"]
+    assert tool.split_alternatives("a.x, b.y, and c.z")[0] == ["a.x", "b.y", "c.z"]
+    assert tool.split_alternatives("a.x or b.y")[0] == ["a.x", "b.y"]
