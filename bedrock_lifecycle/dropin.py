@@ -238,10 +238,12 @@ class Runtime:
         if not isinstance(requested, str):
             return send(operation, params)  # let botocore report the missing/bad parameter
         now = self.clock()
-        try:
-            p = self.plan(requested, now)
-        except ModelIdError as exc:
-            raise self._unknown_model(client, operation, requested, exc) from None
+        p = self._concrete_plans.get(requested)  # inlined: the commonest case, a known model ID
+        if p is None:
+            try:
+                p = self.plan(requested, now)
+            except ModelIdError as exc:
+                raise self._unknown_model(client, operation, requested, exc) from None
         if p.alias is not None and info.family_members and self._family_mismatch(p, params, info):
             raise bind_to_client(UnknownModelError, client)(
                 f"alias {p.alias!r} mixes model families "
@@ -251,16 +253,18 @@ class Runtime:
                 requested,
             )
         candidates = p.candidates
-        if self.cooldowns.any_open() and len(candidates) > 1:
-            candidates = self.cooldowns.order([c.model for c in candidates], candidates)  # type: ignore[assignment]
+        cooldowns = self.cooldowns
+        if cooldowns.any_open() and len(candidates) > 1:
+            candidates = cooldowns.order([c.model for c in candidates], candidates)  # type: ignore[assignment]
         # Fast path: the first candidate is allowed and answers at the first try.
         first = candidates[0]
-        decision = self.decision(first.model, now)
+        hit = self._decisions.get(first.model)  # inlined decision() cache hit
+        decision = hit[2] if hit is not None and hit[0] <= now < hit[1] else self.decision(first.model, now)
         if decision.action is Action.WARN:
             _warn_once(decision)
         elif decision.action is not Action.ALLOW:
             return self._slow(client, send, operation, params, info, p, candidates, now, None)
-        call_params = self._apply_target(params, first, info)
+        call_params = params if first.target is None and first.model == requested else self._apply_target(params, first, info)
         t0 = time.monotonic()
         try:
             response = send(operation, call_params)
@@ -269,9 +273,10 @@ class Runtime:
         except Exception as exc:
             failure = (exc, t0, time.monotonic() - t0)
             return self._slow(client, send, operation, params, info, p, candidates, now, failure)
-        if self.cooldowns.tracked:
-            self.cooldowns.success(first.model)
-        attempts = [_attempt(first.model, "ok", None, time.monotonic() - t0, first.role)]
+        if cooldowns.tracked:
+            cooldowns.success(first.model)
+        attempts = [{"model": first.model, "outcome": "ok", "error_code": None, "message": None,
+                     "duration_ms": (time.monotonic() - t0) * 1000.0, "role": first.role}]
         if not self.retry.owns_retries:
             attempts[0]["botocore_attempts"] = botocore_attempts(response)
         return self._finish(client, response, p, first.model, attempts, info)
