@@ -188,6 +188,9 @@ def entries_from_document(doc: Mapping[str, Any]) -> tuple[LifecycleEntry, ...]:
     out: list[LifecycleEntry] = []
     for region, block in doc["regions"].items():
         synced_at = block["synced_at"]
+        if not isinstance(region, str) or not isinstance(synced_at, str) or not isinstance(block["models"], list):
+            raise ValueError(f"region block {region!r} is malformed")
+        parse_instant(synced_at, field=f"{region}.synced_at")
         for rec in block["models"]:
             out.append(entry_from_record(rec, region, synced_at))
     return tuple(out)
