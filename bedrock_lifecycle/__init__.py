@@ -43,26 +43,30 @@ _EXPORTS = {
 
 __all__ = ["__version__", *_EXPORTS]
 
-if TYPE_CHECKING:
-    from bedrock_lifecycle.config import Config, load_config
-    from bedrock_lifecycle.dropin import client, reset_warnings, wrap
-    from bedrock_lifecycle.errors import (
-        CanaryRollbackWarning,
-        ConfigError,
-        ModelApproachingEOLWarning,
-        ModelEndOfLifeError,
-        ModelExtendedAccessError,
-        ModelExtendedAccessWarning,
-        ModelLegacyError,
-        ModelLegacyWarning,
-        ModelLifecycleError,
-        ModelLifecycleWarning,
-        UnknownModelError,
-    )
-    from bedrock_lifecycle.ids import ModelId, ModelIdError, parse_model_id
-    from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
-    from bedrock_lifecycle.lifecycle.registry import Registry
-    from bedrock_lifecycle.routing import routing_key
+if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
+    from bedrock_lifecycle.config import Config as Config
+    from bedrock_lifecycle.config import load_config as load_config
+    from bedrock_lifecycle.dropin import client as client
+    from bedrock_lifecycle.dropin import reset_warnings as reset_warnings
+    from bedrock_lifecycle.dropin import wrap as wrap
+    from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
+    from bedrock_lifecycle.errors import ConfigError as ConfigError
+    from bedrock_lifecycle.errors import ModelApproachingEOLWarning as ModelApproachingEOLWarning
+    from bedrock_lifecycle.errors import ModelEndOfLifeError as ModelEndOfLifeError
+    from bedrock_lifecycle.errors import ModelExtendedAccessError as ModelExtendedAccessError
+    from bedrock_lifecycle.errors import ModelExtendedAccessWarning as ModelExtendedAccessWarning
+    from bedrock_lifecycle.errors import ModelLegacyError as ModelLegacyError
+    from bedrock_lifecycle.errors import ModelLegacyWarning as ModelLegacyWarning
+    from bedrock_lifecycle.errors import ModelLifecycleError as ModelLifecycleError
+    from bedrock_lifecycle.errors import ModelLifecycleWarning as ModelLifecycleWarning
+    from bedrock_lifecycle.errors import UnknownModelError as UnknownModelError
+    from bedrock_lifecycle.ids import ModelId as ModelId
+    from bedrock_lifecycle.ids import ModelIdError as ModelIdError
+    from bedrock_lifecycle.ids import parse_model_id as parse_model_id
+    from bedrock_lifecycle.lifecycle.model import LifecycleStatus as LifecycleStatus
+    from bedrock_lifecycle.lifecycle.model import State as State
+    from bedrock_lifecycle.lifecycle.registry import Registry as Registry
+    from bedrock_lifecycle.routing import routing_key as routing_key
 
 
 def __getattr__(name: str) -> Any:

@@ -92,7 +92,7 @@ def main() -> int:
         counts: collections.Counter[str] = collections.Counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for i in range(400):
+            for _ in range(400):
                 r = client.converse(modelId="chat", messages=messages)
                 counts[r["ResponseMetadata"]["BedrockLifecycle"]["model_id"]] += 1
         for model, n in counts.most_common():

@@ -123,7 +123,7 @@ def bench_import(runs: int = 7) -> dict[str, float]:
         samples["import bedrock_lifecycle; client()"].append(
             timed("import bedrock_lifecycle; bedrock_lifecycle.client(region_name='us-east-1')"))
     medians = {k: statistics.median(v) for k, v in samples.items()}
-    print("\n== import time (fresh interpreter, median of %d): ms" % runs)
+    print(f"\n== import time (fresh interpreter, median of {runs}): ms")
     for k, v in medians.items():
         print(f"  {k:<40} {v / 1e6:8.1f} ms")
     return medians

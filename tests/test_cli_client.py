@@ -97,7 +97,7 @@ def test_resolve_shows_weights_in_force_at_an_instant(capsys: pytest.CaptureFixt
 
 def test_resolve_follows_the_library_clock(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-12-02")
-    code, out, _ = run(capsys, "resolve", "chat", "--json")
+    _, out, _ = run(capsys, "resolve", "chat", "--json")
     assert json.loads(out)["weights"][SONNET_46] == 50
 
 
