@@ -605,3 +605,15 @@ def test_default_uses_disk_cache(tmp_path: Path) -> None:
     assert r.lookup("amazon.nova-pro-v1:0", "eu-west-1", D("2026-09-02")).state is State.ACTIVE
     assert r.lookup("amazon.nova-pro-v1:0", "us-east-1", D("2026-09-02")).source == "api"
     assert r.load_cache(tmp_path / "empty") == 0 and not r.api_entries
+
+
+def test_model_id_objects_aliases_and_non_strings(reg: Registry) -> None:
+    at = D("2026-09-11")
+    mid = parse_model_id(f"us.{HAIKU}")
+    s = reg.lookup(mid, "us-east-1", at)
+    assert s.state is State.EOL and s.model_id == mid.raw
+    assert reg.status_for(mid.raw, "us-east-1", at) == s
+    assert reg.lookup(HAIKU, "", at).region is None  # an empty region (client without one) is none
+    for bad in (None, 123, b"anthropic.claude", ["x"]):
+        with pytest.raises(ModelIdError):
+            reg.lookup(bad, "us-east-1", at)  # type: ignore[arg-type]

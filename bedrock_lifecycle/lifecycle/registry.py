@@ -430,8 +430,9 @@ class Registry:
         elif isinstance(model_id, ModelId):
             raw = model_id.raw
         else:
-            parse_model_id(model_id)  # raises ModelIdError with a clear message
-            raise ModelIdError(f"modelId must be a string, got {type(model_id).__name__}")
+            raise ModelIdError(
+                f"modelId must be a string, got {type(model_id).__name__}: {model_id!r:.80}"
+            )
         if not region:
             region = None
         snap = self._snap
