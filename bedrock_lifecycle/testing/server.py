@@ -1343,10 +1343,12 @@ class LocalBedrock:
         if server is None:
             return
         self._server = self._thread = None
-        self._app.stop()
         server.shutdown()
         server.server_close()
+        # Drop connections before waking parked handlers, so a hung call ends as a dropped
+        # connection (what a dying server does), not as a late success.
         server.close_connections()
+        self._app.stop()
         if thread is not None:
             thread.join(timeout=5)
 
