@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -88,22 +90,44 @@ def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
     return medians
 
 
-def bench_http(number: int = 100, repeat: int = 15) -> dict[str, float]:
-    import bedrock_lifecycle
-    from bedrock_lifecycle.testing import LocalBedrock
+@contextlib.contextmanager
+def _server_process() -> Iterator[str]:
+    """The local Bedrock in its own process: in-process, server and client threads would
+    share one GIL and the contention noise would swamp the few microseconds measured."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bedrock_lifecycle.testing", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.rsplit(" ", 1)[-1].strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"local Bedrock did not start: {line!r}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
-    with LocalBedrock() as bedrock:
-        kw = {"endpoint_url": bedrock.endpoint_url, "config": BotoConfig(retries={"total_max_attempts": 1})}
+
+def bench_http(number: int = 100, repeat: int = 21) -> dict[str, float]:
+    import bedrock_lifecycle
+
+    with _server_process() as url:
+        kw = {"endpoint_url": url, "config": BotoConfig(retries={"total_max_attempts": 1})}
         plain = _raw(**kw)
+        control = _raw(**kw)
         wrapped = bedrock_lifecycle.wrap(_raw(**kw), config={"aliases": {"chat": {"targets": [MODEL]}}}, environ={})
         routed = bedrock_lifecycle.wrap(_raw(**kw), config=ROUTED, environ={})
         cases = {
             "plain boto3": lambda: plain.converse(modelId=MODEL, messages=MESSAGES),
+            "plain boto3, second client (noise)": lambda: control.converse(modelId=MODEL, messages=MESSAGES),
+            "wrapped (model ID)": lambda: wrapped.converse(modelId=MODEL, messages=MESSAGES),
             "wrapped (alias)": lambda: wrapped.converse(modelId="chat", messages=MESSAGES),
             "routed (weights+ramp+fallbacks)": lambda: routed.converse(modelId="chat", messages=MESSAGES),
         }
         medians = compare(cases, number=number, repeat=repeat, warmup=50)
-    report("converse over HTTP to the local Bedrock: µs per call", medians, "plain boto3")
+    report("converse over HTTP to the local Bedrock (separate process): µs per call", medians, "plain boto3")
     return medians
 
 
