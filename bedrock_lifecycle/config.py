@@ -204,12 +204,61 @@ class RoutingConfig(_Model):
     never_fallback_on: list[str] = Field(default_factory=list)
 
 
+def _instant(v: Any, field: str) -> Any:
+    if isinstance(v, str):
+        try:
+            return parse_instant(v, field=field)
+        except InstantError as exc:
+            raise ValueError(str(exc)) from None
+    if isinstance(v, _dt.datetime):
+        return v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
+    if isinstance(v, _dt.date):
+        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
+    return v
+
+
+class LifecycleOverride(_Model):
+    """Your own lifecycle facts for a model: they beat synced API data and bundled data
+    (a private notice, a negotiated date, a model the data does not know yet)."""
+
+    model: str
+    regions: list[str] | None = None  # None: every region
+    legacy: _dt.datetime | None = None
+    extended_access: _dt.datetime | None = None
+    eol: _dt.datetime | None = None
+    replacements: list[str] = Field(default_factory=list)
+
+    _v_model = field_validator("model")(classmethod(lambda cls, v: _check_model(v)))
+    _v_repl = field_validator("replacements")(classmethod(lambda cls, v: [_check_model(m) for m in v]))
+
+    @field_validator("legacy", "extended_access", "eol", mode="before")
+    @classmethod
+    def _dates(cls, v: Any, info: Any) -> Any:
+        return _instant(v, info.field_name)
+
+    def to_entry(self) -> Any:
+        from bedrock_lifecycle.lifecycle.model import LifecycleEntry
+
+        base = parse_model_id(self.model).base_model_id or self.model
+        return LifecycleEntry(
+            base,
+            regions=frozenset(self.regions) if self.regions else None,
+            legacy=self.legacy,
+            extended_access=self.extended_access,
+            eol=self.eol,
+            replacements=tuple(self.replacements),
+            source="override",
+            provenance="configuration [[registry.overrides]]",
+        )
+
+
 class RegistryConfig(_Model):
     # Map identifiers that name no base model (application profiles, provisioned and custom
     # model ARNs) to the base model whose lifecycle they follow.
     base_models: dict[str, str] = Field(default_factory=dict)
     resolve_via_api: bool = False
     cache_dir: str | None = None
+    overrides: list[LifecycleOverride] = Field(default_factory=list)
 
 
 class Config(_Model):

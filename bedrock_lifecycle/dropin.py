@@ -68,6 +68,26 @@ _WARNING_CLASS: dict[str, type[ModelLifecycleWarning]] = {
     "eol": ModelLifecycleWarning,
 }
 _DECISION_TTL = _dt.timedelta(hours=1)
+_RELOAD_SECONDS = 3600.0
+
+
+def build_registry(config: Config, client: BaseClient | None = None) -> Any:
+    """The registry a configuration asks for: bundled data, the sync cache, the user's
+    overrides and base-model map, and (opt-in) control-plane resolution of ARNs."""
+    from bedrock_lifecycle.lifecycle.registry import Registry
+
+    resolver = None
+    if config.registry.resolve_via_api:
+        from bedrock_lifecycle.lifecycle.resolver import ControlPlaneResolver
+
+        resolver = ControlPlaneResolver()  # the default boto3 session, in the model's region
+    return Registry.default(
+        cache_dir=config.registry.cache_dir,
+        overrides=[o.to_entry() for o in config.registry.overrides],
+        base_model_map=config.registry.base_models or None,
+        resolver=resolver,
+    )
+
 _warned: set[tuple[str, str, str]] = set()
 _warned_lock = threading.Lock()
 
@@ -125,11 +145,13 @@ class Runtime:
     ) -> None:
         self.config = config
         self.region: str = client.meta.region_name or ""
+        self._owns_registry = registry is None
         if registry is None:
-            from bedrock_lifecycle.lifecycle.registry import Registry
-
-            registry = Registry.default(base_model_map=config.registry.base_models or None)
+            registry = build_registry(config, client)
         self.registry = registry
+        # The sync cache on disk (written by `bedrock-lifecycle sync` or another process)
+        # is re-read at most this often, off the hot path (on a decision-cache miss).
+        self._next_reload = time.monotonic() + _RELOAD_SECONDS
         # Config's ``now`` (from BEDROCK_LIFECYCLE_NOW) pins the clock for rehearsals.
         if clock is None:
             pinned = config.now
@@ -188,6 +210,8 @@ class Runtime:
         hit = self._decisions.get(model_id)
         if hit is not None and hit[0] <= now < hit[1]:
             return hit[2]
+        if self._owns_registry and time.monotonic() >= self._next_reload:
+            self._reload_registry()
         status = self.lookup(model_id, now)
         d = decide(status, self.policy)
         marks = [status.legacy_date, status.extended_access_date, status.eol_date]
@@ -205,6 +229,15 @@ class Runtime:
             self._decisions.clear()
         self._decisions[model_id] = (lo, hi, d)
         return d
+
+    def _reload_registry(self) -> None:
+        self._next_reload = time.monotonic() + _RELOAD_SECONDS
+        try:
+            self.registry.load_cache(self.config.registry.cache_dir)
+        except Exception as exc:  # a bad cache never breaks a request
+            log.warning("could not re-read the lifecycle sync cache: %s", exc)
+            return
+        self._decisions.clear()
 
     def invalidate(self) -> None:
         """Forget cached decisions (after the registry or the configuration changed)."""

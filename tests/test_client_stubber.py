@@ -353,3 +353,21 @@ def test_client_factory_turns_botocore_retries_off_and_takes_a_session() -> None
 def test_config_errors_name_the_variable() -> None:
     with pytest.raises(ConfigError, match="BEDROCK_LIFECYCLE_ON_EOL"):
         wrap(raw_client(), registry=StaticRegistry(), environ={"BEDROCK_LIFECYCLE_ON_EOL": "explode"})
+
+
+def test_configured_overrides_beat_the_bundled_data(tmp_path: Any) -> None:
+    cfg = {"registry": {"cache_dir": str(tmp_path), "overrides": [
+        {"model": NOVA_LITE, "regions": ["us-east-1"], "legacy": "2026-01-01", "eol": "2026-04-01",
+         "replacements": [NOVA_PRO]}]}}
+    c = wrap(raw_client(), config=cfg, clock=lambda: at("2026-05-01"), environ={})
+    with Stubber(c), pytest.raises(ModelEndOfLifeError, match=NOVA_PRO):
+        c.converse(modelId=f"us.{NOVA_LITE}", messages=MESSAGES)  # a profile follows its base model
+
+
+def test_application_profile_follows_its_mapped_base_model(tmp_path: Any) -> None:
+    app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abcdef123456"
+    cfg = {"registry": {"cache_dir": str(tmp_path), "base_models": {app: HAIKU3}}}
+    # Real bundled data: Claude 3 Haiku is past EOL in us-east-1 since 2026-09-10.
+    c = wrap(raw_client(), config=cfg, clock=lambda: at("2026-10-01"), environ={})
+    with Stubber(c), pytest.raises(ModelEndOfLifeError, match="2026-09-10"):
+        c.converse(modelId=app, messages=MESSAGES)

@@ -53,8 +53,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
     from bedrock_lifecycle.config import load_config
+    from bedrock_lifecycle.dropin import build_registry
     from bedrock_lifecycle.errors import ConfigError
-    from bedrock_lifecycle.lifecycle.registry import Registry
 
     try:
         config = load_config()
@@ -62,7 +62,7 @@ def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
         raise CliError(str(exc), 2) from None
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     now = args.at or config.now or _dt.datetime.now(_dt.timezone.utc)
-    registry = Registry.default(base_model_map=config.registry.base_models or None)
+    registry = build_registry(config)
     return config, registry, region, now
 
 
