@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -69,7 +70,14 @@ def test_env_fixture_scrubs_profiles(
 
 def test_standalone_command_prints_exports_and_serves() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bedrock_lifecycle.testing", "--port", "0", "--region", "eu-west-1"],
+        [
+            sys.executable,
+            "-m",
+            "bedrock_lifecycle.testing",
+            "--port=0",
+            "--region=eu-west-1",
+            f"--eol={HAIKU}",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -87,6 +95,13 @@ def test_standalone_command_prints_exports_and_serves() -> None:
         url = exports["AWS_ENDPOINT_URL_BEDROCK"] + "/foundation-models"
         with urllib.request.urlopen(url, timeout=5) as response:
             assert json.load(response)["modelSummaries"]
+        converse = exports["AWS_ENDPOINT_URL_BEDROCK"] + f"/model/{HAIKU}/converse"
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(
+                urllib.request.Request(converse, b"{}", method="POST"), timeout=5
+            )
+        assert info.value.code == 404
+        assert "end of its life" in json.load(info.value)["message"]
     finally:
         proc.terminate()
         proc.wait(timeout=5)

@@ -22,13 +22,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-catalogue", action="store_true", help="start with an empty control-plane catalogue"
     )
+    parser.add_argument(
+        "--eol", action="append", default=[], metavar="MODEL", help="MODEL answers the EOL error"
+    )
+    parser.add_argument(
+        "--legacy-inactive",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="MODEL answers the Legacy-inactive error",
+    )
+    parser.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="MODEL=CODE",
+        help="MODEL always answers error CODE (e.g. ThrottlingException); MODEL may be '*'",
+    )
     args = parser.parse_args(argv)
 
     from bedrock_lifecycle.testing.server import LocalBedrock
 
+    # No records: nothing reads them here, and a long-running server would only grow.
     server = LocalBedrock(
-        host=args.host, port=args.port, region=args.region, catalogue=not args.no_catalogue
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        catalogue=not args.no_catalogue,
+        record=False,
     )
+    try:
+        for model in args.eol:
+            server.eol(model)
+        for model in args.legacy_inactive:
+            server.legacy_inactive(model)
+        for spec in args.fail:
+            model, sep, code = spec.partition("=")
+            if not sep:
+                parser.error(f"--fail expects MODEL=CODE, got {spec!r}")
+            server.fail(model, code, times=None)
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
         server.start()
     except OSError as exc:

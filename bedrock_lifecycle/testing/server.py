@@ -597,9 +597,10 @@ class _Generation:
 class _App:
     """All state and request handling; the HTTP layer only moves bytes."""
 
-    def __init__(self, region: str, catalogue: bool) -> None:
+    def __init__(self, region: str, catalogue: bool, record: bool = True) -> None:
         self.default_region = region
         self.with_catalogue = catalogue
+        self.record = record
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.stopped = False
@@ -627,7 +628,19 @@ class _App:
                 model = _foundation_model(**spec)
                 self.models[(model.model_id, None)] = model
             for pid in _DEFAULT_PROFILES:
-                self.profiles[pid] = _profile(pid, None, None, None)
+                self.profiles[pid] = _profile(pid, None, self.profile_name(pid), None)
+
+    def profile_name(self, profile_id: str) -> str | None:
+        """``US Anthropic Claude Sonnet 4``, as AWS names system profiles, when the base model
+        is catalogued; the caller holds the lock (or is initialising)."""
+        try:
+            parsed = parse_model_id(profile_id)
+        except ModelIdError:
+            return None
+        model = self.models.get((parsed.base_model_id or "", None))
+        if model is None or parsed.geography is None:
+            return None
+        return f"{parsed.geography.upper()} {model.provider} {model.name}"
 
     def reset(self) -> None:
         with self.lock:
@@ -650,16 +663,9 @@ class _App:
         seg = [unquote(s) for s in path.split("/")[1:]]
         query = {k: v[0] for k, v in parse_qs(query_string).items()} if query_string else {}
         match = _CREDENTIAL_RE.search(headers.get("authorization", ""))
-        ctx = _Request(
-            method,
-            path,
-            query,
-            headers,
-            raw,
-            _parse_body(raw),
-            match.group(1) if match else self.default_region,
-        )
+        region = match.group(1) if match else self.default_region
         try:
+            ctx = _Request(method, path, query, headers, raw, _parse_body(raw), region)
             return self._route(ctx, seg)
         except Exception as exc:  # a bug here must answer, not hang the client
             return _error_response(
@@ -715,7 +721,8 @@ class _App:
             code,
             ctx.path,
         )
-        self.records.append(rec)
+        if self.record:
+            self.records.append(rec)
         return rec
 
     def _sleep(self, wake: threading.Event, seconds: float) -> None:
@@ -775,16 +782,14 @@ class _App:
         return self._apply_guardrail()
 
     def _generation(
-        self, rec: RecordedRequest, reply: _Reply | None, input_tokens: int
+        self, raw: bytes, rec: RecordedRequest, reply: _Reply | None, input_tokens: int
     ) -> _Generation:
         model_id = rec.model_id or ""
         text: str
         if reply is not None and reply.text is not None:
             text = reply.text(rec) if callable(reply.text) else reply.text
         else:
-            digest = hashlib.blake2s(
-                rec.body if isinstance(rec.body, bytes) else _dumps(rec.body), digest_size=4
-            ).hexdigest()
+            digest = hashlib.blake2s(raw, digest_size=4).hexdigest()
             text = f"[{model_id}] Hello from local Bedrock, reply {digest}."
         if reply is not None and reply.input_tokens is not None:
             input_tokens = reply.input_tokens
@@ -801,7 +806,7 @@ class _App:
 
     def _converse(self, ctx: _Request, rec: RecordedRequest, reply: _Reply | None) -> _Response:
         body = ctx.body if isinstance(ctx.body, dict) else {}
-        gen = self._generation(rec, reply, _converse_input_tokens(body))
+        gen = self._generation(ctx.raw, rec, reply, _converse_input_tokens(body))
         return _json_response(
             {
                 "output": {"message": {"role": "assistant", "content": [{"text": gen.text}]}},
@@ -815,7 +820,7 @@ class _App:
         self, ctx: _Request, rec: RecordedRequest, reply: _Reply | None, fault: _StreamFault | None
     ) -> _Response:
         body = ctx.body if isinstance(ctx.body, dict) else {}
-        gen = self._generation(rec, reply, _converse_input_tokens(body))
+        gen = self._generation(ctx.raw, rec, reply, _converse_input_tokens(body))
         events = [es.event("messageStart", {"role": "assistant"})]
         events += [
             es.event("contentBlockDelta", {"delta": {"text": piece}, "contentBlockIndex": 0})
@@ -831,7 +836,7 @@ class _App:
     def _invoke_payloads(
         self, ctx: _Request, rec: RecordedRequest, reply: _Reply | None
     ) -> tuple[_Generation, bool]:
-        gen = self._generation(rec, reply, _invoke_input_tokens(ctx.body))
+        gen = self._generation(ctx.raw, rec, reply, _invoke_input_tokens(ctx.body))
         return gen, _anthropic_style(rec.model_id or "", ctx.body)
 
     def _invoke(self, ctx: _Request, rec: RecordedRequest, reply: _Reply | None) -> _Response:
@@ -1312,11 +1317,15 @@ class LocalBedrock:
         port: int = 0,
         region: str = "us-east-1",
         catalogue: bool = True,
+        record: bool = True,
     ) -> None:
+        """``port=0`` picks a free port. ``catalogue=False`` starts the control plane empty.
+        ``record=False`` keeps no :attr:`requests` (for long benchmarks: records grow without
+        bound otherwise)."""
         self.host = host
         self.region = region
         self._requested_port = port
-        self._app = _App(region, catalogue)
+        self._app = _App(region, catalogue, record)
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -1326,7 +1335,9 @@ class LocalBedrock:
         if self._server is not None:
             return self
         self._app = (
-            self._app if not self._app.stopped else _App(self.region, self._app.with_catalogue)
+            self._app
+            if not self._app.stopped
+            else _App(self.region, self._app.with_catalogue, self._app.record)
         )
         self._server = _HTTPServer((self.host, self._requested_port), self._app)
         self._thread = threading.Thread(
@@ -1617,6 +1628,8 @@ class LocalBedrock:
         """Add a profile to Get/ListInferenceProfiles. ``models`` are model ARNs or IDs; a
         cross-region ID (``us.anthropic…``) without ``models`` routes to its geography's regions.
         An ``application-inference-profile`` ARN makes an APPLICATION profile."""
+        with self._app.lock:
+            name = name or self._app.profile_name(profile_id_or_arn)
         profile = _profile(profile_id_or_arn, models, name, description)
         with self._app.lock:
             self._app.profiles[profile.profile_id] = profile
