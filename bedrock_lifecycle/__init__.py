@@ -20,6 +20,8 @@ _EXPORTS = {
     "wrap": "bedrock_lifecycle.dropin",
     "reset_warnings": "bedrock_lifecycle.dropin",
     "routing_key": "bedrock_lifecycle.routing",
+    "subscribe": "bedrock_lifecycle.events",
+    "AttemptEvent": "bedrock_lifecycle.events",
     "Config": "bedrock_lifecycle.config",
     "load_config": "bedrock_lifecycle.config",
     "ConfigError": "bedrock_lifecycle.errors",
@@ -60,6 +62,8 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.errors import ModelLifecycleError as ModelLifecycleError
     from bedrock_lifecycle.errors import ModelLifecycleWarning as ModelLifecycleWarning
     from bedrock_lifecycle.errors import UnknownModelError as UnknownModelError
+    from bedrock_lifecycle.events import AttemptEvent as AttemptEvent
+    from bedrock_lifecycle.events import subscribe as subscribe
     from bedrock_lifecycle.ids import ModelId as ModelId
     from bedrock_lifecycle.ids import ModelIdError as ModelIdError
     from bedrock_lifecycle.ids import parse_model_id as parse_model_id

@@ -48,6 +48,7 @@ from bedrock_lifecycle.errors import (
     bind_to_client,
     describe,
 )
+from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent, EventBus, usage_of
 from bedrock_lifecycle.fallback import Classifier, Disposition, error_code
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
@@ -175,6 +176,11 @@ class Runtime:
         self._decisions: dict[str, tuple[_dt.datetime, _dt.datetime, Decision]] = {}
         self._concrete_plans: dict[str, routing.Plan] = {}
         self._compiled: dict[str, _CompiledAlias] = {}  # by modelId as the caller spells it
+        self.events = EventBus()
+        # (operation, caller's params, plan, serving model, response): shadow traffic etc.
+        self.on_success: list[Callable[[str, dict[str, Any], routing.Plan, str, Any], None]] = []
+        # Run-time weight changes (canary rollback): alias key -> {model: weight}.
+        self.weight_overrides: dict[str, dict[str, float]] = {}
 
     # ------------------------------------------------------------------ planning
 
@@ -184,7 +190,7 @@ class Runtime:
             if compiled is None:
                 found = self.aliases.get(alias_key(model_id))
                 if found is not None:
-                    compiled = _CompiledAlias(found[0], found[1])
+                    compiled = _CompiledAlias(found[0], found[1], self.weight_overrides.get(alias_key(model_id)))
                     if len(self._compiled) < 1024:
                         self._compiled[model_id] = compiled
             if compiled is not None:
@@ -312,7 +318,7 @@ class Runtime:
                      "duration_ms": (time.monotonic() - t0) * 1000.0, "role": first.role}]
         if not self.retry.owns_retries:
             attempts[0]["botocore_attempts"] = botocore_attempts(response)
-        return self._finish(client, response, p, first.model, attempts, info)
+        return self._finish(client, response, p, first.model, attempts, info, operation, params)
 
     def _slow(
         self,
@@ -348,6 +354,8 @@ class Runtime:
                     if refuse:
                         err.attempts = attempts
                         _note(err, attempts)
+                        if self.events.active or GLOBAL_EVENTS.active:
+                            self._emit(p, operation, attempts, None)
                         raise err
                     refusal = refusal or err
                     continue
@@ -366,13 +374,15 @@ class Runtime:
             if outcome.error is None:
                 if self.cooldowns.tracked:
                     self.cooldowns.success(cand.model)
-                return self._finish(client, outcome.response, p, cand.model, attempts, info)
+                return self._finish(client, outcome.response, p, cand.model, attempts, info, operation, params)
             last_exc = outcome.error
             if outcome.disposition is Disposition.FATAL:
                 break
             self.cooldowns.failure(cand.model)
             if (deadline is not None and time.monotonic() >= deadline) or idx == n - 1:
                 break
+        if self.events.active or GLOBAL_EVENTS.active:
+            self._emit(p, operation, attempts, None)
         if last_exc is None:
             assert refusal is not None
             refusal.attempts = attempts
@@ -463,6 +473,8 @@ class Runtime:
         model: str,
         attempts: list[dict[str, Any]],
         info: OperationInfo,
+        operation: str,
+        params: dict[str, Any],
     ) -> Any:
         meta = {
             "alias": p.alias,
@@ -474,8 +486,59 @@ class Runtime:
         if isinstance(response, dict):
             response.setdefault("ResponseMetadata", {})[META_KEY] = meta
             if info.stream_member and isinstance(response.get(info.stream_member), EventStream):
-                response[info.stream_member] = _guard_stream(client, response[info.stream_member], attempts)
+                response[info.stream_member] = _guard_stream(client, response[info.stream_member], attempts, self, p, operation)
+        if self.events.active or GLOBAL_EVENTS.active:
+            self._emit(p, operation, attempts, response)
+        if self.on_success:
+            for hook in self.on_success:
+                try:
+                    hook(operation, params, p, model, response)
+                except Exception:  # shadow traffic and the like never affect the caller
+                    log.exception("bedrock-lifecycle on_success hook %r failed", hook)
         return response
+
+    def _emit(self, p: routing.Plan, operation: str, attempts: list[dict[str, Any]], response: Any) -> None:
+        """One event per attempt; tokens and stop reason on the attempt that served."""
+        baseline = None
+        if p.alias is not None:
+            found = self.aliases.get(alias_key(p.alias))
+            if found is not None and found[1].targets:
+                baseline = found[1].targets[0].model
+        tokens_in, tokens_out, stop = usage_of(response) if response is not None else (None, None, None)
+        at = time.time()
+        failed_before = False
+        for i, a in enumerate(attempts):
+            last_ok = response is not None and i == len(attempts) - 1
+            ev = AttemptEvent(
+                alias=p.alias,
+                model=a["model"],
+                region=self.region,
+                operation=operation,
+                outcome=a["outcome"],
+                error_code=a["error_code"],
+                latency_ms=a["duration_ms"] or 0.0,
+                input_tokens=tokens_in if last_ok else None,
+                output_tokens=tokens_out if last_ok else None,
+                role=a["role"],
+                fallback=failed_before and a["model"] != attempts[0]["model"],
+                canary=baseline is not None and a["role"] != "fallback" and a["model"] != baseline,
+                stop_reason=stop if last_ok else None,
+                at=at,
+            )
+            self.events.emit(ev)
+            GLOBAL_EVENTS.emit(ev)
+            failed_before = failed_before or a["outcome"] != "ok"
+
+    def set_weight(self, alias: str, model: str, weight: float) -> None:
+        """Override one target's weight at run time (canary rollback). Thread-safe: the
+        compiled aliases are rebuilt on next use."""
+        found = self.aliases.get(alias_key(alias))
+        if found is None or model not in [t.model for t in found[1].targets]:
+            raise ValueError(f"alias {alias!r} has no target {model!r}")
+        overrides = dict(self.weight_overrides.get(alias_key(alias), {}))
+        overrides[model] = float(weight)
+        self.weight_overrides = {**self.weight_overrides, alias_key(alias): overrides}
+        self._compiled = {}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -489,7 +552,7 @@ class _CompiledAlias:
     orders memoised, so a call costs a bisect and a random draw.
     """
 
-    def __init__(self, name: str, alias: AliasConfig) -> None:
+    def __init__(self, name: str, alias: AliasConfig, overrides: Mapping[str, float] | None = None) -> None:
         self.name = name
         self.alias = alias
         targets = alias.targets
@@ -503,6 +566,10 @@ class _CompiledAlias:
         self.ramp_at = [s.at for s in alias.ramp]
         self.ramp_w = [tuple(s.weights) for s in alias.ramp]
         self.base_w = tuple(t.weight for t in targets)
+        if overrides:  # a rolled-back canary keeps its override through every ramp step
+            fixed = {i: overrides[t.model] for i, t in enumerate(targets) if t.model in overrides}
+            self.base_w = tuple(fixed.get(i, w) for i, w in enumerate(self.base_w))
+            self.ramp_w = [tuple(fixed.get(i, w) for i, w in enumerate(ws)) for ws in self.ramp_w]
         # weights -> (indices with weight > 0, cumulative weights, total)
         self._draw: dict[tuple[float, ...], tuple[list[int], list[float], float]] = {}
         self._fixed: dict[tuple[tuple[float, ...], int], routing.Plan] = {}
@@ -610,6 +677,7 @@ class _GuardedEventStream(EventStream):  # type: ignore[misc]
 
     _bl_first: Any
     _bl_client: Any
+    _bl_rt: tuple[Any, Any, str]
     _bl_attempts: list[dict[str, Any]]
 
     def __iter__(self) -> Any:
@@ -619,10 +687,21 @@ class _GuardedEventStream(EventStream):  # type: ignore[misc]
         try:
             yield from self._bl_iter
         except EventStreamError as exc:
-            raise _normalised_stream_error(self._bl_client, exc, self._bl_attempts) from exc
+            err = _normalised_stream_error(self._bl_client, exc, self._bl_attempts)
+            rt, plan, operation = self._bl_rt
+            if rt is not None and plan is not None and (rt.events.active or GLOBAL_EVENTS.active):
+                rt._emit(plan, operation, err.attempts[-1:], None)  # type: ignore[attr-defined]
+            raise err from exc
 
 
-def _guard_stream(client: BaseClient, stream: EventStream, attempts: list[dict[str, Any]]) -> EventStream:
+def _guard_stream(
+    client: BaseClient,
+    stream: EventStream,
+    attempts: list[dict[str, Any]],
+    rt: Runtime | None = None,
+    plan: routing.Plan | None = None,
+    operation: str = "",
+) -> EventStream:
     guarded = _GuardedEventStream.__new__(_GuardedEventStream)
     guarded.__dict__.update(stream.__dict__)
     peeked = getattr(stream, "_bl_peeked", None)
@@ -630,6 +709,7 @@ def _guard_stream(client: BaseClient, stream: EventStream, attempts: list[dict[s
     guarded._bl_iter = peeked[1] if peeked else iter(stream)
     guarded._bl_client = client
     guarded._bl_attempts = attempts
+    guarded._bl_rt = (rt, plan, operation)
     return guarded
 
 

@@ -18,7 +18,17 @@ import bedrock_lifecycle
 from bedrock_lifecycle.dropin import META_KEY, reset_warnings, wrap
 from bedrock_lifecycle.errors import ModelEndOfLifeError
 from bedrock_lifecycle.testing import LocalBedrock
-from tests.helpers import HAIKU3, HAIKU45, MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, RETIRING, StaticRegistry, at
+from tests.helpers import (
+    HAIKU3,
+    HAIKU45,
+    MESSAGES,
+    NOVA_LITE,
+    NOVA_MICRO,
+    NOVA_PRO,
+    RETIRING,
+    StaticRegistry,
+    at,
+)
 
 EOL_MESSAGE = "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
 
@@ -273,3 +283,44 @@ def test_client_factory_reads_the_environment(bedrock: LocalBedrock, monkeypatch
         assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_PRO
     bedrock.fail(NOVA_PRO, "ServiceUnavailableException", times=None)
     assert served(c.converse(modelId="chat", messages=MESSAGES)) == HAIKU45
+
+
+def test_events_one_per_attempt_with_tokens_and_flags(bedrock: LocalBedrock) -> None:
+    c = make(bedrock, {"aliases": {"chat": {"targets": [NOVA_LITE], "fallbacks": [NOVA_MICRO]}},
+                       "routing": {"max_attempts_per_target": 1}})
+    seen: list[Any] = []
+    unsubscribe = bedrock_lifecycle.subscribe(seen.append, c)
+    c.converse(modelId="chat", messages=MESSAGES)
+    bedrock.fail(NOVA_LITE, "ThrottlingException", times=1)
+    c.converse(modelId="chat", messages=MESSAGES)
+    unsubscribe()
+    c.converse(modelId="chat", messages=MESSAGES)
+    assert [(e.model, e.outcome, e.error_code, e.fallback) for e in seen] == [
+        (NOVA_LITE, "ok", None, False),
+        (NOVA_LITE, "error", "ThrottlingException", False),
+        (NOVA_MICRO, "ok", None, True),
+    ]
+    assert seen[0].input_tokens and seen[0].output_tokens and seen[0].alias == "chat"
+    assert seen[1].input_tokens is None
+
+
+def test_a_failing_hook_never_breaks_the_call(bedrock: LocalBedrock) -> None:
+    c = make(bedrock, CHAT)
+
+    def boom(event: Any) -> None:
+        raise RuntimeError("hook bug")
+
+    bedrock_lifecycle.subscribe(boom, c)
+    assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_LITE
+
+
+def test_set_weight_rolls_a_canary_back_through_ramps(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.dropin import runtime_of
+
+    c = make(bedrock, {"aliases": {"chat": {
+        "targets": [{"model": NOVA_LITE, "weight": 50}, {"model": NOVA_PRO, "weight": 50}],
+        "ramp": [{"at": "2026-01-01", "weights": [10, 90]}]}}})
+    runtime_of(c).set_weight("chat", NOVA_PRO, 0)
+    assert {served(c.converse(modelId="chat", messages=MESSAGES)) for _ in range(30)} == {NOVA_LITE}
+    with pytest.raises(ValueError, match="no target"):
+        runtime_of(c).set_weight("chat", NOVA_MICRO, 0)
