@@ -57,10 +57,17 @@ def weights_at(alias: AliasConfig, now: _dt.datetime) -> list[float]:
     return [t.weight for t in alias.targets]
 
 
+_INV_2_52 = 2.0**-52
+
+
 def _unit(key: str, model: str) -> float:
-    """A uniform number in (0, 1) fixed by (key, model)."""
+    """A uniform number in (0, 1) fixed by (key, model).
+
+    52 bits of the hash plus one half, over 2**52: exact in a float, so never 0 and
+    never 1 (a 1.0 would score 0 and beat every weight).
+    """
     digest = hashlib.blake2b(f"{key}\x00{model}".encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") + 1) / (2**64 + 2)
+    return ((int.from_bytes(digest, "big") >> 12) + 0.5) * _INV_2_52
 
 
 def order_targets(
@@ -69,13 +76,28 @@ def order_targets(
     key: str | None = None,
     rng: random.Random | None = None,
 ) -> list[int]:
-    """Indices of targets with weight > 0, best first (see module docstring)."""
-    rand = (rng or random).random
+    """Indices of targets with weight > 0, best first (see module docstring).
+
+    With a key, a target's hash input is its model ID, so adding or removing other
+    targets never moves a key between the remaining ones. A model listed twice (say with
+    two different system prompts) hashes its n-th repeat as the model ID, a NUL and n:
+    identical inputs would give both the same draw and hand every key to the heavier one.
+    """
     scored = []
-    for i, (t, w) in enumerate(zip(targets, weights, strict=True)):
-        if w > 0:
-            u = _unit(key, t.model) if key is not None else (rand() or 1e-300)
-            scored.append((-math.log(u) / w, i))
+    if key is None:
+        rand = (rng or random).random
+        for i, (_, w) in enumerate(zip(targets, weights, strict=True)):
+            if w > 0:
+                scored.append((-math.log(rand() or 1e-300) / w, i))
+    else:
+        repeats: dict[str, int] = {}
+        for i, (t, w) in enumerate(zip(targets, weights, strict=True)):
+            model = t.model
+            n = repeats.get(model, 0)
+            repeats[model] = n + 1
+            if w > 0:
+                u = _unit(key, f"{model}\x00{n}" if n else model)
+                scored.append((-math.log(u) / w, i))
     scored.sort()
     return [i for _, i in scored]
 
