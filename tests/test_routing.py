@@ -190,7 +190,7 @@ def test_zero_weight_targets_never_appear() -> None:
         seen.update(order_targets(ts, w, rng=rng))
         seen.update(order_targets(ts, w, key=f"k{i}"))
     assert seen == {1, 3}
-    alias = AliasConfig(targets=[Target(model=m, weight=x) for m, x in zip(MODELS, w)])
+    alias = AliasConfig(targets=[Target(model=m, weight=x) for m, x in zip(MODELS, w, strict=False)])
     for i in range(300):
         p = plan_alias("chat", alias, NOW, key=f"k{i}") if i % 2 else plan_alias("chat", alias, NOW, rng=rng)
         assert {c.model for c in p.candidates} == {B, D}
@@ -322,7 +322,7 @@ def test_growing_a_target_keeps_its_keys(
     for k in keys:
         was = order_targets(ts, before, key=k)[0]
         now = order_targets(ts, after, key=k)[0]
-        assert now == was or now == j, (k, before, after, was, now)
+        assert now in (was, j), (k, before, after, was, now)
 
 
 def test_a_dated_ramp_only_moves_keys_onto_the_new_model() -> None:
@@ -342,7 +342,7 @@ def test_a_dated_ramp_only_moves_keys_onto_the_new_model() -> None:
         assert on_new <= now_on_new  # nobody moved back to the old model
         on_new = now_on_new
         shares.append(len(on_new) / 4000)
-    for share, p in zip(shares, [0.05, 0.25, 0.5, 0.9]):
+    for share, p in zip(shares, [0.05, 0.25, 0.5, 0.9], strict=True):
         assert within_binomial(int(share * 4000), 4000, p)
 
 
@@ -504,7 +504,7 @@ def test_plan_alias_order_roles_and_no_duplicates() -> None:
 
 
 def test_plan_alias_keyed_matches_order_targets() -> None:
-    alias = AliasConfig(targets=[Target(model=m, weight=w) for m, w in zip(MODELS, [5, 1, 2, 0, 3])])
+    alias = AliasConfig(targets=[Target(model=m, weight=w) for m, w in zip(MODELS, [5, 1, 2, 0, 3], strict=True)])
     for k in KEYS[:300]:
         order = order_targets(alias.targets, weights_at(alias, NOW), key=k)
         assert [c.model for c in plan_alias("chat", alias, NOW, key=k).candidates] == [MODELS[i] for i in order]
