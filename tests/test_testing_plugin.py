@@ -105,3 +105,11 @@ def test_standalone_command_prints_exports_and_serves() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_clients_ignore_a_missing_aws_profile(
+    local_bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile-on-this-machine")
+    client = local_bedrock.runtime_client()
+    assert client.count_tokens(modelId=HAIKU, input={"converse": {"messages": []}})["inputTokens"]

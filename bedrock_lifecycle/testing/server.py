@@ -1297,8 +1297,12 @@ def _make_client(service: str, endpoint_url: str, region: str, kwargs: dict[str,
     with _session_lock:
         if _session is None:
             import boto3.session
+            import botocore.session
 
-            _session = boto3.session.Session()
+            # Ignore AWS_PROFILE: a test's dummy credentials must not depend on (or fail
+            # over) a profile of the machine running it.
+            core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+            _session = boto3.session.Session(botocore_session=core)
         return _session.client(service, **options)
 
 
