@@ -72,6 +72,10 @@ _DECISION_TTL = _dt.timedelta(hours=1)
 _RELOAD_SECONDS = 3600.0
 
 
+def _unset_send(operation: str, params: dict[str, Any]) -> Any:
+    raise RuntimeError("runtime is not attached to a client yet")
+
+
 def build_registry(config: Config, client: BaseClient | None = None) -> Any:
     """The registry a configuration asks for: bundled data, the sync cache, the user's
     overrides and base-model map, and (opt-in) control-plane resolution of ARNs."""
@@ -179,6 +183,8 @@ class Runtime:
         self.events = EventBus()
         # (operation, caller's params, plan, serving model, response): shadow traffic etc.
         self.on_success: list[Callable[[str, dict[str, Any], routing.Plan, str, Any], None]] = []
+        # The wrapped client's own _make_api_call, bypassing aliases and policy (shadow copies).
+        self.send_direct: Callable[[str, dict[str, Any]], Any] = _unset_send
         # Run-time weight changes (canary rollback): alias key -> {model: weight}.
         self.weight_overrides: dict[str, dict[str, float]] = {}
 
@@ -798,8 +804,16 @@ def wrap(
         owns_retries=_botocore_retries_off(existing),
     )
     rt.check_startup()
+    raw_call = type(existing)._make_api_call  # the unwrapped method, before the class swap
+    rt.send_direct = lambda operation, params: raw_call(existing, operation, params)
     existing.__class__ = _lifecycle_class(type(existing))
     existing.__dict__[_STATE_ATTR] = rt
+    env = os.environ if environ is None else environ
+    from bedrock_lifecycle import analysis, metrics, shadow
+
+    metrics.attach(rt, env)
+    shadow.attach(rt, env)
+    analysis.attach(rt, env)
     return existing
 
 
