@@ -804,7 +804,10 @@ def wrap(
         owns_retries=_botocore_retries_off(existing),
     )
     rt.check_startup()
-    raw_call = type(existing)._make_api_call  # the unwrapped method, before the class swap
+    plain_cls = type(existing)
+    if issubclass(plain_cls, _LifecycleMixin):  # wrapped twice: the new runtime replaces the old
+        plain_cls = plain_cls.__mro__[2]
+    raw_call = plain_cls._make_api_call  # the unwrapped method
     rt.send_direct = lambda operation, params: raw_call(existing, operation, params)
     existing.__class__ = _lifecycle_class(type(existing))
     existing.__dict__[_STATE_ATTR] = rt
