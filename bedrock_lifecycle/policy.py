@@ -7,6 +7,7 @@ No I/O, no clock: the caller passes the status computed for its own ``now``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import enum
 from dataclasses import dataclass
 from typing import Literal
@@ -59,8 +60,15 @@ def decide(status: LifecycleStatus, policy: Policy) -> Decision:
         action = _ACTION[policy.on_legacy]
         if action is not Action.ALLOW:
             return Decision(action, "legacy", status)
-    days = status.days_to_eol
-    # Whatever the state (a profile's base model may still say Active), an EOL this close warns.
-    if days is not None and 0 <= days <= policy.warn_before_eol_days:
+    # Whatever the state (a profile's base model may still say Active), an EOL this close
+    # warns. Compared as durations, not whole days: "within 90 days" starts exactly at
+    # eol - 90 days (the instant the client's decision cache expires on), not up to a day
+    # earlier as a truncated day count would have it (so 0 no longer warns all of the
+    # last day).
+    eol = status.eol_date
+    if eol is not None and _ZERO <= eol - status.at <= _dt.timedelta(days=policy.warn_before_eol_days):
         return Decision(Action.WARN, "approaching_eol", status)
     return Decision(Action.ALLOW, "", status)
+
+
+_ZERO = _dt.timedelta(0)
