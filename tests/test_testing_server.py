@@ -788,3 +788,18 @@ def test_base64_bodies_in_records_are_not_decoded_twice(
     record = local_bedrock.requests[-1]
     assert isinstance(record.body, dict)
     assert base64.b64decode(record.body["input"]["invokeModel"]["body"]).decode() == body
+
+
+def test_chunked_request_bodies_and_bad_framing(local_bedrock: LocalBedrock) -> None:
+    import socket
+
+    body = json.dumps({"messages": MESSAGES}).encode()
+    chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (5, body[:5], len(body) - 5, body[5:])
+    head = f"POST /model/{TITAN}/converse HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", local_bedrock.port), timeout=5) as sock:
+        sock.sendall(head.encode() + chunked)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+    assert local_bedrock.requests[-1].body == {"messages": MESSAGES}
+    with socket.create_connection(("127.0.0.1", local_bedrock.port), timeout=5) as sock:
+        sock.sendall(b"POST /model/x/converse HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")

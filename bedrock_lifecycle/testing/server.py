@@ -1208,9 +1208,26 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # one send per answer, and no 40 ms delayed-ACK stalls
     server: _HTTPServer
 
-    def _serve(self) -> None:
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            # botocore always sends a length; other SDKs pointed here by the CLI may not.
+            parts = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                pass
+            return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        try:
+            raw = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self.send_error(400, "Bad request body framing")
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = self.server.app.handle(self.command, self.path, headers, raw)
         lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"]
