@@ -43,6 +43,15 @@ RETRY_CODES = frozenset(
         "RequestTimeout",
         "ConnectionError",
         "ReadTimeout",
+        # botocore's code when the error carries no type (a proxy's or load balancer's
+        # HTML 5xx, a bare 429): the HTTP status. A throttle must not escape fallback
+        # because nobody named it.
+        "408",
+        "429",
+        "500",
+        "502",
+        "503",
+        "504",
     }
 )
 # This target cannot serve the call, another may.
@@ -68,6 +77,8 @@ LOCAL_REFUSAL = "BedrockLifecycleRefusal"
 class Classifier:
     retry_codes: frozenset[str] = RETRY_CODES
     fallback_codes: frozenset[str] = FALLBACK_CODES
+    # Codes that fall back when the message says the model is at fault.
+    message_codes: frozenset[str] = _MESSAGE_CODES
 
     @classmethod
     def configured(cls, fallback_on: Iterable[str] = (), never: Iterable[str] = ()) -> Classifier:
@@ -75,6 +86,9 @@ class Classifier:
         return cls(
             retry_codes=frozenset(RETRY_CODES - never_set),
             fallback_codes=frozenset((FALLBACK_CODES | extra) - never_set - RETRY_CODES),
+            # "never" means never: a ValidationException listed there stays the caller's
+            # error even when its message names the model.
+            message_codes=frozenset(_MESSAGE_CODES - never_set),
         )
 
     def classify(self, code: str, message: str = "") -> Disposition:
@@ -82,7 +96,7 @@ class Classifier:
             return Disposition.RETRY
         if code in self.fallback_codes:
             return Disposition.FALLBACK
-        if code in _MESSAGE_CODES and _MODEL_AT_FAULT.search(message or ""):
+        if code in self.message_codes and _MODEL_AT_FAULT.search(message or ""):
             return Disposition.FALLBACK
         return Disposition.FATAL
 
