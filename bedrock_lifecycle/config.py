@@ -261,10 +261,18 @@ class RegistryConfig(_Model):
     overrides: list[LifecycleOverride] = Field(default_factory=list)
 
 
+class ShadowSinkConfig(_Model):
+    """Where shadow pairs are recorded (JSONL), and whether texts are kept (opt-in)."""
+
+    log: str | None = None
+    record_text: bool = False
+
+
 class Config(_Model):
     policy: PolicyConfig = PolicyConfig()
     routing: RoutingConfig = RoutingConfig()
     registry: RegistryConfig = RegistryConfig()
+    shadow: ShadowSinkConfig = ShadowSinkConfig()
     aliases: dict[str, AliasConfig] = Field(default_factory=dict)
     # Fallback chains for concrete model IDs the application calls directly.
     chains: dict[str, list[str]] = Field(default_factory=dict)
@@ -372,9 +380,11 @@ _SCALAR_ENV = {
     "DEADLINE_SECONDS": ("routing", "deadline_seconds"),
     "COOLDOWN_AFTER_FAILURES": ("routing", "cooldown_after_failures"),
     "COOLDOWN_SECONDS": ("routing", "cooldown_seconds"),
+    "SHADOW_LOG": ("shadow", "log"),
+    "SHADOW_RECORD_TEXT": ("shadow", "record_text"),
 }
 # Variables read elsewhere (not configuration keys); listed so they are not flagged unknown.
-_OTHER_ENV = {"CONFIG", "CONFIG_TTL", "CACHE_DIR", "METRICS", "SHADOW_LOG"}
+_OTHER_ENV = {"CONFIG", "CONFIG_TTL", "CACHE_DIR", "METRICS"}
 
 
 def env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
