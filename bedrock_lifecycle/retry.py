@@ -40,16 +40,28 @@ class Outcome:
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's requested wait: ``x-amz-retry-after`` (ms) or ``Retry-After`` (seconds).
+
+    botocore lower-cases header names. A malformed value is ignored (the other header, if
+    any, still counts); an HTTP-date ``Retry-After`` is not used.
+    """
     if not isinstance(exc, ClientError):
         return None
     headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
-    try:
-        if "x-amz-retry-after" in headers:
-            return max(0.0, int(headers["x-amz-retry-after"]) / 1000.0)
-        if "retry-after" in headers:
-            return max(0.0, float(headers["retry-after"]))
-    except (TypeError, ValueError):
-        return None
+    ms = headers.get("x-amz-retry-after")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except (TypeError, ValueError):
+            pass
+    seconds = headers.get("retry-after")
+    if seconds is not None:
+        try:
+            value = float(seconds)
+        except (TypeError, ValueError):
+            return None
+        if value == value and value != float("inf"):
+            return max(0.0, value)
     return None
 
 
@@ -64,12 +76,26 @@ def botocore_attempts(obj: Any) -> int:
         return 1
 
 
+def _backoff_window(backoff: tenacity.wait.wait_base, waits_so_far: int) -> float:
+    """The backoff before retry number ``waits_so_far + 1`` (full-jitter window doubling)."""
+    rs = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+    rs.attempt_number = waits_so_far + 1
+    return float(backoff(rs))
+
+
 class _WaitRetryAfter(tenacity.wait.wait_base):
+    """Backoff raised to the server's Retry-After.
+
+    tenacity numbers its attempts from 1 but its first attempt here is the call's second
+    (the first ran outside tenacity and already waited the first window), so the window
+    is taken one step further on: waits double 1x, 2x, 4x... across the whole call.
+    """
+
     def __init__(self, backoff: tenacity.wait.wait_base) -> None:
         self.backoff = backoff
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = float(self.backoff(retry_state))
+        wait = _backoff_window(self.backoff, retry_state.attempt_number)
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         hinted = retry_after_seconds(exc) if exc is not None else None
         return max(wait, hinted) if hinted is not None else wait
@@ -186,25 +212,23 @@ class RetryRunner:
             reraise=True,
         )
         try:
-            self.sleep(self._first_wait(out.attempts[-1].error, deadline))
-            if deadline is not None and monotonic() >= deadline:
+            wait = self._first_wait(out.attempts[-1].error)
+            if deadline is not None and monotonic() + wait >= deadline:
+                # Sleeping into the deadline would only spend the time the next target
+                # could use: give up on this one now (as tenacity's stop does below).
                 err = out.attempts[-1].error
                 assert err is not None
                 return _failed(out, err, Disposition.RETRY)
+            self.sleep(wait)
             out.response = retrying(attempt)
             return out
         except Exception as exc:
             return _failed(out, exc, classify(exc))
 
-    def _first_wait(self, exc: BaseException | None, deadline: float | None) -> float:
-        rs = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
-        wait = float(self.backoff(rs))
+    def _first_wait(self, exc: BaseException | None) -> float:
+        wait = _backoff_window(self.backoff, 0)
         hinted = retry_after_seconds(exc) if exc is not None else None
-        if hinted is not None:
-            wait = max(wait, hinted)
-        if deadline is not None:
-            wait = max(0.0, min(wait, deadline - self.monotonic()))
-        return wait
+        return max(wait, hinted) if hinted is not None else wait
 
 
 def _failed(out: Outcome, exc: BaseException, disposition: Disposition) -> Outcome:
