@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -134,8 +135,40 @@ def reset_warnings() -> None:
         _warned.clear()
 
 
+class Shared:
+    """What outlives a configuration version: the registry, cooldowns, event subscribers,
+    hooks, run-time weight overrides and rollbacks. A new configuration version gets a
+    new :class:`Runtime` over the same ``Shared``."""
+
+    def __init__(self, client: BaseClient, registry: Any, owns_registry: bool, sleep: Callable[[float], None],
+                 rng: random.Random, owns_retries: bool) -> None:
+        self.client_ref = weakref.ref(client)
+        self.registry = registry
+        self.owns_registry = owns_registry
+        self.sleep = sleep
+        self.rng = rng
+        self.owns_retries = owns_retries
+        self.cooldowns = Cooldowns()
+        self.events = EventBus()
+        # (operation, caller's params, plan, serving model, response): shadow traffic etc.
+        self.on_success: list[Callable[[str, dict[str, Any], routing.Plan, str, Any], None]] = []
+        # The wrapped client's own _make_api_call, bypassing aliases and policy (shadow copies).
+        self.send_direct: Callable[[str, dict[str, Any]], Any] = _unset_send
+        # Run-time weight changes (canary rollback): alias key -> {model: weight}.
+        self.weight_overrides: dict[str, dict[str, float]] = {}
+        self.generation = 0  # bumped by every weight override: compiled aliases rebuild
+        self.rollbacks: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.next_reload = time.monotonic() + _RELOAD_SECONDS
+
+
 class Runtime:
-    """Per-client state and the call algorithm. Shared by every thread using the client."""
+    """One configuration version's call algorithm and caches, used by every thread.
+
+    Immutable in its configuration: a new version builds a new Runtime (see
+    :func:`reconfigure`) and the client's reference is swapped in one assignment, so a
+    request never sees half of an old and half of a new configuration.
+    """
 
     def __init__(
         self,
@@ -147,22 +180,23 @@ class Runtime:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         owns_retries: bool = True,
+        shared: Shared | None = None,
     ) -> None:
         self.config = config
         self.region: str = client.meta.region_name or ""
-        self._owns_registry = registry is None
-        if registry is None:
-            registry = build_registry(config, client)
-        self.registry = registry
-        # The sync cache on disk (written by `bedrock-lifecycle sync` or another process)
-        # is re-read at most this often, off the hot path (on a decision-cache miss).
-        self._next_reload = time.monotonic() + _RELOAD_SECONDS
+        if shared is None:
+            owns = registry is None
+            if registry is None:
+                registry = build_registry(config, client)
+            shared = Shared(client, registry, owns, sleep, rng or random.Random(), owns_retries)
+        self.shared = shared
+        self.registry = shared.registry
         # Config's ``now`` (from BEDROCK_LIFECYCLE_NOW) pins the clock for rehearsals.
         if clock is None:
             pinned = config.now
             clock = (lambda: pinned) if pinned is not None else env_clock({})
         self.clock: Clock = clock
-        self.rng = rng or random.Random()
+        self.rng = shared.rng
         self.model_ops: dict[str, OperationInfo] = model_operations(client.meta.service_model)
         self.policy = Policy(**config.policy.model_dump())
         self.aliases: dict[str, tuple[str, AliasConfig]] = {
@@ -171,27 +205,40 @@ class Runtime:
         self.classifier = Classifier.configured(
             config.routing.fallback_on, config.routing.never_fallback_on
         )
-        self.cooldowns = Cooldowns(
-            failures=config.routing.cooldown_after_failures,
-            seconds=config.routing.cooldown_seconds,
-        )
-        self.retry = RetryRunner(config.routing, sleep=sleep, owns_retries=owns_retries)
-        self.hooks: list[Callable[[dict[str, Any]], None]] = []
+        self.cooldowns = shared.cooldowns
+        self.cooldowns.failures = config.routing.cooldown_after_failures
+        self.cooldowns.seconds = config.routing.cooldown_seconds
+        self.retry = RetryRunner(config.routing, sleep=shared.sleep, owns_retries=shared.owns_retries)
         self._decisions: dict[str, tuple[_dt.datetime, _dt.datetime, Decision]] = {}
         self._concrete_plans: dict[str, routing.Plan] = {}
         self._compiled: dict[str, _CompiledAlias] = {}  # by modelId as the caller spells it
-        self.events = EventBus()
-        # (operation, caller's params, plan, serving model, response): shadow traffic etc.
-        self.on_success: list[Callable[[str, dict[str, Any], routing.Plan, str, Any], None]] = []
-        # The wrapped client's own _make_api_call, bypassing aliases and policy (shadow copies).
-        self.send_direct: Callable[[str, dict[str, Any]], Any] = _unset_send
-        # Run-time weight changes (canary rollback): alias key -> {model: weight}.
-        self.weight_overrides: dict[str, dict[str, float]] = {}
+        self._generation = shared.generation
+        self.events = shared.events
+        self.on_success = shared.on_success
+        self.rollbacks = shared.rollbacks
+
+    @property
+    def send_direct(self) -> Callable[[str, dict[str, Any]], Any]:
+        return self.shared.send_direct
+
+    @property
+    def weight_overrides(self) -> dict[str, dict[str, float]]:
+        return self.shared.weight_overrides
+
+    def current(self) -> Runtime:
+        """The runtime in force on this client now (a later configuration version may
+        have replaced this one); hooks holding a runtime should read config through it."""
+        client = self.shared.client_ref()
+        rt = client.__dict__.get(_STATE_ATTR) if client is not None else None
+        return rt if isinstance(rt, Runtime) else self
 
     # ------------------------------------------------------------------ planning
 
     def plan(self, model_id: str, now: _dt.datetime) -> routing.Plan:
         if "." not in model_id and ":" not in model_id:
+            if self._generation != self.shared.generation:  # a weight override happened
+                self._compiled = {}
+                self._generation = self.shared.generation
             compiled = self._compiled.get(model_id)
             if compiled is None:
                 found = self.aliases.get(alias_key(model_id))
@@ -222,7 +269,7 @@ class Runtime:
         hit = self._decisions.get(model_id)
         if hit is not None and hit[0] <= now < hit[1]:
             return hit[2]
-        if self._owns_registry and time.monotonic() >= self._next_reload:
+        if self.shared.owns_registry and time.monotonic() >= self.shared.next_reload:
             self._reload_registry()
         status = self.lookup(model_id, now)
         d = decide(status, self.policy)
@@ -243,7 +290,7 @@ class Runtime:
         return d
 
     def _reload_registry(self) -> None:
-        self._next_reload = time.monotonic() + _RELOAD_SECONDS
+        self.shared.next_reload = time.monotonic() + _RELOAD_SECONDS
         try:
             self.registry.load_cache(self.config.registry.cache_dir)
         except Exception as exc:  # a bad cache never breaks a request
@@ -536,15 +583,31 @@ class Runtime:
             failed_before = failed_before or a["outcome"] != "ok"
 
     def set_weight(self, alias: str, model: str, weight: float) -> None:
-        """Override one target's weight at run time (canary rollback). Thread-safe: the
-        compiled aliases are rebuilt on next use."""
-        found = self.aliases.get(alias_key(alias))
+        """Override one target's weight at run time (canary rollback). It survives ramp
+        steps and new configuration versions; thread-safe."""
+        rt = self.current()
+        found = rt.aliases.get(alias_key(alias))
         if found is None or model not in [t.model for t in found[1].targets]:
             raise ValueError(f"alias {alias!r} has no target {model!r}")
-        overrides = dict(self.weight_overrides.get(alias_key(alias), {}))
-        overrides[model] = float(weight)
-        self.weight_overrides = {**self.weight_overrides, alias_key(alias): overrides}
-        self._compiled = {}
+        sh = self.shared
+        with sh.lock:
+            overrides = dict(sh.weight_overrides.get(alias_key(alias), {}))
+            overrides[model] = float(weight)
+            sh.weight_overrides = {**sh.weight_overrides, alias_key(alias): overrides}
+            sh.generation += 1
+
+
+def reconfigure(client: BaseClient, config: Config) -> Runtime:
+    """Put a new configuration version in force on a wrapped client, atomically.
+
+    The new version is validated (including the start-up EOL check) before anything
+    changes; on error the old version stays and :class:`ConfigError` is raised.
+    """
+    old = runtime_of(client)
+    rt = Runtime(client, config, clock=old.clock if old.config.now == config.now else None, shared=old.shared)
+    rt.check_startup()
+    client.__dict__[_STATE_ATTR] = rt  # one reference assignment: atomic for readers
+    return rt
 
 
 # --------------------------------------------------------------------------- helpers
@@ -808,7 +871,7 @@ def wrap(
     if issubclass(plain_cls, _LifecycleMixin):  # wrapped twice: the new runtime replaces the old
         plain_cls = plain_cls.__mro__[2]
     raw_call = plain_cls._make_api_call  # the unwrapped method
-    rt.send_direct = lambda operation, params: raw_call(existing, operation, params)
+    rt.shared.send_direct = lambda operation, params: raw_call(existing, operation, params)
     existing.__class__ = _lifecycle_class(type(existing))
     existing.__dict__[_STATE_ATTR] = rt
     env = os.environ if environ is None else environ

@@ -324,3 +324,49 @@ def test_set_weight_rolls_a_canary_back_through_ramps(bedrock: LocalBedrock) -> 
     assert {served(c.converse(modelId="chat", messages=MESSAGES)) for _ in range(30)} == {NOVA_LITE}
     with pytest.raises(ValueError, match="no target"):
         runtime_of(c).set_weight("chat", NOVA_MICRO, 0)
+
+
+def test_reconfigure_switches_atomically_under_load(bedrock: LocalBedrock) -> None:
+    """Two versions whose alias and fallback always agree: any mix would show up."""
+    from bedrock_lifecycle.config import load_config
+    from bedrock_lifecycle.dropin import reconfigure
+
+    v1 = load_config({"aliases": {"chat": {"targets": [NOVA_LITE], "fallbacks": [NOVA_LITE]}}}, environ={})
+    v2 = load_config({"aliases": {"chat": {"targets": [NOVA_PRO], "fallbacks": [NOVA_PRO]}},
+                      "version": "v2"}, environ={})
+    c = make(bedrock, v1.model_dump())
+    stop = threading.Event()
+    bad: list[str] = []
+    served_models: Counter[str] = Counter()
+
+    def work() -> None:
+        while not stop.is_set():
+            r = c.converse(modelId="chat", messages=MESSAGES)
+            meta = r["ResponseMetadata"][META_KEY]
+            m = meta["model_id"]
+            served_models[m] += 1
+            if (meta["config_version"] == "v2") != (m == NOVA_PRO):
+                bad.append(f"{meta['config_version']} served {m}")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(20):
+        reconfigure(c, v2 if i % 2 == 0 else v1)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not bad
+    assert served_models[NOVA_LITE] and sum(served_models.values()) == bedrock.calls()
+
+
+def test_reconfigure_rejects_a_bad_version_and_keeps_the_old(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.config import load_config
+    from bedrock_lifecycle.dropin import reconfigure
+    from bedrock_lifecycle.errors import ConfigError
+
+    c = make(bedrock, CHAT, now="2026-10-01")
+    all_eol = load_config({"aliases": {"chat": {"targets": [HAIKU3]}}}, environ={})
+    with pytest.raises(ConfigError):
+        reconfigure(c, all_eol)
+    assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_LITE
