@@ -18,13 +18,20 @@ from cachetools import LRUCache
 
 T = TypeVar("T")
 
+# A probe lease lasts one cooldown period, and at least this long (cooldown_seconds may be 0).
+_MIN_PROBE_LEASE = 1.0
+
 
 @dataclass(slots=True)
 class _Circuit:
     consecutive: int = 0
     opened_at: float | None = None
     last_failure: float = 0.0
-    probing: bool = False
+    # When the half-open probe was handed out. A probe lease runs for one cooldown
+    # period: a probe that never reports back (the call succeeded on an earlier
+    # candidate, or ended on a policy refusal or the caller's own error) must not keep
+    # the model out of rotation for ever.
+    probe_at: float | None = None
 
 
 class Cooldowns:
@@ -56,14 +63,19 @@ class Cooldowns:
         with self._lock:
             c = self._circuits.get(model)
             if c is None:
+                if len(self._circuits) >= self._circuits.maxsize:
+                    # The LRU is about to evict: keep the open count in step with it.
+                    _, old = self._circuits.popitem()
+                    if old.opened_at is not None:
+                        self._open -= 1
                 c = self._circuits[model] = _Circuit()
             c.consecutive += 1
             c.last_failure = now
-            if c.probing or (c.opened_at is None and c.consecutive >= self.failures):
+            if c.probe_at is not None or (c.opened_at is None and c.consecutive >= self.failures):
                 if c.opened_at is None:
                     self._open += 1
                 c.opened_at = now
-            c.probing = False
+            c.probe_at = None
 
     def success(self, model: str) -> None:
         if not self._circuits:
@@ -78,20 +90,22 @@ class Cooldowns:
 
     def state(self, model: str) -> str:
         """"closed", "open" or "half_open" (cooldown over, probe available or running)."""
-        c = self._circuits.get(model)
-        if c is None or c.opened_at is None:
-            return "closed"
-        if self.monotonic() - c.opened_at < self.seconds:
-            return "open"
-        return "half_open"
+        now = self.monotonic()
+        with self._lock:  # an LRU lookup reorders the cache: never outside the lock
+            c = self._circuits.get(model)
+            if c is None or c.opened_at is None:
+                return "closed"
+            return "open" if now - c.opened_at < self.seconds else "half_open"
 
     def _available(self, model: str, now: float) -> bool:
         c = self._circuits.get(model)
         if c is None or c.opened_at is None:
             return True
-        if now - c.opened_at < self.seconds or c.probing:
+        if now - c.opened_at < self.seconds:
             return False
-        c.probing = True  # this caller is the single probe
+        if c.probe_at is not None and now - c.probe_at < max(self.seconds, _MIN_PROBE_LEASE):
+            return False  # another caller holds the probe
+        c.probe_at = now  # this caller is the single probe
         return True
 
     def order(self, models: Sequence[str], items: Sequence[T]) -> list[T]:
