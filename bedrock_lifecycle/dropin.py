@@ -35,7 +35,7 @@ from botocore.exceptions import ClientError, EventStreamError
 
 from bedrock_lifecycle import routing
 from bedrock_lifecycle.clock import Clock, env_clock
-from bedrock_lifecycle.config import AliasConfig, Config, alias_key, load_config
+from bedrock_lifecycle.config import AliasConfig, Config, alias_key
 from bedrock_lifecycle.cooldown import Cooldowns
 from bedrock_lifecycle.errors import (
     REFUSAL_FOR_STATE,
@@ -160,6 +160,7 @@ class Shared:
         self.rollbacks: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.next_reload = time.monotonic() + _RELOAD_SECONDS
+        self.reloader: Any = None  # sources.Reloader when the configuration has a source
 
 
 class Runtime:
@@ -856,7 +857,10 @@ def wrap(
     service = existing.meta.service_model.service_name
     if service != "bedrock-runtime":
         raise TypeError(f"wrap() takes a bedrock-runtime client, got a {service!r} client")
-    cfg = load_config(config, environ=environ)
+    env = os.environ if environ is None else environ
+    from bedrock_lifecycle import sources
+
+    cfg, source = sources.initial(env, config)
     rt = Runtime(
         existing,
         cfg,
@@ -874,8 +878,12 @@ def wrap(
     rt.shared.send_direct = lambda operation, params: raw_call(existing, operation, params)
     existing.__class__ = _lifecycle_class(type(existing))
     existing.__dict__[_STATE_ATTR] = rt
-    env = os.environ if environ is None else environ
     from bedrock_lifecycle import analysis, metrics, shadow
+
+    if source is not None:
+        rt.shared.reloader = sources.Reloader(
+            existing, source, environ=env, explicit=config, ttl=sources.ttl_from(env), version=cfg.version
+        ).start()
 
     metrics.attach(rt, env)
     shadow.attach(rt, env)

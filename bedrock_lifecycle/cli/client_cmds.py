@@ -52,12 +52,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
-    from bedrock_lifecycle.config import load_config
+    from bedrock_lifecycle import sources
     from bedrock_lifecycle.dropin import build_registry
     from bedrock_lifecycle.errors import ConfigError
 
     try:
-        config = load_config()
+        config, _ = sources.initial(os.environ)  # a file or an SSM parameter, as the client reads it
     except ConfigError as exc:
         raise CliError(str(exc), 2) from None
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
