@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import math
 import random
 import threading
@@ -215,7 +216,7 @@ def test_an_extreme_hash_still_respects_weights(monkeypatch: pytest.MonkeyPatch)
             return b"\xff" * 8
 
     assert 0.0 < routing._unit("k", A) < 1.0
-    monkeypatch.setattr(routing.hashlib, "blake2b", AllOnes)
+    monkeypatch.setattr(hashlib, "blake2b", AllOnes)  # the module routing hashes with
     assert 0.0 < routing._unit("k", C) < 1.0
     ts = [Target(model=A), Target(model=C)]
     # Both draw the largest u: the heavier target must win, wherever it is listed.
@@ -527,7 +528,7 @@ def test_plan_model_with_chain() -> None:
 
 def test_plan_dispatches_aliases_and_model_ids() -> None:
     cfg = Config(
-        aliases={"My-Chat": AliasConfig(targets=[B], fallbacks=[C])},
+        aliases={"My-Chat": AliasConfig(targets=[Target(model=B)], fallbacks=[C])},
         chains={A: [D]},
     )
     for spelling in ("My-Chat", "my_chat", "MY-CHAT"):
@@ -541,7 +542,7 @@ def test_plan_dispatches_aliases_and_model_ids() -> None:
 
 
 def test_closest_alias() -> None:
-    cfg = Config(aliases={"chat-prod": AliasConfig(targets=[A]), "summarise": AliasConfig(targets=[B])})
+    cfg = Config(aliases={"chat-prod": AliasConfig(targets=[Target(model=A)]), "summarise": AliasConfig(targets=[Target(model=B)])})
     assert routing.closest_alias(cfg, "chat_prd") == "chat-prod"
     assert routing.closest_alias(cfg, "zzzzzz") is None
     assert routing.alias_names(cfg) == ["chat-prod", "summarise"]
