@@ -155,7 +155,8 @@ class AliasConfig(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> AliasConfig:
-        if not any(t.weight > 0 for t in self.targets) and not self.ramp:
+        if not any(t.weight > 0 for t in self.targets):
+            # These weights apply before the first ramp step too: something must take traffic.
             raise ValueError("at least one target must have a weight > 0")
         n = len(self.targets)
         for i, step in enumerate(self.ramp):
@@ -163,9 +164,13 @@ class AliasConfig(_Model):
                 raise ValueError(
                     f"ramp[{i}] has {len(step.weights)} weights but the alias has {n} targets"
                 )
-        ats = [s.at for s in self.ramp]
-        if ats != sorted(ats):
-            raise ValueError("ramp steps must be in date order")
+        for i in range(len(self.ramp) - 1):
+            a, b = self.ramp[i].at, self.ramp[i + 1].at
+            if a > b:
+                raise ValueError(
+                    f"ramp steps must be in date order: ramp[{i}] at {a.isoformat()} comes after "
+                    f"ramp[{i + 1}] at {b.isoformat()}"
+                )
         if self.api == "invoke" and self.mixed_families():
             raise ValueError(
                 "targets span model families "
@@ -307,12 +312,10 @@ class Config(_Model):
     @field_validator("now", mode="before")
     @classmethod
     def _now(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            try:
-                return parse_instant(v, field="now")
-            except InstantError as exc:
-                raise ValueError(str(exc).removeprefix("now: ")) from None
-        return v
+        try:
+            return _instant(v, "now")
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("now: ")) from None
 
     def alias(self, name: str) -> tuple[str, AliasConfig] | None:
         k = alias_key(name)
@@ -407,6 +410,7 @@ def env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[st
             name = rest[6:].lower()
             data.setdefault("aliases", {}).setdefault(name, {})["targets"] = _parse_targets(var, value)
             origin[("aliases", name, "targets")] = var
+            origin.setdefault(("aliases", name), var)
         elif rest.startswith("FALLBACKS_") and len(rest) > 10:
             name = rest[10:].lower()
             fallbacks[name] = (var, [m.strip() for m in value.split(",") if m.strip()])
@@ -418,6 +422,7 @@ def env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[st
     for name, (var, chain) in fallbacks.items():
         data.setdefault("aliases", {}).setdefault(name, {})["fallbacks"] = chain
         origin[("aliases", name, "fallbacks")] = var
+        origin.setdefault(("aliases", name), var)
     return data, origin
 
 
@@ -468,7 +473,8 @@ def load_config(
     if explicit is not None:
         if isinstance(explicit, Config):
             explicit = explicit.model_dump(exclude_unset=True)
-        layers.append((dict(explicit), "config= argument"))
+        so_far = {**file_aliases, **{n: None for n in layers[-1][0].get("aliases", {})}}
+        layers.append((_match_alias_keys(dict(explicit), so_far), "config= argument"))
 
     merged: dict[str, Any] = {}
     origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]] = []
@@ -507,6 +513,10 @@ def _source_of(
             for n in range(len(loc), 0, -1):
                 if loc[:n] in origin:
                     return str(origin[loc[:n]])
+            # A model-level error (loc is a prefix of what the variable set).
+            for k, var in origin.items():
+                if loc and k[: len(loc)] == loc:
+                    return str(var)
             continue
         node: Any = data
         found = True
