@@ -436,7 +436,7 @@ def test_env_all_zero_weights_names_the_variable() -> None:
 def test_explicit_alias_overrides_an_env_alias_spelled_differently() -> None:
     c = load_config({"aliases": {"Chat": {"targets": [B]}}}, environ=env(ALIAS_CHAT=A, FALLBACKS_CHAT=N))
     assert len(c.aliases) == 1  # one alias, whatever the spelling: names are case-insensitive
-    name, alias = c.alias("CHAT") or ("", None)
+    _, alias = c.alias("CHAT") or ("", None)
     assert alias is not None and [t.model for t in alias.targets] == [B]
     assert alias.fallbacks == [N]  # the explicit layer overrides key by key
 
