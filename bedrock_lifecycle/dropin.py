@@ -70,6 +70,7 @@ _WARNING_CLASS: dict[str, type[ModelLifecycleWarning]] = {
     "eol": ModelLifecycleWarning,
 }
 _DECISION_TTL = _dt.timedelta(hours=1)
+_routing_key_var = routing._routing_key  # read directly on the hot path
 _RELOAD_SECONDS = 3600.0
 
 
@@ -248,7 +249,7 @@ class Runtime:
                     if len(self._compiled) < 1024:
                         self._compiled[model_id] = compiled
             if compiled is not None:
-                return compiled.plan(now, routing.current_routing_key(), self.rng)
+                return compiled.plan(now, _routing_key_var.get(), self.rng)
         p = self._concrete_plans.get(model_id)
         if p is None:
             parse_model_id(model_id)  # raises ModelIdError; cached plans are valid IDs
@@ -640,17 +641,25 @@ class _CompiledAlias:
             fixed = {i: overrides[t.model] for i, t in enumerate(targets) if t.model in overrides}
             self.base_w = tuple(fixed.get(i, w) for i, w in enumerate(self.base_w))
             self.ramp_w = [tuple(fixed.get(i, w) for i, w in enumerate(ws)) for ws in self.ramp_w]
-        # weights -> (indices with weight > 0, cumulative weights, total)
-        self._draw: dict[tuple[float, ...], tuple[list[int], list[float], float]] = {}
-        self._fixed: dict[tuple[tuple[float, ...], int], routing.Plan] = {}
-        self._sticky: dict[tuple[tuple[float, ...], str], routing.Plan] = {}
+        # Per weight vector in force (index 0: the targets' own, i: ramp step i-1), the
+        # positive indices, cumulative weights and total, and memoised plans.
+        self._steps = [self._step(w) for w in (self.base_w, *self.ramp_w)]
+        self._sticky: dict[tuple[int, str], routing.Plan] = {}
+
+    @staticmethod
+    def _step(w: tuple[float, ...]) -> tuple[tuple[float, ...], list[int], list[float], float, dict[int, routing.Plan]]:
+        positive = [i for i, x in enumerate(w) if x > 0]
+        cum, total = [], 0.0
+        for i in positive:
+            total += w[i]
+            cum.append(total)
+        return w, positive, cum, total, {}
+
+    def step_index(self, now: _dt.datetime) -> int:
+        return bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
 
     def weights(self, now: _dt.datetime) -> tuple[float, ...]:
-        if self.ramp_at:
-            i = bisect.bisect_right(self.ramp_at, now)
-            if i:
-                return self.ramp_w[i - 1]
-        return self.base_w
+        return self._steps[self.step_index(now)][0]
 
     def _build(self, order: Sequence[int], weights: tuple[float, ...]) -> routing.Plan:
         cands = [self.primary[order[0]]] + [self.other[i] for i in order[1:]]
@@ -660,29 +669,23 @@ class _CompiledAlias:
         return routing.Plan(self.name, self.name, (*cands, *self.fallbacks), weights)
 
     def plan(self, now: _dt.datetime, key: str | None, rng: random.Random) -> routing.Plan:
-        w = self.weights(now)
+        si = bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        w, positive, cum, total, fixed = self._steps[si]
         if key is not None:
-            p = self._sticky.get((w, key))
+            p = self._sticky.get((si, key))
             if p is None:
                 p = self._build(routing.order_targets(self.alias.targets, w, key), w)
                 if len(self._sticky) > 16384:
                     self._sticky.clear()
-                self._sticky[(w, key)] = p
+                self._sticky[(si, key)] = p
             return p
-        draw = self._draw.get(w)
-        if draw is None:
-            positive = [i for i, x in enumerate(w) if x > 0]
-            cum, total = [], 0.0
-            for i in positive:
-                total += w[i]
-                cum.append(total)
-            draw = self._draw[w] = (positive, cum, total)
-        positive, cum, total = draw
-        j = min(bisect.bisect_right(cum, rng.random() * total), len(positive) - 1)
+        j = bisect.bisect_right(cum, rng.random() * total)
+        if j >= len(positive):
+            j = len(positive) - 1
         if len(positive) <= 2:  # the rest of the order is fixed: memoise the whole plan
-            p = self._fixed.get((w, j))
+            p = fixed.get(j)
             if p is None:
-                p = self._fixed[(w, j)] = self._build([positive[j], *positive[:j], *positive[j + 1:]], w)
+                p = fixed[j] = self._build([positive[j], *positive[:j], *positive[j + 1:]], w)
             return p
         rest = positive[:j] + positive[j + 1:]
         # Weighted order without replacement for the others (Efraimidis-Spirakis).
