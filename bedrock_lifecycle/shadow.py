@@ -398,6 +398,9 @@ class ShadowMirror:
         if cfg.sample < 1.0 and self.rng.random() >= cfg.sample:
             return
         self._count("sampled")
+        if len(self._queue) >= self.max_pending:  # full: shed before paying for the copy
+            self._submit(None)
+            return
         req = shadow_request(operation, params, cfg.model, found[1])
         if isinstance(req, str):
             self._skip(req)
@@ -416,13 +419,13 @@ class ShadowMirror:
         with self._cond:
             self._skipped[reason] = self._skipped.get(reason, 0) + 1
 
-    def _submit(self, job: _Job) -> None:
+    def _submit(self, job: _Job | None) -> None:
         start = False
         dropped_log = None
         if self._pid != os.getpid():
             self._after_fork()
         with self._cond:
-            if self._closed or len(self._queue) >= self.max_pending:
+            if job is None or self._closed or len(self._queue) >= self.max_pending:
                 self._counts["dropped"] += 1
                 now = time.monotonic()
                 if now - self._last_drop_log >= _DROP_LOG_SECONDS:
