@@ -282,7 +282,9 @@ class Config(_Model):
     # Fallback chains for concrete model IDs the application calls directly.
     chains: dict[str, list[str]] = Field(default_factory=dict)
     now: _dt.datetime | None = None
-    version: str | None = None  # what produced this document (file mtime, SSM version)
+    version: str | None = None  # what produced this document (file hash, SSM version)
+    # Records of fleet canary rollbacks written back by `bedrock-lifecycle analyze --fleet`.
+    rollbacks: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("aliases")
     @classmethod

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "bedrock_lifecycle.cli.scan_cmd",  # scan
     "bedrock_lifecycle.cli.client_cmds",  # status, check, resolve, demo
     "bedrock_lifecycle.cli.toolkit_cmds",  # compare
+    "bedrock_lifecycle.cli.fleet_cmds",  # analyze --fleet
 )
 
 
