@@ -1,10 +1,620 @@
-"""(being written) — see issue 5."""
+"""Built-in metrics: per alias and target model, in process, on by default.
+
+Every wrapped client feeds the process-wide :data:`METRICS` from its own event bus
+(``runtime.events``; never also from ``GLOBAL_EVENTS``, which sees the same events: no
+double counting). Per (alias, model) series: ``calls`` (attempts sent to Bedrock),
+``ok``, ``errors`` (error answers and mid-stream errors) with ``error_codes``,
+``stream_errors``, ``refused``/``skipped`` (the lifecycle policy; never sent),
+``fallbacks``, ``canary``, input/output tokens, and latency p50/p95/p99 of successful
+attempts (for streams, the time to the first event). Shadow copies are their own series
+(``shadow=True``; key ``"<model> (shadow)"`` in :func:`snapshot`), so they never blend
+into a target's latency.
+
+Cost and memory: one dict lookup, one lock and a few integer additions per event (about
+1 µs; ``bench/bench_metrics.py``). Latency goes into a log-bucketed histogram (DDSketch
+style): every quantile is within 1 % (relative) of the exact value at that rank, with at
+most :data:`MAX_BUCKETS` buckets per series whatever the traffic. The number of series is
+capped (:attr:`Metrics.max_series`; beyond it events count in an ``(overflow)`` series).
+
+``BEDROCK_LIFECYCLE_METRICS`` (read at client creation) lists exporters: ``log``,
+``emf``, ``otel`` (see :mod:`bedrock_lifecycle.exporters`) and ``file``: a snapshot of
+these metrics written every 10 s and at exit to ``<cache dir>/metrics/<pid>.json``
+(0600, atomically) for ``bedrock-lifecycle status``. ``off`` turns the built-in metrics
+off for that client (its events are then not even built, unless another subscriber
+wants them).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import atexit
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
+
+from bedrock_lifecycle import exporters
+from bedrock_lifecycle.events import AttemptEvent
+
+log = logging.getLogger("bedrock_lifecycle")
+
+ENV_METRICS = exporters.ENV_METRICS
+NO_ALIAS = exporters.NO_ALIAS  # the alias key of calls made with a model ID
+OVERFLOW = "(overflow)"
+SNAPSHOT_SCHEMA = "bedrock-lifecycle/metrics"
+SNAPSHOT_VERSION = 1
+SNAPSHOT_INTERVAL = 10.0
+STALE_AFTER = 300.0  # status ignores snapshot files older than this (seconds)
+PRUNE_AFTER = 86400.0  # a writer deletes other processes' files older than this
+
+# Histogram: bucket i holds (GAMMA**(i-1), GAMMA**i] ms and reports 2*GAMMA**i/(GAMMA+1),
+# within RELATIVE_ACCURACY of anything in the bucket.
+RELATIVE_ACCURACY = 0.01
+GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+_INV_LOG_GAMMA = 1.0 / math.log(GAMMA)
+MIN_MS = 1e-3  # at or below: the zero bucket (reported as 0)
+MAX_MS = 1e7  # about 2.8 hours: above, clamped into the last bucket
+_MIN_INDEX = math.ceil(math.log(MIN_MS) * _INV_LOG_GAMMA)
+_MAX_INDEX = math.ceil(math.log(MAX_MS) * _INV_LOG_GAMMA)
+MAX_BUCKETS = _MAX_INDEX - _MIN_INDEX + 2  # + the zero bucket
+_MAX_ERROR_CODES = 64  # per series; more distinct codes count as "(other)"
+_QUANTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
+
+_ceil = math.ceil
+_log = math.log
+
+
+class Histogram:
+    """Latency in ms, log-bucketed: O(1) per value, bounded memory, mergeable."""
+
+    __slots__ = ("buckets", "count", "max", "min", "total", "zero")
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, int] = {}
+        self.count = 0
+        self.zero = 0
+        self.total = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+
+    def add(self, ms: float) -> None:
+        self.count += 1
+        self.total += ms
+        if ms < self.min:
+            self.min = ms
+        if ms > self.max:
+            self.max = ms
+        if ms <= MIN_MS:
+            self.zero += 1
+            return
+        i = _ceil(_log(ms) * _INV_LOG_GAMMA) if ms < MAX_MS else _MAX_INDEX
+        b = self.buckets
+        b[i] = b.get(i, 0) + 1
+
+    def quantile(self, q: float) -> float | None:
+        """The value at rank ``floor(q * (count - 1))`` of the sorted values, within
+        :data:`RELATIVE_ACCURACY`; None when empty."""
+        if self.count == 0:
+            return None
+        rank = int(q * (self.count - 1))
+        if rank < self.zero:
+            return max(0.0, min(self.min, MIN_MS))
+        seen = self.zero
+        for i in sorted(self.buckets):
+            seen += self.buckets[i]
+            if seen > rank:
+                est = 2.0 * GAMMA**i / (GAMMA + 1.0)
+                return min(max(est, self.min), self.max)  # clamping only moves it closer
+        return self.max  # unreachable when counts are consistent
+
+    def merge(self, other: Histogram) -> None:
+        self.count += other.count
+        self.zero += other.zero
+        self.total += other.total
+        self.min = min(self.min, other.min)
+        self.max = max(self.max, other.max)
+        b = self.buckets
+        for i, n in other.buckets.items():
+            b[i] = b.get(i, 0) + n
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"count": self.count}
+        if self.count:
+            out["mean"] = round(self.total / self.count, 3)
+            out["min"] = round(self.min, 3)
+            out["max"] = round(self.max, 3)
+        for name, q in _QUANTILES:
+            v = self.quantile(q)
+            out[name] = None if v is None else round(v, 3)
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "count": self.count, "zero": self.zero, "total": self.total,
+            "min": self.min if self.count else None, "max": self.max if self.count else None,
+            "buckets": sorted(self.buckets.items()),
+        }
+
+    @classmethod
+    def from_state(cls, d: Mapping[str, Any]) -> Histogram:
+        h = cls()
+        h.count = int(d["count"])
+        h.zero = int(d["zero"])
+        h.total = float(d["total"])
+        if h.count:
+            h.min = float(d["min"])
+            h.max = float(d["max"])
+        for i, n in d["buckets"]:
+            i = int(i)
+            if not _MIN_INDEX <= i <= _MAX_INDEX:
+                raise ValueError(f"bucket {i} out of range")
+            h.buckets[i] = h.buckets.get(i, 0) + int(n)
+        if h.zero + sum(h.buckets.values()) != h.count:
+            raise ValueError("bucket counts do not add up")
+        return h
+
+
+_COUNTERS = ("calls", "ok", "errors", "stream_errors", "refused", "skipped", "fallbacks", "shadow",
+             "canary", "input_tokens", "output_tokens")
+
+
+class Series:
+    """One (alias, model) series. Read it through :meth:`to_dict` (a consistent copy)."""
+
+    __slots__ = ("alias", "calls", "canary", "error_codes", "errors", "fallbacks", "input_tokens",
+                 "is_shadow", "last_at", "latency", "lock", "model", "ok", "output_tokens", "refused",
+                 "shadow", "skipped", "stream_errors")
+
+    def __init__(self, alias: str | None, model: str, is_shadow: bool = False) -> None:
+        self.alias = alias
+        self.model = model
+        self.is_shadow = is_shadow
+        self.lock = threading.Lock()
+        self.calls = self.ok = self.errors = self.stream_errors = 0
+        self.refused = self.skipped = self.fallbacks = self.shadow = self.canary = 0
+        self.input_tokens = self.output_tokens = 0
+        self.error_codes: dict[str, int] = {}
+        self.latency = Histogram()
+        self.last_at = 0.0
+
+    def _code(self, code: str | None) -> None:
+        c = self.error_codes
+        key = code or "Unknown"
+        if key not in c and len(c) >= _MAX_ERROR_CODES:
+            key = "(other)"
+        c[key] = c.get(key, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            out: dict[str, Any] = {k: getattr(self, k) for k in _COUNTERS}
+            out["error_codes"] = dict(self.error_codes)
+            out["error_rate"] = round(self.errors / self.calls, 4) if self.calls else None
+            out["latency_ms"] = self.latency.summary()
+            out["last_at"] = self.last_at or None
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        with self.lock:
+            out: dict[str, Any] = {"alias": self.alias, "model": self.model, "is_shadow": self.is_shadow}
+            out.update({k: getattr(self, k) for k in _COUNTERS})
+            out["error_codes"] = dict(self.error_codes)
+            out["latency"] = self.latency.to_state()
+            out["last_at"] = self.last_at
+        return out
+
+    @classmethod
+    def from_state(cls, d: Mapping[str, Any]) -> Series:
+        s = cls(d.get("alias"), str(d["model"]), bool(d.get("is_shadow", False)))
+        for k in _COUNTERS:
+            setattr(s, k, int(d.get(k, 0)))
+        s.error_codes = {str(k): int(v) for k, v in dict(d.get("error_codes", {})).items()}
+        s.latency = Histogram.from_state(d["latency"])
+        s.last_at = float(d.get("last_at") or 0.0)
+        return s
+
+    def merge(self, other: Series) -> None:
+        with self.lock:
+            for k in _COUNTERS:
+                setattr(self, k, getattr(self, k) + getattr(other, k))
+            for code, n in other.error_codes.items():
+                self.error_codes[code] = self.error_codes.get(code, 0) + n
+            self.latency.merge(other.latency)
+            self.last_at = max(self.last_at, other.last_at)
+
+
+def _model_key(model: str, shadow: bool) -> str:
+    return f"{model} (shadow)" if shadow else model
+
+
+class Metrics:
+    """Per (alias, model) counters and latency, fed with attempt events (call it with
+    one). Thread-safe: one lock per series; series are created under a global lock."""
+
+    def __init__(self, max_series: int = 1000) -> None:
+        self.max_series = max_series
+        self._series: dict[tuple[str | None, str, bool], Series] = {}
+        self._lock = threading.Lock()
+        self.started_at = time.time()
+
+    def __call__(self, ev: AttemptEvent) -> None:
+        shadow = ev.shadow
+        s = self._series.get((ev.alias, ev.model, shadow))
+        if s is None:
+            s = self._add(ev.alias, ev.model, shadow)
+        outcome = ev.outcome
+        with s.lock:
+            if outcome == "ok":
+                s.calls += 1
+                s.ok += 1
+                s.latency.add(ev.latency_ms)
+                n = ev.input_tokens
+                if n:
+                    s.input_tokens += n
+                n = ev.output_tokens
+                if n:
+                    s.output_tokens += n
+            elif outcome == "error":
+                s.calls += 1
+                s.errors += 1
+                s._code(ev.error_code)
+            elif outcome == "stream_error":  # the stream's opening attempt was counted as a call
+                s.errors += 1
+                s.stream_errors += 1
+                s._code(ev.error_code)
+                s.last_at = ev.at
+                return
+            elif outcome == "refused":
+                s.refused += 1
+                s.last_at = ev.at
+                return
+            else:  # "skipped": not sent, counts nothing else
+                s.skipped += 1
+                s.last_at = ev.at
+                return
+            # Attempts sent to Bedrock only, so a stream error never counts a fallback twice.
+            if ev.fallback:
+                s.fallbacks += 1
+            if shadow:
+                s.shadow += 1
+            if ev.canary:
+                s.canary += 1
+            s.last_at = ev.at
+
+    def _add(self, alias: str | None, model: str, shadow: bool) -> Series:
+        key = (alias, model, shadow)
+        with self._lock:
+            s = self._series.get(key)
+            if s is not None:
+                return s
+            if len(self._series) >= self.max_series:
+                okey = (OVERFLOW, OVERFLOW, False)
+                s = self._series.get(okey)
+                if s is None:
+                    log.warning("bedrock-lifecycle metrics: more than %d series; the rest count "
+                                "in alias %r", self.max_series, OVERFLOW)
+                    s = self._series[okey] = Series(OVERFLOW, OVERFLOW)
+                return s  # not stored under ``key``: the table stays bounded
+            s = self._series[key] = Series(alias, model, shadow)
+            return s
+
+    def series(self, alias: str | None, model: str, *, shadow: bool = False) -> dict[str, Any] | None:
+        """One series as a dict (see :func:`snapshot`), or None when it saw no event.
+        ``alias`` None (or ``"(none)"``) for calls made with a model ID."""
+        if alias == NO_ALIAS:
+            alias = None
+        s = self._series.get((alias, model, shadow))
+        return None if s is None else s.to_dict()
+
+    def snapshot(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """``{alias: {model: {counters..., "error_codes", "error_rate", "latency_ms":
+        {count, mean, min, max, p50, p95, p99}, "last_at"}}}``; alias ``"(none)"`` for
+        calls made with a model ID, model ``"<model> (shadow)"`` for shadow copies."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for s in self._all():
+            out.setdefault(s.alias or NO_ALIAS, {})[_model_key(s.model, s.is_shadow)] = s.to_dict()
+        return out
+
+    def _all(self) -> list[Series]:
+        with self._lock:
+            return list(self._series.values())
+
+    def document(self) -> dict[str, Any]:
+        """What the ``file`` exporter writes: full state (histogram buckets included), so
+        ``status`` merges processes exactly."""
+        return {
+            "schema": SNAPSHOT_SCHEMA,
+            "version": SNAPSHOT_VERSION,
+            "pid": os.getpid(),
+            "started_at": self.started_at,
+            "written_at": time.time(),
+            "relative_accuracy": RELATIVE_ACCURACY,
+            "series": [s.to_state() for s in self._all()],
+        }
+
+    def reset(self) -> None:
+        """Forget everything (tests; a forked child starts from zero)."""
+        with self._lock:
+            self._series = {}
+            self.started_at = time.time()
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._series = {}
+        self.started_at = time.time()
+
+
+METRICS = Metrics()
+
+
+def snapshot() -> dict[str, dict[str, dict[str, Any]]]:
+    """The process's metrics: see :meth:`Metrics.snapshot`."""
+    return METRICS.snapshot()
+
+
+def series(alias: str | None, model: str, *, shadow: bool = False) -> dict[str, Any] | None:
+    """One series of the process's metrics: see :meth:`Metrics.series`."""
+    return METRICS.series(alias, model, shadow=shadow)
+
+
+def reset() -> None:
+    METRICS.reset()
+
+
+# ----------------------------------------------------------------------------- attaching
 
 
 def attach(runtime: Any, environ: Mapping[str, str]) -> None:
-    """Wire this feature into a client's runtime (no-op until implemented)."""
+    """Wire the built-in metrics and the exporters named in ``BEDROCK_LIFECYCLE_METRICS``
+    into a client's runtime (idempotent per client).
+
+    Everything is validated and created before anything is subscribed: a
+    :class:`~bedrock_lifecycle.errors.ConfigError` (unknown exporter, OpenTelemetry not
+    installed) leaves the client's bus untouched."""
+    names = exporters.parse_names(environ.get(ENV_METRICS))
+    shared = runtime.shared
+    if getattr(shared, "metrics_attached", False):
+        return
+    if names == (exporters.OFF,):
+        shared.metrics_attached = True
+        return
+    subscribers: list[Any] = [METRICS]
+    subscribers += [exporters.get(n) for n in names if n != "file"]
+    directory = None
+    if "file" in names:
+        from bedrock_lifecycle.lifecycle.sync import resolve_cache_dir
+
+        directory = resolve_cache_dir(runtime.config.registry.cache_dir, environ) / "metrics"
+    for fn in subscribers:
+        runtime.events.subscribe(fn)
+    shared.metrics_attached = True
+    if directory is not None:
+        WRITER.add(directory)
+
+
+def flush() -> None:
+    """Write exporters' batches and the snapshot files now (e.g. at the end of a Lambda
+    invocation); also done periodically and at exit."""
+    exporters.flush()
+    WRITER.write()
+
+
+# ----------------------------------------------------------------------------- snapshot files
+
+
+class SnapshotWriter:
+    """Writes :data:`METRICS`' document to ``<dir>/<pid>.json`` every ``interval`` seconds
+    from a daemon thread, and at exit. Failures are logged (once per directory), never
+    raised."""
+
+    def __init__(self, metrics: Metrics, interval: float = SNAPSHOT_INTERVAL) -> None:
+        self.metrics = metrics
+        self.interval = interval
+        self.dirs: list[Path] = []
+        self.failed: set[Path] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._exit_registered = False
+
+    def add(self, directory: Path) -> None:
+        with self._lock:
+            if directory in self.dirs:
+                return
+            self.dirs.append(directory)
+            _prune(directory)
+            if not self._exit_registered:
+                atexit.register(self.write)
+                self._exit_registered = True
+            if self._thread is None:
+                self._start()
+
+    def _start(self) -> None:
+        self._stop = threading.Event()
+        t = threading.Thread(target=self._run, args=(self._stop,), name="bedrock-lifecycle-metrics",
+                             daemon=True)
+        self._thread = t
+        t.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
+            self.write()
+
+    def write(self) -> list[Path]:
+        """Write the snapshot to every directory now; returns the files written."""
+        with self._lock:
+            dirs = list(self.dirs)
+        if not dirs:
+            return []
+        from bedrock_lifecycle.lifecycle.sync import write_document
+
+        doc = self.metrics.document()
+        written = []
+        for d in dirs:
+            path = d / f"{doc['pid']}.json"
+            try:
+                write_document(path, doc)
+                written.append(path)
+            except Exception as exc:
+                if d not in self.failed:
+                    self.failed.add(d)
+                    log.warning("bedrock-lifecycle metrics: cannot write %s: %s", path, exc)
+        return written
+
+    def stop(self) -> None:
+        """Stop the thread and forget the directories (tests)."""
+        with self._lock:
+            self._stop.set()
+            self._thread = None
+            self.dirs = []
+
+    def _after_fork(self) -> None:
+        # The child has no writer thread; it writes its own pid's file from zero counts.
+        self._lock = threading.Lock()
+        self._thread = None
+        if self.dirs:
+            try:
+                self._start()
+            except Exception:
+                log.warning("bedrock-lifecycle metrics: no snapshot thread after fork", exc_info=True)
+
+
+WRITER = SnapshotWriter(METRICS)
+
+
+def _prune(directory: Path) -> None:
+    """Delete process files nobody has written for a day (pids are not reused for ever)."""
+    try:
+        entries = list(directory.glob("*.json"))
+    except OSError:
+        return
+    cutoff = time.time() - PRUNE_AFTER
+    for p in entries:
+        try:
+            if p.stem.isdigit() and p.stat().st_mtime < cutoff:
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _after_fork_in_child() -> None:
+    METRICS._after_fork()
+    WRITER._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# ----------------------------------------------------------------------------- reading (status)
+
+
+def metrics_dir(cache_dir: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    from bedrock_lifecycle.lifecycle.sync import resolve_cache_dir
+
+    return resolve_cache_dir(cache_dir, environ) / "metrics"
+
+
+def read_documents(directory: Path, *, max_age: float = STALE_AFTER,
+                   now: float | None = None) -> list[dict[str, Any]]:
+    """The snapshot documents in ``directory`` written less than ``max_age`` seconds ago
+    (unreadable, foreign and stale files are skipped)."""
+    now = time.time() if now is None else now
+    docs = []
+    try:
+        paths = sorted(directory.glob("*.json"))
+    except OSError:
+        return []
+    for p in paths:
+        if not p.stem.isdigit():
+            continue
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(doc, dict) or doc.get("schema") != SNAPSHOT_SCHEMA or doc.get("version") != SNAPSHOT_VERSION:
+            continue
+        if doc.get("relative_accuracy") != RELATIVE_ACCURACY:
+            continue  # another bucket layout: histograms would not merge
+        written = doc.get("written_at")
+        if not isinstance(written, int | float) or now - written > max_age:
+            continue
+        docs.append(doc)
+    return docs
+
+
+def merge_documents(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Series of several processes summed (histograms merged exactly), shaped like
+    :func:`snapshot`. A malformed series is skipped."""
+    merged: dict[tuple[str | None, str, bool], Series] = {}
+    for doc in docs:
+        for raw in doc.get("series") or []:
+            try:
+                s = Series.from_state(raw)
+            except (KeyError, TypeError, ValueError):
+                continue
+            key = (s.alias, s.model, s.is_shadow)
+            if key in merged:
+                merged[key].merge(s)
+            else:
+                merged[key] = s
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for s in merged.values():
+        out.setdefault(s.alias or NO_ALIAS, {})[_model_key(s.model, s.is_shadow)] = s.to_dict()
+    return out
+
+
+def live_snapshot(cache_dir: str | Path | None = None, *, max_age: float = STALE_AFTER,
+                  environ: Mapping[str, str] | None = None, now: float | None = None) -> dict[str, Any]:
+    """What ``status`` shows: the snapshot files of processes that wrote in the last
+    ``max_age`` seconds, merged. ``{"dir", "max_age_seconds", "processes": [{pid,
+    written_at, started_at}], "aliases": {alias: {model: stats}}}``."""
+    directory = metrics_dir(cache_dir, environ)
+    docs = read_documents(directory, max_age=max_age, now=now)
+    return {
+        "dir": str(directory),
+        "max_age_seconds": max_age,
+        "processes": [{"pid": d.get("pid"), "written_at": d.get("written_at"), "started_at": d.get("started_at")}
+                      for d in docs],
+        "aliases": merge_documents(docs),
+    }
+
+
+def status_rows(live: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``live_snapshot()`` flattened: one row per (alias, model) with the numbers a table
+    shows (calls, errors, error rate, fallbacks, p50/p95/p99 ms, tokens)."""
+    rows = []
+    for alias, models in sorted(live.get("aliases", {}).items()):
+        for model, s in sorted(models.items()):
+            lat = s["latency_ms"]
+            rows.append({"alias": alias, "model": model, "calls": s["calls"], "errors": s["errors"],
+                         "error_rate": s["error_rate"], "fallbacks": s["fallbacks"], "refused": s["refused"],
+                         "p50_ms": lat["p50"], "p95_ms": lat["p95"], "p99_ms": lat["p99"],
+                         "input_tokens": s["input_tokens"], "output_tokens": s["output_tokens"]})
+    return rows
+
+
+__all__ = [
+    "ENV_METRICS",
+    "MAX_BUCKETS",
+    "METRICS",
+    "NO_ALIAS",
+    "RELATIVE_ACCURACY",
+    "WRITER",
+    "Histogram",
+    "Metrics",
+    "Series",
+    "SnapshotWriter",
+    "attach",
+    "flush",
+    "live_snapshot",
+    "merge_documents",
+    "read_documents",
+    "reset",
+    "series",
+    "snapshot",
+    "status_rows",
+]

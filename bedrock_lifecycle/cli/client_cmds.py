@@ -102,22 +102,76 @@ def _collect(config: Any, registry: Any, region: str, now: _dt.datetime) -> list
 def cmd_status(args: argparse.Namespace) -> int:
     config, registry, region, now = _context(args)
     data = _collect(config, registry, region, now)
+    live = _live_metrics(config, data)
     if args.json:
-        print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data})
+        print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data,
+                    "metrics": live})
         return 0
-    if not data:
+    if not data and not live["aliases"]:
         print(f"No aliases or chains configured (set BEDROCK_LIFECYCLE_CONFIG or BEDROCK_LIFECYCLE_ALIAS_<NAME>). Region {region}.")
         return 0
     print(f"Region {region}, at {now.isoformat(timespec='seconds')}")
+    shown = bool(live["aliases"])  # metric columns only when some process reported
     rows = []
     for a in data:
         for t in a["targets"]:
             share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
-            rows.append([a["alias"], t["role"], t["model_id"], share, t["state"],
-                         (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]),
-                         ", ".join(t["replacements"]) or "-"])
-    print_table(["alias", "role", "model", "share", "state", "eol", "days", "replacement"], rows)
+            row = [a["alias"], t["role"], t["model_id"], share, t["state"],
+                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]),
+                   ", ".join(t["replacements"]) or "-"]
+            if shown:
+                row += _metric_cells(t["metrics"])
+            rows.append(row)
+    headers = ["alias", "role", "model", "share", "state", "eol", "days", "replacement"]
+    if rows:
+        print_table(headers + (_METRIC_HEADERS if shown else []), rows)
+    if shown:
+        n = len(live["processes"])
+        print(f"\nLive metrics: {n} process(es) wrote snapshots in the last "
+              f"{live['max_age_seconds'] / 60:.0f} min ({live['dir']}); errors include mid-stream errors, "
+              "latency is of successful attempts.")
+        other = live["unconfigured"]
+        if other:
+            print("\nOther traffic (not a configured alias target):")
+            print_table(["alias", "model", *_METRIC_HEADERS],
+                        [[o["alias"], o["model"], *_metric_cells(o["metrics"])] for o in other])
     return 0
+
+
+_METRIC_HEADERS = ["calls", "errors", "fallbacks", "p50 ms", "p95 ms", "p99 ms"]
+
+
+def _metric_cells(m: dict[str, Any] | None) -> list[str]:
+    if not m:
+        return ["-"] * len(_METRIC_HEADERS)
+    lat = m["latency_ms"]
+    errors = str(m["errors"]) + (f" ({m['error_rate'] * 100:.1f}%)" if m["error_rate"] else "")
+
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+
+    return [str(m["calls"]), errors, str(m["fallbacks"]), ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"])]
+
+
+def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics from the snapshot files of running processes (exporter ``file``), merged:
+    each target row gets ``metrics`` (its alias and model's numbers, or None); traffic
+    matching no row is listed under ``unconfigured``. A chain's models are the calls made
+    with a model ID (alias ``(none)``)."""
+    from bedrock_lifecycle import metrics
+
+    live = metrics.live_snapshot(config.registry.cache_dir)
+    by_alias: dict[str, dict[str, Any]] = live["aliases"]
+    used: set[tuple[str, str]] = set()
+    for a in data:
+        alias = a["alias"] if a["kind"] == "alias" else metrics.NO_ALIAS
+        for t in a["targets"]:
+            t["metrics"] = by_alias.get(alias, {}).get(t["model_id"])
+            used.add((alias, t["model_id"]))
+    live["unconfigured"] = [{"alias": alias, "model": model, "metrics": m}
+                            for alias, models in sorted(by_alias.items())
+                            for model, m in sorted(models.items()) if (alias, model) not in used]
+    return live
 
 
 def _days(d: int | None) -> str:
