@@ -229,7 +229,7 @@ def _side(
         "calls": len(outcomes),
         "ok": len(ok),
         "errors": dict(sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "error_rate": _r(len(outcomes) and (len(outcomes) - len(ok)) / len(outcomes), 4),
+        "error_rate": _r((len(outcomes) - len(ok)) / len(outcomes), 4) if outcomes else None,
         "latency_ms": {
             "p50": _r(percentile(latencies, 50)),
             "p95": _r(percentile(latencies, 95)),
@@ -244,6 +244,10 @@ def _side(
         "attempts": sum(o.attempts for o in outcomes),
         "attempt_errors": dict(sorted(attempt_errors.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else round(a / b, 3)
 
 
 def _histogram(values: Sequence[float], bins: int) -> list[int]:
@@ -297,10 +301,19 @@ def summarise(
         for p, s, j in ranked[: max(0, top)]
     ]
     both_failed = sum(1 for p in results if not p.baseline.ok and not p.candidate.ok)
+    b = _side([p.baseline for p in results], baseline, prices)
+    c = _side([p.candidate for p in results], candidate, prices)
     return {
-        "baseline": _side([p.baseline for p in results], baseline, prices),
-        "candidate": _side([p.candidate for p in results], candidate, prices),
+        "baseline": b,
+        "candidate": c,
         "pairs": len(results),
+        # Candidate relative to baseline (None when either side has no value).
+        "delta": {
+            "latency_p50_ratio": _ratio(c["latency_ms"]["p50"], b["latency_ms"]["p50"]),
+            "latency_p95_ratio": _ratio(c["latency_ms"]["p95"], b["latency_ms"]["p95"]),
+            "error_rate_change": _r(c["error_rate"] - b["error_rate"], 4) if results else None,
+            "cost_ratio": _ratio(c["cost_usd"], b["cost_usd"]),
+        },
         "similarity": {
             "mean": _r(statistics.fmean(sims) if sims else None, 4),
             "median": _r(statistics.median(sims) if sims else None, 4),

@@ -175,6 +175,8 @@ def test_summarise_counts_latency_tokens_cost_and_agreement() -> None:
     assert sim["agreement_rate"] == 0.5 and sim["mean"] == 0.5 and sim["median"] == 0.5
     assert [d["id"] for d in s["most_different"]] == ["b", "a"]
     assert s["only_candidate_failed"] == 1 and s["both_failed"] == 1
+    assert s["delta"] == {"latency_p50_ratio": 7.5, "latency_p95_ratio": round(195 / 29, 3),
+                          "error_rate_change": 0.25, "cost_ratio": None}
     assert sum(sim["histogram"]) == 2 and sim["histogram"][0] == 1 and sim["histogram"][-1] == 1
 
 
@@ -182,6 +184,7 @@ def test_summarise_without_prices_or_pairs() -> None:
     s = summarise([])
     assert s["baseline"]["cost_usd"] is None and s["similarity"]["mean"] is None
     assert s["baseline"]["latency_ms"]["p50"] is None and s["most_different"] == []
+    assert s["baseline"]["error_rate"] is None and s["delta"]["error_rate_change"] is None
 
 
 # ------------------------------------------------------------------------------ parsers

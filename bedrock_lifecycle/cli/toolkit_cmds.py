@@ -487,8 +487,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         with collect_warnings() as collector:
             client = make_client(args.baseline, args.candidate, region, args.concurrency)
             progress = Progress(2 * len(prompts))
-            pairs = run_prompts(client, args.baseline, args.candidate, prompts,
-                                concurrency=args.concurrency, progress=progress)
+            try:
+                pairs = run_prompts(client, args.baseline, args.candidate, prompts,
+                                    concurrency=args.concurrency, progress=progress)
+            except KeyboardInterrupt:
+                if progress.tty:
+                    sys.stderr.write("\n")  # "interrupted" on its own line, not over the bar
+                raise
         warnings_seen = list(collector.messages)
         summary = summarise(pairs, baseline=args.baseline, candidate=args.candidate,
                             threshold=args.threshold, prices=prices, top=args.top)
