@@ -539,7 +539,5 @@ def pairs_from_shadow_log(
         shadow = _side_of(rec, "shadow", where)
         if alias is not None and (rec_alias is None or alias_key(rec_alias) != alias_key(alias)):
             continue
-        at = rec.get("at")
-        label = f"line {n}" + (f" ({at})" if isinstance(at, str) else "")
-        pairs.append(Pair(label, primary, shadow, None if sim is None else float(sim)))
+        pairs.append(Pair(f"line {n}", primary, shadow, None if sim is None else float(sim)))
     return pairs, skipped

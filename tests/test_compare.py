@@ -259,6 +259,7 @@ def test_shadow_log_pairs() -> None:
     assert s["baseline"]["model"] == LITE and s["candidate"]["model"] == PRO
     assert s["candidate"]["errors"] == {"ThrottlingException": 1}
     assert s["similarity"]["scored"] == 2 and s["similarity"]["mean"] == pytest.approx((1.0 + 0.25) / 2)
+    assert [d["id"] for d in s["most_different"]] == ["line 2", "line 1"]  # ids are log line numbers
     with pytest.raises(CompareInputError, match=r"s.jsonl:2: 'shadow' must be an object"):
         pairs_from_shadow_log([lines[0], '{"primary": {"model": "m"}, "shadow": 3}\n'], "s.jsonl")
     with pytest.raises(CompareInputError, match=r"s.jsonl:1: not valid JSON"):
