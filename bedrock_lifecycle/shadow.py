@@ -615,7 +615,12 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
     shared = runtime.shared
     if getattr(shared, "shadow", None) is not None or not _wanted(runtime):
         return
-    mirror = ShadowMirror(runtime)
+    sink = getattr(runtime.config, "shadow", None)  # pool size keys, once config has them
+    mirror = ShadowMirror(
+        runtime,
+        workers=int(getattr(sink, "workers", None) or DEFAULT_WORKERS),
+        max_pending=int(getattr(sink, "max_pending", None) or DEFAULT_MAX_PENDING),
+    )
     shared.shadow = mirror
     runtime.on_success.append(mirror)
     _live.add(mirror)
