@@ -412,18 +412,8 @@ def restore(client: Any, alias: str, model: str) -> None:
         raise ValueError(f"no alias {alias!r}")
     analyzer = getattr(rt.shared, "analysis", None)
     forced = analyzer.forget(alias, model) if analyzer is not None else None
-    drop = {model} | ({forced} if forced else set())
-    key = alias_key(alias)
-    sh = rt.shared
-    with sh.lock:  # the same protocol as Runtime.set_weight: copy, swap, bump generation
-        overrides = {m: v for m, v in sh.weight_overrides.get(key, {}).items() if m not in drop}
-        table = dict(sh.weight_overrides)
-        if overrides:
-            table[key] = overrides
-        else:
-            table.pop(key, None)
-        sh.weight_overrides = table
-        sh.generation += 1
+    for m in {model} | ({forced} if forced else set()):
+        rt.clear_weight(alias, m)
 
 
 __all__ = ["CanaryAnalyzer", "Stats", "Verdict", "analysis_of", "attach", "judge", "p95", "restore"]

@@ -598,6 +598,22 @@ class Runtime:
             sh.weight_overrides = {**sh.weight_overrides, alias_key(alias): overrides}
             sh.generation += 1
 
+    def clear_weight(self, alias: str, model: str) -> bool:
+        """Drop a run-time override (undo a rollback): the configured weights apply again."""
+        sh = self.shared
+        with sh.lock:
+            overrides = dict(sh.weight_overrides.get(alias_key(alias), {}))
+            if overrides.pop(model, None) is None:
+                return False
+            table = dict(sh.weight_overrides)
+            if overrides:
+                table[alias_key(alias)] = overrides
+            else:
+                table.pop(alias_key(alias), None)
+            sh.weight_overrides = table
+            sh.generation += 1
+            return True
+
 
 def reconfigure(client: BaseClient, config: Config) -> Runtime:
     """Put a new configuration version in force on a wrapped client, atomically.
@@ -608,8 +624,31 @@ def reconfigure(client: BaseClient, config: Config) -> Runtime:
     old = runtime_of(client)
     rt = Runtime(client, config, clock=old.clock if old.config.now == config.now else None, shared=old.shared)
     rt.check_startup()
+    _drop_stale_overrides(old.config, config, rt.shared)
     client.__dict__[_STATE_ATTR] = rt  # one reference assignment: atomic for readers
+    from bedrock_lifecycle import analysis, shadow
+
+    shadow.attach(rt, {})  # a later version may add shadow or analysis (both idempotent)
+    analysis.attach(rt, {})
     return rt
+
+
+def _drop_stale_overrides(old: Config, new: Config, shared: Shared) -> None:
+    """A run-time rollback stands until the configuration itself changes that alias's
+    weights (an operator re-ramping the canary, or a fleet rollback written back)."""
+    with shared.lock:
+        keep = {}
+        for key, overrides in shared.weight_overrides.items():
+            a, b = old.alias(key), new.alias(key)
+            same = a is not None and b is not None and (
+                [(t.model, t.weight) for t in a[1].targets] == [(t.model, t.weight) for t in b[1].targets]
+                and [s.weights for s in a[1].ramp] == [s.weights for s in b[1].ramp]
+            )
+            if same:
+                keep[key] = overrides
+        if keep != shared.weight_overrides:
+            shared.weight_overrides = keep
+            shared.generation += 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -649,6 +688,11 @@ class _CompiledAlias:
     @staticmethod
     def _step(w: tuple[float, ...]) -> tuple[tuple[float, ...], list[int], list[float], float, dict[int, routing.Plan]]:
         positive = [i for i, x in enumerate(w) if x > 0]
+        if not positive:
+            # Every weight overridden to 0 (rollbacks): the baseline still serves rather
+            # than the call failing unseen. Configurations themselves cannot do this.
+            w = (1.0, *w[1:])
+            positive = [0]
         cum, total = [], 0.0
         for i in positive:
             total += w[i]

@@ -29,7 +29,7 @@ class AttemptEvent:
     latency_ms: float
     input_tokens: int | None = None
     output_tokens: int | None = None
-    role: str = "primary"  # "primary", "target", "fallback"
+    role: str = "primary"  # "primary", "target", "fallback", "shadow"
     fallback: bool = False  # served (or tried) after another model failed
     shadow: bool = False  # a copy sent to a shadow model
     canary: bool = False  # a non-baseline target of an alias (the first target is the baseline)

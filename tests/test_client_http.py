@@ -370,3 +370,33 @@ def test_reconfigure_rejects_a_bad_version_and_keeps_the_old(bedrock: LocalBedro
     with pytest.raises(ConfigError):
         reconfigure(c, all_eol)
     assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_LITE
+
+
+def test_rollback_override_stands_until_the_configuration_changes_that_alias(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.config import load_config
+    from bedrock_lifecycle.dropin import reconfigure, runtime_of
+
+    base = {"aliases": {"chat": {"targets": [{"model": NOVA_LITE, "weight": 50}, {"model": NOVA_PRO, "weight": 50}]},
+                        "other": {"targets": [NOVA_MICRO]}}}
+    c = make(bedrock, base)
+    runtime_of(c).set_weight("chat", NOVA_PRO, 0)
+    # An unrelated change keeps the rollback...
+    reconfigure(c, load_config({**base, "routing": {"max_attempts_per_target": 3}}, environ={}))
+    assert {served(c.converse(modelId="chat", messages=MESSAGES)) for _ in range(20)} == {NOVA_LITE}
+    # ...a new split for that alias replaces it.
+    new = {"aliases": {"chat": {"targets": [{"model": NOVA_LITE, "weight": 0}, {"model": NOVA_PRO, "weight": 1}]}}}
+    reconfigure(c, load_config(new, environ={}))
+    assert {served(c.converse(modelId="chat", messages=MESSAGES)) for _ in range(5)} == {NOVA_PRO}
+
+
+def test_every_weight_overridden_to_zero_still_serves_the_baseline(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.dropin import runtime_of
+
+    c = make(bedrock, {"aliases": {"chat": {"targets": [{"model": NOVA_LITE, "weight": 1}, {"model": NOVA_PRO, "weight": 1}]}}})
+    rt = runtime_of(c)
+    rt.set_weight("chat", NOVA_LITE, 0)
+    rt.set_weight("chat", NOVA_PRO, 0)
+    assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_LITE
+    with bedrock_lifecycle.routing_key("k"):
+        assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_LITE
+    assert rt.clear_weight("chat", NOVA_PRO) and not rt.clear_weight("chat", NOVA_PRO)
