@@ -132,9 +132,15 @@ def _check(value: object) -> str:
     return value
 
 
-@functools.lru_cache(maxsize=4096)
 def parse_model_id(value: str) -> ModelId:
     """Parse ``value``; raise :class:`ModelIdError` for anything Bedrock could not accept."""
+    if value.__class__ is not str:  # before the cache: unhashable values must not TypeError
+        _check(value)
+    return _parse_cached(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(value: str) -> ModelId:
     text = _check(value)
     if text.startswith("arn:"):
         return _parse_arn(text)
