@@ -39,7 +39,7 @@ _PROVIDERS = "|".join(sorted(KNOWN_PROVIDERS, key=len, reverse=True))
 # Only the geographies AWS uses: in code, "x.anthropic.claude-v2" is more likely an attribute.
 _GEOS = "|".join(sorted((re.escape(g) for g in KNOWN_GEOGRAPHIES), key=len, reverse=True))
 # Substring tests run in C and beat a regex alternation by an order of magnitude.
-_NEEDLES = tuple(f"{p}.".encode() for p in sorted(KNOWN_PROVIDERS)) + (b"arn:aws",)
+_NEEDLES = (*tuple(f"{p}.".encode() for p in sorted(KNOWN_PROVIDERS)), b"arn:aws")
 # A model-ish ID: optional geography, a known provider, a name with a digit or hyphen,
 # optional ":version" and ":context". Or a Bedrock ARN.
 _ID = (

@@ -42,7 +42,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     at = now_or(args.at)
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     registry = Registry.default()
-    findings = []
+    findings: list[dict[str, Any]] = []
     files = 0
     for path in iter_files(args.paths):
         files += 1
