@@ -118,8 +118,66 @@ def main() -> int:
             _say(f"   {a['model']:<45} {a['outcome']:<6} {a['error_code'] or ''}")
         bedrock.reset()
 
+        _demo_compare(bedrock)
+        _demo_canary(bedrock, messages)
+
         _say("\nNext: `bedrock-lifecycle status`, `check --within 90`, `scan .` and docs/migration-guide.md.")
     return 0
+
+
+def _demo_compare(bedrock: object) -> None:
+    """Side by side: the Legacy model against its replacement on a prompts file."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from bedrock_lifecycle.cli import main as cli
+
+    bedrock.reply(SONNET_45, text=lambda req: "Paris is the capital of France.", latency=0.004)  # type: ignore[attr-defined]
+    bedrock.reply(SONNET_46, text=lambda req: "The capital of France is Paris.", latency=0.003)  # type: ignore[attr-defined]
+    out = Path(tempfile.mkdtemp(prefix="bedrock-lifecycle-demo-"))
+    prompts = out / "prompts.jsonl"
+    with prompts.open("w") as f:
+        for i in range(12):
+            f.write(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": [{"text": f"Question {i}"}]}]}) + "\n")
+    report = out / "compare.html"
+    _say("\n7. Side-by-side comparison: the Legacy model against its replacement (12 prompts):")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cli(["compare", "--baseline", SONNET_45, "--candidate", SONNET_46, "--prompts", str(prompts),
+             "--report", str(report)])
+    _say(f"   report (self-contained HTML, inline SVG charts): {report}")
+    bedrock.reset()  # type: ignore[attr-defined]
+
+
+def _demo_canary(bedrock: object, messages: list[dict[str, object]]) -> None:
+    """Automated canary analysis: a failing canary is rolled back to weight 0."""
+    import bedrock_lifecycle
+
+    config = {
+        "aliases": {"summarise": {
+            "targets": [{"model": SONNET_45, "weight": 70}, {"model": SONNET_46, "weight": 30}],
+            "fallbacks": [HAIKU_45],
+            "analysis": {"min_calls": 20, "max_error_rate_increase": 0.05},
+        }},
+        "routing": {"max_attempts_per_target": 1},
+    }
+    client = bedrock_lifecycle.client(region_name="us-east-1", config=config)
+    bedrock.fail(SONNET_46, "InternalServerException", times=None)  # type: ignore[attr-defined]
+    _say("\n8. Canary analysis: the canary starts failing; the library rolls it back by itself:")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        served: collections.Counter[str] = collections.Counter()
+        for _ in range(300):
+            r = client.converse(modelId="summarise", messages=messages)
+            served[r["ResponseMetadata"]["BedrockLifecycle"]["model_id"]] += 1
+    for w in caught:
+        if issubclass(w.category, bedrock_lifecycle.CanaryRollbackWarning):
+            _say(f"   CanaryRollbackWarning: {w.message}")
+    canary_calls = bedrock.calls(model_id=SONNET_46)  # type: ignore[attr-defined]
+    _say(f"   300 calls, none failed for the caller; the canary saw {canary_calls} before being pulled; "
+         f"served by: {dict(served)}")
+    bedrock.reset()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":
