@@ -13,6 +13,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # The clock is pinned so the story stays the same whenever the demo runs; the lifecycle
 # dates are the real ones from the bundled data.
@@ -150,7 +151,7 @@ def _demo_compare(bedrock: object) -> None:
     bedrock.reset()  # type: ignore[attr-defined]
 
 
-def _demo_canary(bedrock: object, messages: list[dict[str, object]]) -> None:
+def _demo_canary(bedrock: object, messages: Any) -> None:
     """Automated canary analysis: a failing canary is rolled back to weight 0."""
     import bedrock_lifecycle
 
