@@ -75,8 +75,21 @@ def parse_names(value: str | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(**kw) builds an encoder per call
+# The last whole second formatted, as one (second, text) tuple so threads read a matching
+# pair: one strftime per second instead of one per line.
+_second: tuple[int, str] = (-1, "")
+
+
 def _iso(at: float) -> str:
-    return _dt.datetime.fromtimestamp(at or time.time(), _dt.timezone.utc).isoformat(timespec="milliseconds")
+    """``2026-05-01T12:00:00.123+00:00`` (UTC, milliseconds)."""
+    global _second
+    at = at or time.time()
+    sec = int(at)
+    cached = _second
+    if cached[0] != sec:
+        cached = _second = (sec, _dt.datetime.fromtimestamp(sec, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{cached[1]}.{int((at - sec) * 1000):03d}+00:00"
 
 
 def event_record(ev: AttemptEvent) -> dict[str, Any]:
@@ -122,7 +135,11 @@ class LogExporter:
             return
         try:
             rec = {"event": "bedrock_lifecycle.attempt", **event_record(ev)}
-            lg.log(self.level, "%s", json.dumps(rec, separators=(",", ":")), extra={"bedrock_lifecycle": rec})
+            # makeRecord + handle is Logger.log without findCaller's stack walk (the caller
+            # would be this exporter anyway): handlers, filters and propagation unchanged.
+            record = lg.makeRecord(lg.name, self.level, "bedrock_lifecycle/exporters.py", 0, _encode(rec),
+                                   (), None, extra={"bedrock_lifecycle": rec})
+            lg.handle(record)
         except Exception:  # a broken handler never breaks a request
             _complain("log exporter")
 
@@ -213,7 +230,7 @@ class EmfExporter:
             try:
                 lines = self.documents(events)
                 stream = self.stream if self.stream is not None else sys.stdout
-                stream.write("".join(json.dumps(d, separators=(",", ":")) + "\n" for d in lines))
+                stream.write("".join(_encode(d) + "\n" for d in lines))
                 stream.flush()
             except Exception:
                 self.write_errors += 1
