@@ -16,6 +16,8 @@ Nothing here records prompt or response content or credentials: exporters only s
   :mod:`bedrock_lifecycle.cloudwatch`, so EMF and PutMetricData land in the same metrics.
 - ``otel``: OpenTelemetry counters, a latency histogram and one span per attempt; needs
   the optional ``opentelemetry-api`` (``pip install bedrock-lifecycle[otel]``).
+- ``cloudwatch``: :class:`bedrock_lifecycle.cloudwatch.CloudWatchPublisher` (PutMetricData
+  from a background thread), one per region of the clients that name it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from bedrock_lifecycle.events import AttemptEvent
 log = logging.getLogger("bedrock_lifecycle")
 
 ENV_METRICS = "BEDROCK_LIFECYCLE_METRICS"
-EXPORTERS = ("emf", "file", "log", "otel")
+EXPORTERS = ("cloudwatch", "emf", "file", "log", "otel")
 OFF = "off"  # turns the built-in metrics off too (alone)
 NAMESPACE = "BedrockLifecycle"
 NO_ALIAS = "(none)"  # as bedrock_lifecycle.cloudwatch: CloudWatch dimension values cannot be empty
@@ -59,11 +61,6 @@ def parse_names(value: str | None) -> tuple[str, ...]:
         name = part.strip().lower()
         if not name or name in names:
             continue
-        if name == "cloudwatch":
-            raise ConfigError(
-                f"{ENV_METRICS}={value!r}: exporter 'cloudwatch' (PutMetricData) is not available "
-                "yet; use 'emf' (CloudWatch reads EMF lines from Lambda, ECS and CloudWatch agent logs)"
-            )
         if name not in (*EXPORTERS, OFF):
             raise ConfigError(
                 f"{ENV_METRICS}={value!r}: unknown exporter {name!r} "
@@ -422,14 +419,16 @@ _instances: dict[str, Callable[[AttemptEvent], None]] = {}
 _instances_lock = threading.Lock()
 
 
-def get(name: str) -> Callable[[AttemptEvent], None]:
-    """The process-wide exporter called ``name`` (``log``, ``emf`` or ``otel``), created
-    on first use. ``otel`` raises :class:`ConfigError` when OpenTelemetry is missing."""
-    ex = _instances.get(name)
+def get(name: str, region: str | None = None) -> Callable[[AttemptEvent], None]:
+    """The process-wide exporter called ``name`` (``log``, ``emf``, ``otel``, or
+    ``cloudwatch`` for ``region``), created on first use. ``otel`` raises
+    :class:`ConfigError` when OpenTelemetry is missing."""
+    key = f"cloudwatch:{region or ''}" if name == "cloudwatch" else name
+    ex = _instances.get(key)
     if ex is not None:
         return ex
     with _instances_lock:
-        ex = _instances.get(name)
+        ex = _instances.get(key)
         if ex is None:
             if name == "log":
                 ex = LogExporter()
@@ -437,9 +436,15 @@ def get(name: str) -> Callable[[AttemptEvent], None]:
                 ex = EmfExporter()
             elif name == "otel":
                 ex = OtelExporter()
+            elif name == "cloudwatch":
+                # Metrics land in the region the calls were made in (one publisher per region).
+                from bedrock_lifecycle.cloudwatch import CloudWatchPublisher
+
+                ex = CloudWatchPublisher(region=region or None)
             else:
-                raise ConfigError(f"{ENV_METRICS}: {name!r} is not an event exporter (known: log, emf, otel)")
-            _instances[name] = ex
+                raise ConfigError(f"{ENV_METRICS}: {name!r} is not an event exporter "
+                                  "(known: cloudwatch, emf, log, otel)")
+            _instances[key] = ex
     return ex
 
 

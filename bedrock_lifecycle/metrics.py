@@ -18,7 +18,7 @@ most :data:`MAX_BUCKETS` buckets per series whatever the traffic. The number of 
 capped (:attr:`Metrics.max_series`; beyond it events count in an ``(overflow)`` series).
 
 ``BEDROCK_LIFECYCLE_METRICS`` (read at client creation) lists exporters: ``log``,
-``emf``, ``otel`` (see :mod:`bedrock_lifecycle.exporters`) and ``file``: a snapshot of
+``emf``, ``otel``, ``cloudwatch`` (see :mod:`bedrock_lifecycle.exporters`) and ``file``: a snapshot of
 these metrics written every 10 s and at exit to ``<cache dir>/metrics/<pid>.json``
 (0600, atomically) for ``bedrock-lifecycle status``. ``off`` turns the built-in metrics
 off for that client (its events are then not even built, unless another subscriber
@@ -428,7 +428,7 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
         shared.metrics_attached = True
         return
     subscribers: list[Any] = [METRICS]
-    subscribers += [exporters.get(n) for n in names if n != "file"]
+    subscribers += [exporters.get(n, runtime.region) for n in names if n != "file"]
     directory = None
     if "file" in names:
         from bedrock_lifecycle.lifecycle.sync import resolve_cache_dir

@@ -77,13 +77,13 @@ def emf_lines(text: str) -> list[dict[str, Any]]:
 
 def test_exporter_names_are_parsed_and_validated() -> None:
     assert parse_names(None) == parse_names("") == parse_names(" , ") == ()
-    assert parse_names(" LOG, emf ,log,otel,file") == ("log", "emf", "otel", "file")
+    assert parse_names(" LOG, emf ,log,otel,file,CloudWatch") == ("log", "emf", "otel", "file", "cloudwatch")
     assert parse_names("Off") == ("off",)
 
 
 @pytest.mark.parametrize(("value", "words"), [
-    ("log,prometheus", ["BEDROCK_LIFECYCLE_METRICS", "'log,prometheus'", "'prometheus'", "emf, file, log, otel"]),
-    ("cloudwatch", ["BEDROCK_LIFECYCLE_METRICS", "'cloudwatch'", "not available yet", "emf"]),
+    ("log,prometheus", ["BEDROCK_LIFECYCLE_METRICS", "'log,prometheus'", "'prometheus'",
+                        "cloudwatch, emf, file, log, otel"]),
     ("off,log", ["BEDROCK_LIFECYCLE_METRICS", "'off,log'", "cannot be combined"]),
 ])
 def test_bad_exporter_names_are_config_errors_naming_the_variable(value: str, words: list[str]) -> None:
@@ -331,6 +331,33 @@ def test_exporter_failures_never_reach_the_caller(
     assert any("exporter failed" in r.getMessage() for r in caplog.records)
     s = metrics.series("chat", NOVA_LITE)
     assert s is not None and s["calls"] == 3  # the built-in metrics still counted
+
+
+def test_cloudwatch_name_wires_the_publisher_of_the_clients_region(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.cloudwatch import CloudWatchPublisher
+
+    class FakeCloudWatch:
+        def __init__(self) -> None:
+            self.calls: list[dict[str, Any]] = []
+
+        def put_metric_data(self, **kw: Any) -> None:
+            self.calls.append(kw)
+
+    c = make(bedrock, CHAT, {"BEDROCK_LIFECYCLE_METRICS": "cloudwatch"})
+    pub = exporters._instances.pop("cloudwatch:us-east-1")  # the test owns it from here
+    try:
+        assert isinstance(pub, CloudWatchPublisher) and pub in runtime_of(c).events._subs
+        fake = FakeCloudWatch()
+        pub._client = fake
+        c.converse(modelId="chat", messages=MESSAGES)
+        assert pub.flush() > 0
+        (call,) = fake.calls
+        assert call["Namespace"] == "BedrockLifecycle"
+        calls = [d for d in call["MetricData"] if d["MetricName"] == "Calls"]
+        assert calls[0]["Value"] == 1.0
+        assert {"Name": "Alias", "Value": "chat"} in calls[0]["Dimensions"]
+    finally:
+        pub.close(timeout=1)
 
 
 # ----------------------------------------------------------------------------- otel
