@@ -597,10 +597,11 @@ def merge_documents(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, di
     :func:`snapshot`. A malformed series is skipped."""
     merged: dict[tuple[str | None, str, bool], Series] = {}
     for doc in docs:
-        for raw in doc.get("series") or []:
+        raws = doc.get("series")
+        for raw in raws if isinstance(raws, list) else []:
             try:
                 s = Series.from_state(raw)
-            except (KeyError, TypeError, ValueError):
+            except (AttributeError, KeyError, TypeError, ValueError):
                 continue
             key = (s.alias, s.model, s.is_shadow)
             if key in merged:

@@ -567,3 +567,23 @@ def test_metrics_are_written_at_exit_without_a_flush(tmp_path: Path) -> None:
     assert doc["Calls"] == 3 and doc["Alias"] == "chat"
     snap = json.loads((tmp_path / "metrics" / f"{pid}.json").read_text())
     assert snap["series"][0]["calls"] == 3 and snap["series"][0]["input_tokens"] == 9
+
+
+def test_foreign_corrupt_and_stale_snapshot_files_are_ignored(tmp_path: Path) -> None:
+    d = tmp_path / "metrics"
+    d.mkdir()
+    now = time.time()
+    (d / "1.json").write_text("{truncated")
+    (d / "2.json").write_text(json.dumps({"schema": "something-else", "written_at": now}))
+    bad = fake_doc(3, 2, now)
+    bad["series"] = [{"model": "x", "latency": {"buckets": [[1]]}}, "junk", *bad["series"]]
+    (d / "3.json").write_text(json.dumps(bad))
+    other_layout = fake_doc(4, 5, now)
+    other_layout["relative_accuracy"] = 0.02  # buckets would not line up
+    (d / "4.json").write_text(json.dumps(other_layout))
+    (d / "5.json").write_text(json.dumps(fake_doc(5, 7, now - metrics.STALE_AFTER - 1)))
+    live = metrics.live_snapshot(tmp_path)
+    assert [p["pid"] for p in live["processes"]] == [3]
+    assert live["aliases"]["chat"][NOVA_LITE]["calls"] == 2
+    (row,) = metrics.status_rows(live)
+    assert row["calls"] == 2 and row["p95_ms"] == pytest.approx(1000.0, rel=0.01)
