@@ -220,7 +220,11 @@ def _parse_arn(text: str) -> ModelId:
     if kind == "inference-profile":
         g = _GEO_RE.fullmatch(res)
         inner = _parse_base(g.group("rest")) if g else None
-        if g is None or inner is None:
+        # "inference-profile/openai.gpt-5.4" is a model ID missing its geography, not a
+        # profile in geography "openai" (the same rule as _looks_like_profile).
+        if g is None or inner is None or (
+            g.group("geo") in KNOWN_PROVIDERS and g.group("geo") not in KNOWN_GEOGRAPHIES
+        ):
             raise ModelIdError(f"modelId {text!r:.160}: {res!r} is not an inference profile ID")
         b, provider, version, ctx = inner
         return ModelId(text, kind, b, provider, version, ctx, g.group("geo"), **common)  # type: ignore[arg-type]
