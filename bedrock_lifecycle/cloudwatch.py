@@ -22,6 +22,7 @@ import copy
 import datetime as _dt
 import logging
 import math
+import os
 import threading
 import time
 import weakref
@@ -85,10 +86,21 @@ class CloudWatchPublisher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if start:
-            self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-cloudwatch", daemon=True)
-            self._thread.start()
+            self._start_thread()
             ref = weakref.ref(self)
             atexit.register(_close_at_exit, ref)
+            if hasattr(os, "register_at_fork"):  # a forked worker publishes its own numbers
+                os.register_at_fork(after_in_child=lambda: _after_fork(ref))
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-cloudwatch", daemon=True)
+        self._thread.start()
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._series = {}  # the parent publishes what it had aggregated
+        self._stop = threading.Event()
+        self._start_thread()
 
     def client(self) -> Any:
         if self._client is None:
@@ -114,6 +126,9 @@ class CloudWatchPublisher:
                 s = self._series[key] = _Series()
             if ev.outcome in ("refused", "skipped"):
                 s.refusals += 1
+                return
+            if ev.outcome == "stream_error":
+                s.errors += 1  # the same call, failing mid-stream: its opening attempt was counted
                 return
             s.calls += 1
             if ev.outcome != "ok":
@@ -172,6 +187,12 @@ class CloudWatchPublisher:
             self.flush()
         except Exception:  # pragma: no cover - flush already guards its calls
             log.exception("bedrock-lifecycle: final CloudWatch flush failed")
+
+
+def _after_fork(ref: weakref.ref[CloudWatchPublisher]) -> None:
+    publisher = ref()
+    if publisher is not None:
+        publisher._after_fork()
 
 
 def _close_at_exit(ref: weakref.ref[CloudWatchPublisher]) -> None:

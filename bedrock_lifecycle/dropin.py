@@ -204,6 +204,8 @@ class Runtime:
         self.aliases: dict[str, tuple[str, AliasConfig]] = {
             alias_key(n): (n, a) for n, a in config.aliases.items()
         }
+        # alias name -> its first target (the baseline canary analysis compares against)
+        self._baselines = {n: a.targets[0].model for n, a in config.aliases.items() if a.targets}
         self.classifier = Classifier.configured(
             config.routing.fallback_on, config.routing.never_fallback_on
         )
@@ -554,34 +556,27 @@ class Runtime:
 
     def _emit(self, p: routing.Plan, operation: str, attempts: list[dict[str, Any]], response: Any) -> None:
         """One event per attempt; tokens and stop reason on the attempt that served."""
-        baseline = None
-        if p.alias is not None:
-            found = self.aliases.get(alias_key(p.alias))
-            if found is not None and found[1].targets:
-                baseline = found[1].targets[0].model
+        baseline = self._baselines.get(p.alias) if p.alias is not None else None
         tokens_in, tokens_out, stop = usage_of(response) if response is not None else (None, None, None)
         at = time.time()
         failed_before = False
+        last = len(attempts) - 1
+        first_model = attempts[0]["model"] if attempts else None
+        own, glob = self.events, GLOBAL_EVENTS
         for i, a in enumerate(attempts):
-            last_ok = response is not None and i == len(attempts) - 1
+            last_ok = response is not None and i == last
+            model = a["model"]
             ev = AttemptEvent(
-                alias=p.alias,
-                model=a["model"],
-                region=self.region,
-                operation=operation,
-                outcome=a["outcome"],
-                error_code=a["error_code"],
-                latency_ms=a["duration_ms"] or 0.0,
-                input_tokens=tokens_in if last_ok else None,
-                output_tokens=tokens_out if last_ok else None,
-                role=a["role"],
-                fallback=failed_before and a["model"] != attempts[0]["model"],
-                canary=baseline is not None and a["role"] != "fallback" and a["model"] != baseline,
-                stop_reason=stop if last_ok else None,
-                at=at,
+                p.alias, model, self.region, operation, a["outcome"], a["error_code"], a["duration_ms"] or 0.0,
+                tokens_in if last_ok else None, tokens_out if last_ok else None, a["role"],
+                failed_before and model != first_model, False,
+                baseline is not None and a["role"] != "fallback" and model != baseline,
+                stop if last_ok else None, at,
             )
-            self.events.emit(ev)
-            GLOBAL_EVENTS.emit(ev)
+            if own.active:
+                own.emit(ev)
+            if glob.active:
+                glob.emit(ev)
             failed_before = failed_before or a["outcome"] != "ok"
 
     def set_weight(self, alias: str, model: str, weight: float) -> None:
@@ -918,6 +913,9 @@ def wrap(
         owns_retries=_botocore_retries_off(existing),
     )
     rt.check_startup()
+    from bedrock_lifecycle import analysis, metrics, shadow
+
+    metrics.attach(rt, env)  # validates exporter names before anything changes
     plain_cls = type(existing)
     if issubclass(plain_cls, _LifecycleMixin):  # wrapped twice: the new runtime replaces the old
         plain_cls = plain_cls.__mro__[2]
@@ -925,14 +923,11 @@ def wrap(
     rt.shared.send_direct = lambda operation, params: raw_call(existing, operation, params)
     existing.__class__ = _lifecycle_class(type(existing))
     existing.__dict__[_STATE_ATTR] = rt
-    from bedrock_lifecycle import analysis, metrics, shadow
-
     if source is not None:
         rt.shared.reloader = sources.Reloader(
             existing, source, environ=env, explicit=config, ttl=sources.ttl_from(env), version=cfg.version
         ).start()
 
-    metrics.attach(rt, env)
     shadow.attach(rt, env)
     analysis.attach(rt, env)
     return existing

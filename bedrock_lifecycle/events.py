@@ -18,7 +18,7 @@ from typing import Any
 log = logging.getLogger("bedrock_lifecycle")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses set each field the slow way, per call
 class AttemptEvent:
     alias: str | None  # the alias called, or None for a concrete model ID
     model: str  # the model this attempt went to
