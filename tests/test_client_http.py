@@ -400,3 +400,47 @@ def test_every_weight_overridden_to_zero_still_serves_the_baseline(bedrock: Loca
     with bedrock_lifecycle.routing_key("k"):
         assert served(c.converse(modelId="chat", messages=MESSAGES)) == NOVA_LITE
     assert rt.clear_weight("chat", NOVA_PRO) and not rt.clear_weight("chat", NOVA_PRO)
+
+
+def test_invoke_model_body_adapter_converts_for_another_family(bedrock: LocalBedrock) -> None:
+    import json as _json
+
+    c = make(bedrock, {"aliases": {"chat": {"api": "invoke", "targets": [
+        {"model": HAIKU45, "weight": 1},
+        {"model": NOVA_PRO, "weight": 1, "body_adapter": "tests.adapters:anthropic_to_nova"}]}}})
+    body = _json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+                        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})
+    for _ in range(30):
+        c.invoke_model(modelId="chat", body=body)["body"].read()
+    sent = {q.model_id: q.body for q in bedrock.requests}
+    assert set(sent) == {HAIKU45, NOVA_PRO}
+    assert "anthropic_version" in sent[HAIKU45]
+    assert sent[NOVA_PRO]["adapted_for"] == NOVA_PRO and "anthropic_version" not in sent[NOVA_PRO]
+
+
+def test_invoke_alias_mixing_families_without_adapter_is_a_load_time_error(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="body_adapter"):
+        make(bedrock, {"aliases": {"chat": {"api": "invoke", "targets": [HAIKU45, NOVA_PRO]}}})
+
+
+def test_read_timeout_is_retried_then_falls_back(bedrock: LocalBedrock) -> None:
+    c = wrap(bedrock.runtime_client(config=BotoConfig(retries={"total_max_attempts": 1}, read_timeout=0.3)),
+             config={**CHAT, "routing": {"max_attempts_per_target": 2}}, registry=StaticRegistry(),
+             environ={}, sleep=lambda s: None)
+    bedrock.hang(NOVA_LITE)
+    r = c.converse(modelId="chat", messages=MESSAGES)
+    assert served(r) == NOVA_MICRO
+    assert [a["error_code"] for a in r["ResponseMetadata"][META_KEY]["attempts"]] == ["ReadTimeout", "ReadTimeout", None]
+
+
+def test_wrapped_client_with_botocore_retries_counts_them(bedrock: LocalBedrock) -> None:
+    # botocore standard mode: up to 3 attempts per call; the budget is 2 per target, so one
+    # botocore call on the primary (3 wire attempts) exhausts it and the call falls back.
+    raw = bedrock.runtime_client(config=BotoConfig(retries={"mode": "standard", "total_max_attempts": 3}))
+    c = wrap(raw, config={**CHAT, "routing": {"max_attempts_per_target": 2}}, registry=StaticRegistry(), environ={})
+    bedrock.fail(NOVA_LITE, "ServiceUnavailableException", times=None)
+    r = c.converse(modelId="chat", messages=MESSAGES)
+    assert served(r) == NOVA_MICRO
+    assert bedrock.calls(model_id=NOVA_LITE) == 3  # botocore's own attempts, then no more from us
