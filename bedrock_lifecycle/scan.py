@@ -221,7 +221,9 @@ def _accept_arn(text: str) -> bool:
         mid = parse_model_id(text)
     except ModelIdError:
         return False
-    return mid.kind in _ARN_KINDS_REPORTED
+    # A named base model needs a known provider, as a plain ID does: documentation
+    # placeholders ("…:foundation-model/provider.model-name") are not models.
+    return mid.kind in _ARN_KINDS_REPORTED and (mid.provider is None or mid.provider in KNOWN_PROVIDERS)
 
 
 def _find(data: bytes) -> list[tuple[int, int]]:

@@ -173,6 +173,7 @@ LOOKALIKES = [
     f"arn:aws:bedrock:us-east-1:{ACCT}:knowledge-base/ABCDEFGHIJ", f"arn:aws:bedrock:us-east-1:{ACCT}:agent/X",
     f"arn:aws:sagemaker:us-east-1:{ACCT}:endpoint/my-endpoint", "arn:aws:s3:::anthropic.com",
     "0.anthropic.claude", "the amazon.", "meta.", "a.b.c.d-1",
+    "arn:aws:bedrock:region::foundation-model/provider.model-name",  # a placeholder in botocore's docs
 ]
 
 
