@@ -32,6 +32,7 @@ is the evidence that the sample means something. Latency always needs ``min_call
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import logging
 import math
@@ -280,6 +281,8 @@ class CanaryAnalyzer:
         baseline = self._stats((w.key, w.baseline), full)
         verdict = judge(baseline, canary, w.cfg, in_cooldown=in_cooldown)
         if not verdict.rollback:
+            if full and canary.calls >= w.cfg.min_calls and w.cfg.gate_ramp and w.alias.ramp:
+                self._advance_gate(rt, w, verdict)
             return
         k = (w.key, model)
         with self._lock:
@@ -288,6 +291,23 @@ class CanaryAnalyzer:
             self._rolled.add(k)
             self._windows.pop(k, None)  # judged afresh if it is ever rolled forward
         self._rollback(rt, w, model, verdict, baseline, canary, in_cooldown)
+
+    def _advance_gate(self, rt: Any, w: _Watched, verdict: Verdict) -> None:
+        """Healthy on min_calls at the current step: allow the next ramp step (its date
+        still decides when it starts). The canaries' windows restart at the new weights."""
+        gates = rt.shared.ramp_gates
+        with self._lock:
+            current = gates.get(w.key, 0)
+            if current >= len(w.alias.ramp):
+                return
+            by_date = bisect.bisect_right([s.at for s in w.alias.ramp], rt.clock())
+            if by_date <= current:
+                return  # the next step's date has not come: nothing to allow yet
+            gates[w.key] = current + 1
+            for m in w.canaries:
+                self._windows.pop((w.key, m), None)
+        log.info("bedrock-lifecycle canary analysis: alias %r ramp advances to step %d (%s)",
+                 w.name, current + 1, verdict.reason)
 
     def _rollback(
         self, rt: Any, w: _Watched, model: str, verdict: Verdict, baseline: Stats, canary: Stats, in_cooldown: bool

@@ -127,6 +127,9 @@ class AnalysisConfig(_Model):
     max_error_rate_increase: float = Field(default=0.05, ge=0.0, le=1.0)
     max_p95_latency_ratio: float = Field(default=1.5, gt=0)
     enabled: bool = True
+    # The alias's ramp advances to its next step (when that step's date has come) only
+    # after the canaries were judged healthy on min_calls attempts at the current step.
+    gate_ramp: bool = False
 
 
 class AliasConfig(_Model):

@@ -159,6 +159,9 @@ class Shared:
         self.weight_overrides: dict[str, dict[str, float]] = {}
         self.generation = 0  # bumped by every weight override: compiled aliases rebuild
         self.rollbacks: list[dict[str, Any]] = []
+        # alias key -> highest step index in force (0: the targets' own weights, i: ramp
+        # step i-1) for ramps gated on canary health; absent: dates alone decide.
+        self.ramp_gates: dict[str, int] = {}
         self.lock = threading.Lock()
         self.next_reload = time.monotonic() + _RELOAD_SECONDS
         self.reloader: Any = None  # sources.Reloader when the configuration has a source
@@ -247,7 +250,8 @@ class Runtime:
             if compiled is None:
                 found = self.aliases.get(alias_key(model_id))
                 if found is not None:
-                    compiled = _CompiledAlias(found[0], found[1], self.weight_overrides.get(alias_key(model_id)))
+                    compiled = _CompiledAlias(found[0], found[1], self.weight_overrides.get(alias_key(model_id)),
+                                              self.shared.ramp_gates)
                     if len(self._compiled) < 1024:
                         self._compiled[model_id] = compiled
             if compiled is not None:
@@ -657,9 +661,12 @@ class _CompiledAlias:
     orders memoised, so a call costs a bisect and a random draw.
     """
 
-    def __init__(self, name: str, alias: AliasConfig, overrides: Mapping[str, float] | None = None) -> None:
+    def __init__(self, name: str, alias: AliasConfig, overrides: Mapping[str, float] | None = None,
+                 gates: Mapping[str, int] | None = None) -> None:
         self.name = name
+        self.key = alias_key(name)
         self.alias = alias
+        self.gates = gates if alias.analysis is not None and alias.analysis.gate_ramp and alias.ramp else None
         targets = alias.targets
         self.primary = [routing.Candidate(t.model, t, "primary") for t in targets]
         self.other = [routing.Candidate(t.model, t, "target") for t in targets]
@@ -695,7 +702,10 @@ class _CompiledAlias:
         return w, positive, cum, total, {}
 
     def step_index(self, now: _dt.datetime) -> int:
-        return bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        si = bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        if self.gates is not None:
+            si = min(si, self.gates.get(self.key, 0))
+        return si
 
     def weights(self, now: _dt.datetime) -> tuple[float, ...]:
         return self._steps[self.step_index(now)][0]
@@ -709,6 +719,8 @@ class _CompiledAlias:
 
     def plan(self, now: _dt.datetime, key: str | None, rng: random.Random) -> routing.Plan:
         si = bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        if self.gates is not None:
+            si = min(si, self.gates.get(self.key, 0))
         w, positive, cum, total, fixed = self._steps[si]
         if key is not None:
             p = self._sticky.get((si, key))

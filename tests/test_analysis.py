@@ -312,3 +312,45 @@ def test_no_analysis_no_subscription(bedrock: LocalBedrock) -> None:
     disabled = make(bedrock, alias_cfg({"enabled": False}))
     analyzer = analysis_of(disabled)
     assert analyzer is not None and analyzer._unsubscribe is None
+
+
+def test_gated_ramp_advances_only_while_the_canary_is_healthy(local_bedrock: Any) -> None:
+    cfg = {"aliases": {"chat": {
+        "targets": [{"model": NOVA_LITE, "weight": 90}, {"model": NOVA_PRO, "weight": 10}],
+        "ramp": [{"at": "2026-01-01", "weights": [50, 50]}, {"at": "2026-02-01", "weights": [0, 100]}],
+        "analysis": {"min_calls": 20, "gate_ramp": True}}}}
+    c = wrap(local_bedrock.runtime_client(), config=cfg, registry=StaticRegistry(),
+             clock=lambda: at("2026-03-01"), environ={})
+    gates = runtime_of(c).shared.ramp_gates
+
+    def served() -> str:
+        return str(c.converse(modelId="chat", messages=MESSAGES)["ResponseMetadata"]["BedrockLifecycle"]["model_id"])
+
+    # Both dates have passed, but the ramp starts at the base weights until the canary proves itself.
+    first = [served() for _ in range(60)]
+    assert first.count(NOVA_LITE) > first.count(NOVA_PRO)
+    for _ in range(600):
+        served()
+        if gates.get("chat") == 2:
+            break
+    assert gates.get("chat") == 2
+    assert {served() for _ in range(20)} == {NOVA_PRO}
+
+
+def test_gated_ramp_holds_and_rolls_back_a_failing_canary(local_bedrock: Any) -> None:
+    cfg = {"aliases": {"chat": {
+        "targets": [{"model": NOVA_LITE, "weight": 50}, {"model": NOVA_PRO, "weight": 50}],
+        "fallbacks": [NOVA_MICRO],
+        "ramp": [{"at": "2026-01-01", "weights": [0, 100]}],
+        "analysis": {"min_calls": 20, "gate_ramp": True}}},
+        "routing": {"max_attempts_per_target": 1}}
+    c = wrap(local_bedrock.runtime_client(), config=cfg, registry=StaticRegistry(),
+             clock=lambda: at("2026-03-01"), environ={})
+    local_bedrock.fail(NOVA_PRO, "InternalServerException", times=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(200):
+            c.converse(modelId="chat", messages=MESSAGES)
+    rt = runtime_of(c)
+    assert rt.shared.ramp_gates.get("chat", 0) == 0  # never advanced to [0, 100]
+    assert [r["model"] for r in rt.rollbacks] == [NOVA_PRO]
