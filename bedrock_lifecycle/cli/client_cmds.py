@@ -105,12 +105,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     live = _live_metrics(config, data)
     if args.json:
         print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data,
-                    "metrics": live})
+                    "metrics": live, "rollbacks": config.rollbacks})
         return 0
     if not data and not live["aliases"]:
         print(f"No aliases or chains configured (set BEDROCK_LIFECYCLE_CONFIG or BEDROCK_LIFECYCLE_ALIAS_<NAME>). Region {region}.")
         return 0
-    print(f"Region {region}, at {now.isoformat(timespec='seconds')}")
+    print(f"Region {region}, at {now.isoformat(timespec='seconds')}"
+          + (f", configuration {config.version}" if config.version else ""))
+    for rb in config.rollbacks[-5:]:
+        print(f"Rolled back: {rb.get('model')} of alias {rb.get('alias')!r} at {rb.get('at')}: {rb.get('reason')}")
     shown = bool(live["aliases"])  # metric columns only when some process reported
     rows = []
     for a in data:
