@@ -36,8 +36,6 @@ import bisect
 import datetime as _dt
 import logging
 import math
-import os
-import sys
 import threading
 import warnings
 from collections import deque
@@ -45,10 +43,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import botocore
-
 from bedrock_lifecycle.config import AliasConfig, AnalysisConfig, alias_key
-from bedrock_lifecycle.errors import CanaryRollbackWarning
+from bedrock_lifecycle.errors import CanaryRollbackWarning, caller_stacklevel
 from bedrock_lifecycle.events import AttemptEvent
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -337,7 +333,7 @@ class CanaryAnalyzer:
         log.warning("bedrock-lifecycle canary analysis: %s", text)
         warning = CanaryRollbackWarning(text)
         warning.rollback = entry  # type: ignore[attr-defined]
-        warnings.warn(warning, stacklevel=_stacklevel())
+        warnings.warn(warning, stacklevel=caller_stacklevel())
 
     # ------------------------------------------------------------ inspection
 
@@ -377,17 +373,6 @@ def _leaves_nothing(rt: Any, w: _Watched, model: str) -> bool:
     return False
 
 
-_INTERNAL = (os.path.dirname(__file__), os.path.dirname(botocore.__file__))
-
-
-def _stacklevel() -> int:
-    """Point the warning at the application line that made the call."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
 
 
 # -------------------------------------------------------------------------- attaching

@@ -19,7 +19,6 @@ import logging
 import math
 import os
 import random
-import sys
 import threading
 import time
 import warnings
@@ -27,7 +26,6 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import botocore
 from botocore.client import BaseClient
 from botocore.config import Config as BotoConfig
 from botocore.eventstream import EventStream
@@ -47,6 +45,7 @@ from bedrock_lifecycle.errors import (
     ModelLifecycleWarning,
     UnknownModelError,
     bind_to_client,
+    caller_stacklevel,
     describe,
 )
 from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent, EventBus, usage_of
@@ -114,20 +113,7 @@ def _warn_once(decision: Decision) -> None:
     category = _WARNING_CLASS.get(decision.reason, ModelLifecycleWarning)
     w = category(text)
     w.status = s
-    warnings.warn(w, stacklevel=_caller_stacklevel())
-
-
-_INTERNAL = (os.path.dirname(__file__), os.path.dirname(botocore.__file__))
-
-
-def _caller_stacklevel() -> int:
-    """Point the warning at the application line that made the call, not at botocore."""
-    frame = sys._getframe(2)
-    level = 2
-    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
+    warnings.warn(w, stacklevel=caller_stacklevel())
 
 
 def reset_warnings() -> None:

@@ -9,9 +9,12 @@ class (``client.exceptions.ResourceNotFoundException``): see :func:`bind_to_clie
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import sys
 import threading
 from typing import Any
 
+import botocore
 from botocore.exceptions import ClientError
 
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
@@ -45,6 +48,20 @@ class ModelApproachingEOLWarning(ModelLifecycleWarning):
 
 class CanaryRollbackWarning(ModelLifecycleWarning):
     """Canary analysis pulled a canary's weight back to zero."""
+
+
+_INTERNAL = (os.path.dirname(__file__), os.path.dirname(botocore.__file__))
+
+
+def caller_stacklevel() -> int:
+    """``stacklevel`` for a ``warnings.warn`` made by the function calling this one, so the
+    warning points at the application line that made the call, not at this package or botocore."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 # ------------------------------------------------------------------------- exceptions

@@ -8,6 +8,7 @@ or response content.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -102,3 +103,24 @@ def usage_of(response: Any) -> tuple[int | None, int | None, str | None]:
 
 def now() -> float:
     return time.time()
+
+
+def converse_text(response: Any) -> str | None:
+    """The output text of a Converse response (text blocks, and tool calls as
+    ``name {json input}``), or None when there is no message."""
+    try:
+        content = response["output"]["message"]["content"]
+    except (KeyError, TypeError):
+        return None
+    if not isinstance(content, list):
+        return None
+    parts: list[str] = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        elif isinstance(block.get("toolUse"), dict):
+            tool = block["toolUse"]
+            parts.append(f"{tool.get('name', '')} {json.dumps(tool.get('input'), sort_keys=True, default=str)}")
+    return "\n".join(parts)

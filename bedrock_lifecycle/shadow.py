@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig, alias_key
-from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent, usage_of
+from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent, converse_text, usage_of
 from bedrock_lifecycle.fallback import error_code
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 
@@ -107,27 +107,6 @@ def similarity(a: str, b: str) -> float:
 
 
 # ------------------------------------------------------------------------ reading answers
-
-
-def converse_text(response: Any) -> str | None:
-    """The output text of a Converse response (text blocks, and tool calls as
-    ``name {json input}``), or None when there is no message."""
-    try:
-        content = response["output"]["message"]["content"]
-    except (KeyError, TypeError):
-        return None
-    if not isinstance(content, list):
-        return None
-    parts: list[str] = []
-    for block in content:
-        if not isinstance(block, dict):
-            continue
-        if isinstance(block.get("text"), str):
-            parts.append(block["text"])
-        elif isinstance(block.get("toolUse"), dict):
-            tool = block["toolUse"]
-            parts.append(f"{tool.get('name', '')} {json.dumps(tool.get('input'), sort_keys=True, default=str)}")
-    return "\n".join(parts)
 
 
 def invoke_text(payload: Any) -> tuple[str | None, str | None, int | None, int | None]:

@@ -39,6 +39,7 @@ from bedrock_lifecycle.compare import (
     parse_prompts,
     summarise,
 )
+from bedrock_lifecycle.events import converse_text
 
 MAX_CONCURRENCY = 64
 
@@ -216,27 +217,6 @@ def _quiet_in_thread() -> Iterator[None]:
         yield
 
 
-def _converse_text(response: Any) -> str | None:
-    try:
-        content = response["output"]["message"]["content"]
-    except (KeyError, TypeError):
-        return None
-    if not isinstance(content, list):
-        return None
-    import json
-
-    parts: list[str] = []
-    for block in content:
-        if not isinstance(block, dict):
-            continue
-        if isinstance(block.get("text"), str):
-            parts.append(block["text"])
-        elif isinstance(block.get("toolUse"), dict):
-            tool = block["toolUse"]
-            parts.append(f"{tool.get('name', '')} {json.dumps(tool.get('input'), sort_keys=True, default=str)}")
-    return "\n".join(parts)
-
-
 def _wire_attempts(attempts: Sequence[dict[str, Any]]) -> tuple[int, tuple[str, ...]]:
     """(attempts sent, codes of the failed ones): refusals and skips never left the client."""
     sent = [a for a in attempts if a.get("outcome") not in ("refused", "skipped")]
@@ -276,7 +256,7 @@ def call_one(client: Any, model: str, request: dict[str, Any]) -> Outcome:
         input_tokens=usage.get("inputTokens"),
         output_tokens=usage.get("outputTokens"),
         stop_reason=resp.get("stopReason"),
-        text=_converse_text(resp),
+        text=converse_text(resp),
         attempts=sent or 1,
         attempt_errors=codes,
     )
