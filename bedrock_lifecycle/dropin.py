@@ -150,6 +150,9 @@ class Shared:
         self.ramp_gates: dict[str, int] = {}
         self.lock = threading.Lock()
         self.next_reload = time.monotonic() + _RELOAD_SECONDS
+        # The built-in metrics' fast path (one tuple per call) and their event entry point.
+        self.metrics_sink: Callable[[tuple[Any, ...]], None] | None = None
+        self.metrics_event: Callable[[AttemptEvent], None] | None = None
         self.reloader: Any = None  # sources.Reloader when the configuration has a source
 
 
@@ -401,8 +404,7 @@ class Runtime:
                     if refuse:
                         err.attempts = attempts
                         _note(err, attempts)
-                        if self.events.active or GLOBAL_EVENTS.active:
-                            self._emit(p, operation, attempts, None)
+                        self._record(p, operation, attempts, None)
                         raise err
                     refusal = refusal or err
                     continue
@@ -428,8 +430,7 @@ class Runtime:
             self.cooldowns.failure(cand.model)
             if (deadline is not None and time.monotonic() >= deadline) or idx == n - 1:
                 break
-        if self.events.active or GLOBAL_EVENTS.active:
-            self._emit(p, operation, attempts, None)
+        self._record(p, operation, attempts, None)
         if last_exc is None:
             assert refusal is not None
             refusal.attempts = attempts
@@ -534,8 +535,7 @@ class Runtime:
             response.setdefault("ResponseMetadata", {})[META_KEY] = meta
             if info.stream_member and isinstance(response.get(info.stream_member), EventStream):
                 response[info.stream_member] = _guard_stream(client, response[info.stream_member], attempts, self, p, operation)
-        if self.events.active or GLOBAL_EVENTS.active:
-            self._emit(p, operation, attempts, response)
+        self._record(p, operation, attempts, response)
         if self.on_success:
             for hook in self.on_success:
                 try:
@@ -543,6 +543,21 @@ class Runtime:
                 except Exception:  # shadow traffic and the like never affect the caller
                     log.exception("bedrock-lifecycle on_success hook %r failed", hook)
         return response
+
+    def _record(self, p: routing.Plan, operation: str, attempts: list[dict[str, Any]], response: Any) -> None:
+        """Feed the built-in metrics (cheap: one tuple) and, when anyone listens, the events."""
+        sink = self.shared.metrics_sink
+        if sink is not None:
+            usage = response.get("usage") if isinstance(response, dict) else None
+            if isinstance(usage, dict):
+                tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
+            else:
+                tin = tout = None
+                if response is not None:
+                    tin, tout, _ = usage_of(response)
+            sink((p.alias, attempts, tin, tout, self._baselines.get(p.alias) if p.alias else None, time.time()))
+        if self.events.active or GLOBAL_EVENTS.active:
+            self._emit(p, operation, attempts, response)
 
     def _emit(self, p: routing.Plan, operation: str, attempts: list[dict[str, Any]], response: Any) -> None:
         """One event per attempt; tokens and stop reason on the attempt that served."""
@@ -799,8 +814,8 @@ class _GuardedEventStream(EventStream):  # type: ignore[misc]
         except EventStreamError as exc:
             err = _normalised_stream_error(self._bl_client, exc, self._bl_attempts)
             rt, plan, operation = self._bl_rt
-            if rt is not None and plan is not None and (rt.events.active or GLOBAL_EVENTS.active):
-                rt._emit(plan, operation, err.attempts[-1:], None)  # type: ignore[attr-defined]
+            if rt is not None and plan is not None:
+                rt._record(plan, operation, err.attempts[-1:], None)  # type: ignore[attr-defined]
             raise err from exc
 
 

@@ -258,7 +258,8 @@ class Metrics:
         self.max_series = max_series
         self.batch = batch
         self._series: dict[tuple[str | None, str, bool], Series] = {}
-        self._pending: deque[AttemptEvent] = deque()
+        # Events, or the client's per-call tuples (see record_call).
+        self._pending: deque[AttemptEvent | tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         self.started_at = time.time()
 
@@ -273,62 +274,86 @@ class Metrics:
         with self._lock:
             self._apply()
 
+    def record_call(self, item: tuple[Any, ...]) -> None:
+        """The client's fast path: one tuple per call, ``(alias, attempts, input_tokens,
+        output_tokens, baseline, at)`` with the attempt dicts of
+        ``ResponseMetadata.BedrockLifecycle``; no event objects are built on the caller's
+        thread when nothing else listens."""
+        q = self._pending
+        q.append(item)
+        if len(q) >= self.batch:
+            self.apply()
+
     def _apply(self) -> None:  # holds self._lock
         pop = self._pending.popleft
-        table = self._series
+        one = self._one
         while True:
             try:
                 ev = pop()
             except IndexError:
                 return
-            shadow = ev.shadow
-            s = table.get((ev.alias, ev.model, shadow))
-            if s is None:
-                s = self._add(ev.alias, ev.model, shadow)
-            outcome = ev.outcome
-            if outcome == "ok":
-                s.ok += 1
-                ms = ev.latency_ms
-                h = s.latency  # Histogram.add, inlined
-                h.count += 1
-                h.total += ms
-                if ms > h.max:
-                    h.max = ms
-                if ms < h.min:
-                    h.min = ms
-                if ms <= MIN_MS:
-                    h.zero += 1
-                else:
-                    i = _ceil(_log(ms) * _INV_LOG_GAMMA) if ms < MAX_MS else _MAX_INDEX
-                    b = h.buckets
-                    b[i] = b.get(i, 0) + 1
-                n = ev.input_tokens
-                if n:
-                    s.input_tokens += n
-                n = ev.output_tokens
-                if n:
-                    s.output_tokens += n
-            elif outcome == "error":
-                s.failed += 1
-                s._code(ev.error_code)
+            if isinstance(ev, tuple):
+                alias, attempts, tin, tout, baseline, at = ev
+                last = len(attempts) - 1
+                first = attempts[0]["model"] if attempts else None
+                failed_before = False
+                for i, a in enumerate(attempts):
+                    model, outcome = a["model"], a["outcome"]
+                    served = i == last and outcome == "ok"
+                    one(alias, model, False, outcome, a["error_code"], a["duration_ms"] or 0.0,
+                        tin if served else None, tout if served else None,
+                        failed_before and model != first,
+                        baseline is not None and a["role"] != "fallback" and model != baseline, at)
+                    failed_before = failed_before or outcome != "ok"
             else:
-                if outcome == "stream_error":  # its stream's opening attempt counted as a call
-                    s.stream_errors += 1
-                    s._code(ev.error_code)
-                elif outcome == "refused":
-                    s.refused += 1
-                else:  # "skipped": not sent
-                    s.skipped += 1
-                s.last_at = ev.at
-                continue
-            # Attempts sent to Bedrock only, so a stream error never counts a fallback twice.
-            if ev.fallback:
-                s.fallbacks += 1
-            if shadow:
-                s.shadow += 1
-            if ev.canary:
-                s.canary += 1
-            s.last_at = ev.at
+                one(ev.alias, ev.model, ev.shadow, ev.outcome, ev.error_code, ev.latency_ms, ev.input_tokens,
+                    ev.output_tokens, ev.fallback, ev.canary, ev.at)
+
+    def _one(self, alias: str | None, model: str, shadow: bool, outcome: str, code: str | None, ms: float,
+             tin: int | None, tout: int | None, fallback: bool, canary: bool, at: float) -> None:
+        s = self._series.get((alias, model, shadow))
+        if s is None:
+            s = self._add(alias, model, shadow)
+        if outcome == "ok":
+            s.ok += 1
+            h = s.latency  # Histogram.add, inlined
+            h.count += 1
+            h.total += ms
+            if ms > h.max:
+                h.max = ms
+            if ms < h.min:
+                h.min = ms
+            if ms <= MIN_MS:
+                h.zero += 1
+            else:
+                i = _ceil(_log(ms) * _INV_LOG_GAMMA) if ms < MAX_MS else _MAX_INDEX
+                b = h.buckets
+                b[i] = b.get(i, 0) + 1
+            if tin:
+                s.input_tokens += tin
+            if tout:
+                s.output_tokens += tout
+        elif outcome == "error":
+            s.failed += 1
+            s._code(code)
+        else:
+            if outcome == "stream_error":  # its stream's opening attempt counted as a call
+                s.stream_errors += 1
+                s._code(code)
+            elif outcome == "refused":
+                s.refused += 1
+            else:  # "skipped": not sent
+                s.skipped += 1
+            s.last_at = at
+            return
+        # Attempts sent to Bedrock only, so a stream error never counts a fallback twice.
+        if fallback:
+            s.fallbacks += 1
+        if shadow:
+            s.shadow += 1
+        if canary:
+            s.canary += 1
+        s.last_at = at
 
     def _add(self, alias: str | None, model: str, shadow: bool) -> Series:  # holds self._lock
         if len(self._series) >= self.max_series:
@@ -427,8 +452,9 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
     if names == (exporters.OFF,):
         shared.metrics_attached = True
         return
-    subscribers: list[Any] = [METRICS]
-    subscribers += [exporters.get(n, runtime.region) for n in names if n != "file"]
+    # The built-in metrics take the client's attempt lists directly (no events built on
+    # the caller's thread); shadow copies reach them through ``metrics_event``.
+    subscribers: list[Any] = [exporters.get(n, runtime.region) for n in names if n != "file"]
     directory = None
     if "file" in names:
         from bedrock_lifecycle.lifecycle.sync import resolve_cache_dir
@@ -436,6 +462,8 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
         directory = resolve_cache_dir(runtime.config.registry.cache_dir, environ) / "metrics"
     for fn in subscribers:
         runtime.events.subscribe(fn)
+    shared.metrics_sink = METRICS.record_call
+    shared.metrics_event = METRICS
     shared.metrics_attached = True
     if directory is not None:
         WRITER.add(directory)

@@ -493,13 +493,16 @@ class ShadowMirror:
         self._count("completed")
         if code is not None:
             self._count("errors")
-        if rt.events.active or GLOBAL_EVENTS.active:
+        metrics_event = getattr(rt.shared, "metrics_event", None)
+        if metrics_event is not None or rt.events.active or GLOBAL_EVENTS.active:
             ev = AttemptEvent(
                 alias=job.alias, model=model, region=rt.region, operation=job.shadow_op,
                 outcome="ok" if code is None else "error", error_code=code, latency_ms=latency,
                 input_tokens=tin, output_tokens=tout, role="shadow", shadow=True,
                 stop_reason=stop, at=time.time(),
             )
+            if metrics_event is not None:
+                metrics_event(ev)
             rt.events.emit(ev)
             GLOBAL_EVENTS.emit(ev)
         record = {

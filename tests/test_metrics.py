@@ -336,10 +336,12 @@ def test_no_double_counting_with_a_global_hook_and_a_second_wrap(bedrock: LocalB
 
 def test_metrics_are_on_by_default_and_off_builds_no_events(bedrock: LocalBedrock) -> None:
     on = make(bedrock, {"aliases": {"m_on": {"targets": [NOVA_LITE]}}})
-    assert runtime_of(on).events.active
+    # The built-in metrics take the attempt list directly: still no events are built.
+    assert runtime_of(on).shared.metrics_sink is not None and not runtime_of(on).events.active
     off = make(bedrock, {"aliases": {"m_off": {"targets": [NOVA_LITE]}}},
                environ={"BEDROCK_LIFECYCLE_METRICS": " OFF "})
     assert not runtime_of(off).events.active  # nothing listens: events are not even built
+    assert runtime_of(off).shared.metrics_sink is None
     off.converse(modelId="m_off", messages=MESSAGES)
     on.converse(modelId="m_on", messages=MESSAGES)
     assert metrics.series("m_off", NOVA_LITE) is None
