@@ -49,14 +49,12 @@ class Cooldowns:
         self._circuits: LRUCache[str, _Circuit] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
         self._open = 0  # circuits currently open: lets the hot path skip all of this
+        # Whether any model has a failure on record: a plain attribute the hot path reads
+        # (an LRUCache's len() is Python code).
+        self.tracked = False
 
     def any_open(self) -> bool:
         return self._open > 0
-
-    @property
-    def tracked(self) -> bool:
-        """Whether any model has a failure on record (success() is then worth calling)."""
-        return bool(self._circuits)
 
     def failure(self, model: str) -> None:
         now = self.monotonic()
@@ -69,6 +67,7 @@ class Cooldowns:
                     if old.opened_at is not None:
                         self._open -= 1
                 c = self._circuits[model] = _Circuit()
+                self.tracked = True
             c.consecutive += 1
             c.last_failure = now
             if c.probe_at is not None or (c.opened_at is None and c.consecutive >= self.failures):
@@ -87,6 +86,7 @@ class Cooldowns:
             if c.opened_at is not None:
                 self._open -= 1
             del self._circuits[model]
+            self.tracked = bool(self._circuits)
 
     def state(self, model: str) -> str:
         """"closed", "open" or "half_open" (cooldown over, probe available or running)."""

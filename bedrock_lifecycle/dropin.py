@@ -54,7 +54,7 @@ from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 from bedrock_lifecycle.operations import OperationInfo, model_operations
 from bedrock_lifecycle.policy import Action, Decision, Policy, decide
-from bedrock_lifecycle.retry import RetryRunner, _peek, botocore_attempts
+from bedrock_lifecycle.retry import RetryRunner, _peek
 
 log = logging.getLogger("bedrock_lifecycle")
 log.addHandler(logging.NullHandler())  # a library never prints through logging's last resort
@@ -366,8 +366,10 @@ class Runtime:
             cooldowns.success(first.model)
         attempts = [{"model": first.model, "outcome": "ok", "error_code": None, "message": None,
                      "duration_ms": (time.monotonic() - t0) * 1000.0, "role": first.role}]
-        if not self.retry.owns_retries:
-            attempts[0]["botocore_attempts"] = botocore_attempts(response)
+        if not self.retry.owns_retries:  # a wrapped client whose botocore retried: say so
+            retried = response.get("ResponseMetadata", {}).get("RetryAttempts") if isinstance(response, dict) else None
+            if retried:
+                attempts[0]["botocore_attempts"] = 1 + int(retried)
         return self._finish(client, response, p, first.model, attempts, info, operation, params)
 
     def _slow(
