@@ -326,6 +326,9 @@ class CanaryAnalyzer:
             "baseline_weight_forced": forced,
         }
         rt.rollbacks.append(entry)
+        from bedrock_lifecycle import metrics
+
+        metrics.ROLLBACKS.append(entry)  # for `status`, through the snapshot files
         text = (
             f"canary {model} of alias {w.name!r} rolled back to weight 0 "
             f"(traffic returns to {w.baseline}): {verdict.reason}"

@@ -402,6 +402,7 @@ class Metrics:
             "written_at": time.time(),
             "relative_accuracy": RELATIVE_ACCURACY,
             "series": series,
+            "rollbacks": list(ROLLBACKS)[-50:],
         }
 
     def reset(self) -> None:
@@ -642,6 +643,11 @@ def merge_documents(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, di
     return out
 
 
+# Canary rollbacks made in this process (analysis.py appends), written into snapshot files
+# so `bedrock-lifecycle status` can show them.
+ROLLBACKS: list[dict[str, Any]] = []
+
+
 def live_snapshot(cache_dir: str | Path | None = None, *, max_age: float = STALE_AFTER,
                   environ: Mapping[str, str] | None = None, now: float | None = None) -> dict[str, Any]:
     """What ``status`` shows: the snapshot files of processes that wrote in the last
@@ -655,6 +661,10 @@ def live_snapshot(cache_dir: str | Path | None = None, *, max_age: float = STALE
         "processes": [{"pid": d.get("pid"), "written_at": d.get("written_at"), "started_at": d.get("started_at")}
                       for d in docs],
         "aliases": merge_documents(docs),
+        "rollbacks": sorted(
+            ({**r, "pid": d.get("pid")} for d in docs for r in d.get("rollbacks") or [] if isinstance(r, dict)),
+            key=lambda r: str(r.get("at", "")),
+        ),
     }
 
 

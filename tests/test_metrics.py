@@ -362,3 +362,22 @@ def test_shadow_copies_are_their_own_series(bedrock: LocalBedrock) -> None:
     s = metrics.series("m_shadow", NOVA_LITE)
     assert s is not None and s["calls"] == 5 and s["shadow"] == 0
     mirror.close(1)
+
+
+def test_rollbacks_reach_status_through_the_snapshot_files(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    import json as _json
+
+    from bedrock_lifecycle.cli import main as cli
+
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path))
+    for k in ("BEDROCK_LIFECYCLE_CONFIG", "BEDROCK_LIFECYCLE_METRICS"):
+        monkeypatch.delenv(k, raising=False)
+    entry = {"alias": "chat", "model": NOVA_PRO, "reason": "error rate 30% vs 0%", "at": "2026-11-25T12:00:00+00:00"}
+    monkeypatch.setattr(metrics, "ROLLBACKS", [entry])
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    doc = metrics.METRICS.document()
+    (directory / f"{doc['pid']}.json").write_text(_json.dumps(doc))
+    assert cli(["status", "--json"]) == 0
+    out = _json.loads(capsys.readouterr().out)
+    assert out["metrics"]["rollbacks"][0]["model"] == NOVA_PRO

@@ -112,8 +112,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"Region {region}, at {now.isoformat(timespec='seconds')}"
           + (f", configuration {config.version}" if config.version else ""))
-    for rb in config.rollbacks[-5:]:
-        print(f"Rolled back: {rb.get('model')} of alias {rb.get('alias')!r} at {rb.get('at')}: {rb.get('reason')}")
+    for rb in [*config.rollbacks, *live.get("rollbacks", [])][-5:]:
+        where = "fleet" if rb.get("scope") == "fleet" else f"process {rb.get('pid')}"
+        print(f"Rolled back ({where}): {rb.get('model')} of alias {rb.get('alias')!r} at {rb.get('at')}: {rb.get('reason')}")
     shown = bool(live["aliases"])  # metric columns only when some process reported
     rows = []
     for a in data:
