@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import functools
 import logging
 import math
 import os
@@ -32,7 +33,7 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError
 
 from bedrock_lifecycle import routing
-from bedrock_lifecycle.clock import Clock, env_clock
+from bedrock_lifecycle.clock import Clock
 from bedrock_lifecycle.config import AliasConfig, Config, alias_key
 from bedrock_lifecycle.cooldown import Cooldowns
 from bedrock_lifecycle.errors import (
@@ -71,6 +72,7 @@ _WARNING_CLASS: dict[str, type[ModelLifecycleWarning]] = {
 _DECISION_TTL = _dt.timedelta(hours=1)
 _routing_key_var = routing._routing_key  # read directly on the hot path
 _RELOAD_SECONDS = 3600.0
+_METRICS_BATCH = 128  # as bedrock_lifecycle.metrics.Metrics.batch
 
 
 def _unset_send(operation: str, params: dict[str, Any]) -> Any:
@@ -153,6 +155,8 @@ class Shared:
         # The built-in metrics' fast path (one tuple per call) and their event entry point.
         self.metrics_sink: Callable[[tuple[Any, ...]], None] | None = None
         self.metrics_event: Callable[[AttemptEvent], None] | None = None
+        self.metrics_queue: Any = None  # the built-in metrics' pending deque (hot path appends)
+        self.metrics_apply: Callable[[], None] | None = None
         self.reloader: Any = None  # sources.Reloader when the configuration has a source
 
 
@@ -188,7 +192,8 @@ class Runtime:
         # Config's ``now`` (from BEDROCK_LIFECYCLE_NOW) pins the clock for rehearsals.
         if clock is None:
             pinned = config.now
-            clock = (lambda: pinned) if pinned is not None else env_clock({})
+            # functools.partial of a C function: no Python frame on the hot path.
+            clock = (lambda: pinned) if pinned is not None else functools.partial(_dt.datetime.now, _dt.timezone.utc)
         self.clock: Clock = clock
         self.rng = shared.rng
         self.model_ops: dict[str, OperationInfo] = model_operations(client.meta.service_model)
@@ -343,7 +348,7 @@ class Runtime:
             )
         candidates = p.candidates
         cooldowns = self.cooldowns
-        if cooldowns.any_open() and len(candidates) > 1:
+        if cooldowns._open and len(candidates) > 1:
             candidates = cooldowns.order([c.model for c in candidates], candidates)  # type: ignore[assignment]
         # Fast path: the first candidate is allowed and answers at the first try.
         first = candidates[0]
@@ -533,11 +538,21 @@ class Runtime:
             "attempts": attempts,
             "config_version": self.config.version,
         }
+        usage = None
         if isinstance(response, dict):
             response.setdefault("ResponseMetadata", {})[META_KEY] = meta
             if info.stream_member and isinstance(response.get(info.stream_member), EventStream):
                 response[info.stream_member] = _guard_stream(client, response[info.stream_member], attempts, self, p, operation)
-        self._record(p, operation, attempts, response)
+            usage = response.get("usage")
+        q = self.shared.metrics_queue
+        if q is not None and usage.__class__ is dict and not (self.events.active or GLOBAL_EVENTS.active):
+            # Inlined _record for the commonest case: a Converse answer, built-in metrics only.
+            q.append((p.alias, attempts, usage.get("inputTokens"), usage.get("outputTokens"),  # type: ignore[union-attr]
+                      self._baselines.get(p.alias) if p.alias else None, time.time()))
+            if len(q) >= _METRICS_BATCH:
+                self.shared.metrics_apply()  # type: ignore[misc]
+        else:
+            self._record(p, operation, attempts, response)
         if self.on_success:
             for hook in self.on_success:
                 try:
@@ -867,9 +882,11 @@ _classes_lock = threading.Lock()
 
 
 class _LifecycleMixin:
+    _bl_plain_call: Callable[..., Any]  # the wrapped class's own _make_api_call (set per class)
+
     def _make_api_call(self, operation_name: str, api_params: dict[str, Any]) -> Any:
         rt: Runtime | None = self.__dict__.get(_STATE_ATTR)
-        send = super()._make_api_call  # type: ignore[misc]
+        send = self._bl_plain_call  # a plain bound method: cheaper than super() per call
         if rt is None or operation_name not in rt.model_ops:
             return send(operation_name, api_params)
         return rt.call(self, send, operation_name, api_params)  # type: ignore[arg-type]
@@ -881,7 +898,8 @@ def _lifecycle_class(cls: type) -> type:
     with _classes_lock:
         new = _classes.get(cls)
         if new is None:
-            new = type(cls.__name__, (_LifecycleMixin, cls), {"__module__": cls.__module__})
+            plain: Callable[..., Any] = cls._make_api_call  # type: ignore[attr-defined]
+            new = type(cls.__name__, (_LifecycleMixin, cls), {"__module__": cls.__module__, "_bl_plain_call": plain})
             _classes[cls] = new
     return new
 

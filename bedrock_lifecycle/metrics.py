@@ -414,7 +414,7 @@ class Metrics:
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
-        self._pending = deque()
+        self._pending.clear()  # the same deque: clients hold a reference to it
         self._series = {}
         self.started_at = time.time()
 
@@ -465,6 +465,8 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
         runtime.events.subscribe(fn)
     shared.metrics_sink = METRICS.record_call
     shared.metrics_event = METRICS
+    shared.metrics_queue = METRICS._pending  # the client appends its per-call tuples directly
+    shared.metrics_apply = METRICS.apply
     shared.metrics_attached = True
     if directory is not None:
         WRITER.add(directory)
