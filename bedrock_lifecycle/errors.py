@@ -166,6 +166,12 @@ def describe(status: LifecycleStatus) -> str:
         parts.append("; ".join(dates))
     if status.replacements:
         parts.append("Use " + " or ".join(status.replacements) + " instead")
+    elif status.suggested_replacements:
+        parts.append(
+            "AWS names no replacement; the same family's newer model is "
+            + " or ".join(status.suggested_replacements)
+            + " (suggested by bedrock-lifecycle)"
+        )
     return ". ".join(parts) + "."
 
 

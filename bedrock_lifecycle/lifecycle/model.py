@@ -74,6 +74,15 @@ class LifecycleStatus:
     entry: LifecycleEntry | None = field(default=None, compare=False, repr=False)
 
     @property
+    def suggested_replacements(self) -> tuple[str, ...]:
+        """This project's same-family suggestion when AWS names no replacement (or ())."""
+        if self.replacements:
+            return ()
+        from bedrock_lifecycle.lifecycle.successors import suggested
+
+        return suggested(self.base_model_id)
+
+    @property
     def days_to_eol(self) -> int | None:
         if self.eol_date is None:
             return None
@@ -94,6 +103,7 @@ class LifecycleStatus:
             "eol_date": iso(self.eol_date),
             "days_to_eol": self.days_to_eol,
             "replacements": list(self.replacements),
+            "suggested_replacements": list(self.suggested_replacements),
             "source": self.source,
             "name": self.name,
             "note": self.note,
