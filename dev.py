@@ -34,10 +34,16 @@ def ensure_venv() -> None:
     if not PY.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    if _run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip") != 0:
-        sys.exit("pip upgrade failed")
-    if _run(PY, "-m", "pip", "install", "-q", "-e", ".[dev]") != 0:
-        sys.exit("installing the package with its dev extra failed")
+    for args, what in (
+        (["install", "-q", "--upgrade", "pip"], "upgrading pip"),
+        (["install", "-q", "-e", ".[dev]"], "installing the package with its dev extra"),
+    ):
+        print(f"{what} ...", flush=True)
+        # Quiet on success (setuptools' notices are noise); everything on failure.
+        done = subprocess.run([str(PY), "-m", "pip", *args], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            sys.exit(f"{what} failed (exit {done.returncode})")
     STAMP.write_text(want)
 
 
