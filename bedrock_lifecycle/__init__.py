@@ -50,8 +50,8 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
     from bedrock_lifecycle.dropin import client as client
-    from bedrock_lifecycle.dropin import reset_warnings as reset_warnings
     from bedrock_lifecycle.dropin import reconfigure as reconfigure
+    from bedrock_lifecycle.dropin import reset_warnings as reset_warnings
     from bedrock_lifecycle.dropin import wrap as wrap
     from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
     from bedrock_lifecycle.errors import ConfigError as ConfigError

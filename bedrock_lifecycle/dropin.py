@@ -967,6 +967,8 @@ def wrap(
 
 
 def client(
+    service_name: str = "bedrock-runtime",
+    /,
     *,
     config: Config | Mapping[str, Any] | None = None,
     session: Any = None,
@@ -982,6 +984,9 @@ def client(
     ``botocore_config``, so a throttled primary falls back without waiting out
     botocore's backoff.
     """
+    if service_name != "bedrock-runtime":
+        # Accepted positionally so `boto3.client("bedrock-runtime", ...)` call sites port as-is.
+        raise TypeError(f"bedrock_lifecycle.client() makes 'bedrock-runtime' clients, not {service_name!r}")
     import boto3
 
     boto_cfg = kwargs.pop("botocore_config", None)

@@ -371,3 +371,11 @@ def test_application_profile_follows_its_mapped_base_model(tmp_path: Any) -> Non
     c = wrap(raw_client(), config=cfg, clock=lambda: at("2026-10-01"), environ={})
     with Stubber(c), pytest.raises(ModelEndOfLifeError, match="2026-09-10"):
         c.converse(modelId=app, messages=MESSAGES)
+
+
+def test_client_accepts_boto3s_positional_service_name() -> None:
+    session = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-west-2")
+    c = bedrock_lifecycle.client("bedrock-runtime", session=session, registry=StaticRegistry(), environ={})
+    assert c.meta.service_model.service_name == "bedrock-runtime"
+    with pytest.raises(TypeError, match="'s3'"):
+        bedrock_lifecycle.client("s3", session=session, environ={})
