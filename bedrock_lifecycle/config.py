@@ -343,8 +343,11 @@ def _read_file(path: str) -> dict[str, Any]:
 
 
 def parse_document(raw: bytes, *, name: str, suffix: str = "") -> dict[str, Any]:
-    """Parse a TOML or JSON configuration document (JSON when it starts with ``{``)."""
+    """Parse a TOML or JSON configuration document (JSON when it starts with ``{``), or
+    YAML for a ``.yaml``/``.yml`` file when PyYAML is installed (optional)."""
     text = raw.decode("utf-8-sig", errors="replace")
+    if suffix in (".yaml", ".yml"):
+        return _parse_yaml(text, name)
     is_json = suffix == ".json" or (suffix not in (".toml",) and text.lstrip().startswith("{"))
     try:
         data = json.loads(text) if is_json else tomllib.loads(text)
@@ -353,6 +356,20 @@ def parse_document(raw: bytes, *, name: str, suffix: str = "") -> dict[str, Any]
         raise ConfigError(f"{name}: not valid {kind}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the document must be a table/object, got {type(data).__name__}")
+    return data
+
+
+def _parse_yaml(text: str, name: str) -> dict[str, Any]:
+    try:
+        import yaml  # optional: TOML and JSON need nothing beyond the standard library
+    except ImportError:
+        raise ConfigError(f"{name}: YAML configuration needs PyYAML (pip install pyyaml), or use TOML/JSON") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: the document must be a mapping, got {type(data).__name__}")
     return data
 
 

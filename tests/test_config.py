@@ -468,3 +468,14 @@ def test_ramp_out_of_order_names_the_steps(tmp_path: Path) -> None:
     )
     msg = error(environ=environ)
     assert "2026-12-15" in msg and "2026-12-01" in msg
+
+
+def test_yaml_file_when_pyyaml_is_installed(tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    cfg = tmp_path / "models.yaml"
+    cfg.write_text(f"policy:\n  on_legacy: error\naliases:\n  chat:\n    targets:\n      - model: {A}\n        weight: 3\n")
+    c = load_config(environ={"BEDROCK_LIFECYCLE_CONFIG": str(cfg)})
+    assert c.policy.on_legacy == "error" and c.aliases["chat"].targets[0].weight == 3
+    cfg.write_text("aliases: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(environ={"BEDROCK_LIFECYCLE_CONFIG": str(cfg)})
