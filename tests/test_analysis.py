@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from botocore.config import Config as BotoConfig
 
 from bedrock_lifecycle.analysis import Stats, _Window, analysis_of, judge, p95, restore
 from bedrock_lifecycle.config import AnalysisConfig
-from bedrock_lifecycle.dropin import META_KEY, reset_warnings, runtime_of, wrap
+from bedrock_lifecycle.dropin import META_KEY, runtime_of, wrap
 from bedrock_lifecycle.errors import CanaryRollbackWarning, ModelLifecycleWarning
 from bedrock_lifecycle.shadow import mirror_of
 from bedrock_lifecycle.testing import LocalBedrock
@@ -99,18 +98,6 @@ def test_p95_nearest_rank_and_window_bound() -> None:
 # ---------------------------------------------------------------------- end to end
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalBedrock]:
-    with LocalBedrock() as b:
-        yield b
-
-
-@pytest.fixture
-def bedrock(server: LocalBedrock) -> Iterator[LocalBedrock]:
-    server.reset()
-    reset_warnings()
-    yield server
-    server.reset()
 
 
 def alias_cfg(analysis: dict[str, Any] | None = None, weights: tuple[float, float] = (50, 50),

@@ -6,7 +6,6 @@ import math
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import EventStreamError
 
 import bedrock_lifecycle
-from bedrock_lifecycle.dropin import META_KEY, reset_warnings, wrap
+from bedrock_lifecycle.dropin import META_KEY, wrap
 from bedrock_lifecycle.errors import ModelEndOfLifeError
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import (
@@ -33,17 +32,6 @@ from tests.helpers import (
 EOL_MESSAGE = "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalBedrock]:
-    with LocalBedrock() as b:
-        yield b
-
-
-@pytest.fixture
-def bedrock(server: LocalBedrock) -> LocalBedrock:
-    server.reset()
-    reset_warnings()
-    return server
 
 
 def make(bedrock: LocalBedrock, config: dict[str, Any], *, now: str = "2026-05-01", sleeps: list[float] | None = None, **kw: Any) -> Any:

@@ -21,7 +21,7 @@ from botocore.config import Config as BotoConfig
 
 from bedrock_lifecycle import exporters, metrics
 from bedrock_lifecycle.cli import main as cli_main
-from bedrock_lifecycle.dropin import reset_warnings, runtime_of, wrap
+from bedrock_lifecycle.dropin import runtime_of, wrap
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.events import AttemptEvent
 from bedrock_lifecycle.exporters import EmfExporter, LogExporter, parse_names
@@ -119,19 +119,6 @@ def test_otel_missing_is_a_config_error_with_the_install_hint(monkeypatch: pytes
 # ----------------------------------------------------------------------------- over HTTP
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalBedrock]:
-    with LocalBedrock() as b:
-        yield b
-
-
-@pytest.fixture
-def bedrock(server: LocalBedrock) -> Iterator[LocalBedrock]:
-    server.reset()
-    reset_warnings()
-    metrics.METRICS.reset()
-    yield server
-    server.reset()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,11 +17,10 @@ from hypothesis import strategies as st
 
 import bedrock_lifecycle
 from bedrock_lifecycle import metrics
-from bedrock_lifecycle.dropin import reset_warnings, runtime_of, wrap
+from bedrock_lifecycle.dropin import runtime_of, wrap
 from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent
 from bedrock_lifecycle.metrics import (
     MAX_BUCKETS,
-    METRICS,
     RELATIVE_ACCURACY,
     Histogram,
     Metrics,
@@ -240,19 +238,6 @@ def test_per_event_cost_is_small() -> None:
 # ----------------------------------------------------------------------------- through the client
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalBedrock]:
-    with LocalBedrock() as b:
-        yield b
-
-
-@pytest.fixture
-def bedrock(server: LocalBedrock) -> Iterator[LocalBedrock]:
-    server.reset()
-    reset_warnings()
-    METRICS.reset()
-    yield server
-    server.reset()
 
 
 def make(bedrock: LocalBedrock, cfg: dict[str, Any], environ: dict[str, str] | None = None) -> Any:

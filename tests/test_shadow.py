@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.config import Config as BotoConfig
 
-from bedrock_lifecycle.dropin import META_KEY, reset_warnings, runtime_of, wrap
+from bedrock_lifecycle.dropin import META_KEY, runtime_of, wrap
 from bedrock_lifecycle.events import AttemptEvent
 from bedrock_lifecycle.shadow import ShadowMirror, mirror_of, normalise, shadow_request, similarity
 from bedrock_lifecycle.testing import LocalBedrock
@@ -28,18 +28,6 @@ SHADOW = NOVA_PRO
 SIDE_KEYS = {"model", "latency_ms", "input_tokens", "output_tokens", "stop_reason", "error_code", "text"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalBedrock]:
-    with LocalBedrock() as b:
-        yield b
-
-
-@pytest.fixture
-def bedrock(server: LocalBedrock) -> Iterator[LocalBedrock]:
-    server.reset()
-    reset_warnings()
-    yield server
-    server.reset()  # release delayed shadow requests still parked on the server
 
 
 def config(sample: float = 1.0, shadow_model: str = SHADOW, **top: Any) -> dict[str, Any]:
