@@ -138,35 +138,41 @@ class RetryRunner:
         """Attempts on one target. ``first_failure`` (error, duration): the first attempt
         was already made by the caller's fast path and failed; continue from there."""
         out = Outcome()
-        used = 0
-        monotonic = self.monotonic
         if first_failure is not None:
             exc, duration = first_failure
-            used = 1 if self.owns_retries else botocore_attempts(exc)
             out.attempts.append(AttemptRecord("error", exc, duration))
-            disposition = classify(exc)
-            if disposition is not Disposition.RETRY or used >= self.max_attempts:
-                return _failed(out, exc, disposition)
-            return self._retry(send, operation, params, out, used, classify, deadline, stream_member)
+            used = 1 if self.owns_retries else botocore_attempts(exc)
+        else:
+            # A first attempt that succeeds uses no tenacity machinery.
+            resp, failed, used = self._once(send, operation, params, stream_member, out)
+            if failed is None:
+                out.response = resp
+                return out
+            exc = failed
+        disposition = classify(exc)
+        if disposition is not Disposition.RETRY or used >= self.max_attempts:
+            return _failed(out, exc, disposition)
+        return self._retry(send, operation, params, out, used, classify, deadline, stream_member)
 
-        # The common case, a first attempt that succeeds, uses no tenacity machinery.
-        t0 = monotonic()
+    def _once(
+        self,
+        send: Callable[[str, dict[str, Any]], Any],
+        operation: str,
+        params: dict[str, Any],
+        stream_member: str | None,
+        out: Outcome,
+    ) -> tuple[Any, BaseException | None, int]:
+        """One attempt, recorded in ``out``: (response, error, attempts it used on the wire)."""
+        t0 = self.monotonic()
         try:
             resp = send(operation, params)
             if stream_member is not None:
                 _peek(resp, stream_member)
         except Exception as exc:
-            used = 1 if self.owns_retries else botocore_attempts(exc)
-            out.attempts.append(AttemptRecord("error", exc, monotonic() - t0))
-            disposition = classify(exc)
-            if disposition is not Disposition.RETRY or used >= self.max_attempts:
-                return _failed(out, exc, disposition)
-        else:
-            out.attempts.append(AttemptRecord("ok", None, monotonic() - t0))
-            out.response = resp
-            return out
-
-        return self._retry(send, operation, params, out, used, classify, deadline, stream_member)
+            out.attempts.append(AttemptRecord("error", exc, self.monotonic() - t0))
+            return None, exc, 1 if self.owns_retries else botocore_attempts(exc)
+        out.attempts.append(AttemptRecord("ok", None, self.monotonic() - t0))
+        return resp, None, 1 if self.owns_retries else botocore_attempts(resp)
 
     def _retry(
         self,
@@ -183,17 +189,10 @@ class RetryRunner:
 
         def attempt() -> Any:
             nonlocal used
-            t0 = monotonic()
-            try:
-                resp = send(operation, params)
-                if stream_member is not None:
-                    _peek(resp, stream_member)
-            except Exception as exc:
-                used += 1 if self.owns_retries else botocore_attempts(exc)
-                out.attempts.append(AttemptRecord("error", exc, monotonic() - t0))
-                raise
-            used += 1 if self.owns_retries else botocore_attempts(resp)
-            out.attempts.append(AttemptRecord("ok", None, monotonic() - t0))
+            resp, exc, n = self._once(send, operation, params, stream_member, out)
+            used += n
+            if exc is not None:
+                raise exc
             return resp
 
         def stop(rs: tenacity.RetryCallState) -> bool:
