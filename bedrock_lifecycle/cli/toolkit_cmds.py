@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, TextIO
 
-from bedrock_lifecycle.cli._common import CliError, print_json, print_table
+from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
 from bedrock_lifecycle.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
@@ -63,7 +63,7 @@ def add_parser(sub: Any) -> None:
                    help=f"calls in flight at once (default 4, at most {MAX_CONCURRENCY})")
     p.add_argument("--threshold", type=_fraction, default=DEFAULT_THRESHOLD, metavar="X",
                    help=f"similarity at or above which two answers agree (default {DEFAULT_THRESHOLD})")
-    p.add_argument("--top", type=_top, default=TOP_N, metavar="N",
+    p.add_argument("--top", type=non_negative_int, default=TOP_N, metavar="N",
                    help=f"how many most-different prompts to list (default {TOP_N})")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (for CI)")
@@ -79,16 +79,6 @@ def _concurrency(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if not 1 <= n <= MAX_CONCURRENCY:
         raise argparse.ArgumentTypeError(f"expected 1 to {MAX_CONCURRENCY}, got {n}")
-    return n
-
-
-def _top(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
     return n
 
 
