@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 def per_call_ns(fn: Callable[[], object], *, number: int) -> float:
@@ -42,3 +45,25 @@ def report(title: str, medians: dict[str, float], baseline: str | None = None) -
     for name, ns in medians.items():
         ratio = f"  ratio {ns / base:.3f}" if base else ""
         print(f"  {name:<40} {ns / 1000:10.2f} µs{ratio}")
+
+
+@contextlib.contextmanager
+def server_process(script: str | None = None) -> Iterator[str]:
+    """A local Bedrock in its own process; yields its endpoint URL.
+
+    In-process, server and client threads would share one GIL and the contention noise
+    would swamp the microseconds measured. ``script`` (Python source printing the URL as
+    the last word of its first line) scripts the server; default: the plain CLI server.
+    """
+    argv = ["-c", script] if script else ["-m", "bedrock_lifecycle.testing", "--port", "0"]
+    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.rsplit(" ", 1)[-1].strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"local Bedrock did not start: {line!r}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -8,20 +8,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import statistics
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.stub import Stubber
 
-from bench._util import compare, report
+from bench._util import compare, report, server_process
 
 MODEL = "anthropic.claude-sonnet-4-6"
 CANARY = "amazon.nova-pro-v1:0"
@@ -91,30 +89,10 @@ def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
     return medians
 
 
-@contextlib.contextmanager
-def _server_process() -> Iterator[str]:
-    """The local Bedrock in its own process: in-process, server and client threads would
-    share one GIL and the contention noise would swamp the few microseconds measured."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bedrock_lifecycle.testing", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        url = line.rsplit(" ", 1)[-1].strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"local Bedrock did not start: {line!r}")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def bench_http(number: int = 100, repeat: int = 21) -> dict[str, float]:
     import bedrock_lifecycle
 
-    with _server_process() as url:
+    with server_process() as url:
         kw = {"endpoint_url": url, "config": BotoConfig(retries={"total_max_attempts": 1})}
         plain = _raw(**kw)
         control = _raw(**kw)

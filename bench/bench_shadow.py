@@ -15,17 +15,16 @@ printed).
 
 from __future__ import annotations
 
-import contextlib
 import statistics
-import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
+
+from bench._util import server_process
 
 FAST = "amazon.nova-lite-v1:0"
 SLOW = "amazon.nova-micro-v1:0"
@@ -44,21 +43,6 @@ b.start()
 print(b.endpoint_url, flush=True)
 threading.Event().wait()
 """
-
-
-@contextlib.contextmanager
-def _server_process() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"local Bedrock did not start: {url!r}")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _config(shadow: bool) -> dict[str, Any]:
@@ -99,7 +83,7 @@ def bench_shadow(block: int = 50, rounds: int = 20) -> dict[str, float]:
     from bedrock_lifecycle.shadow import mirror_of
 
     results: dict[str, float] = {}
-    with _server_process() as url:
+    with server_process(_SERVER) as url:
         plain, shadowed = _client(url, False), _client(url, True)
         for alias, label in (("fast", "primary answers at once"), ("slow", f"primary takes {SLOW_LATENCY * 1000:.0f} ms")):
             m = mirror_of(shadowed)
