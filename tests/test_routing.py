@@ -546,3 +546,20 @@ def test_closest_alias() -> None:
     assert routing.closest_alias(cfg, "chat_prd") == "chat-prod"
     assert routing.closest_alias(cfg, "zzzzzz") is None
     assert routing.alias_names(cfg) == ["chat-prod", "summarise"]
+
+
+def test_client_compiled_alias_agrees_with_plan_alias_for_keys() -> None:
+    """dropin's _CompiledAlias is a faster form of plan_alias: same order for every key."""
+    from bedrock_lifecycle.dropin import _CompiledAlias
+
+    alias = AliasConfig(
+        targets=[Target(model=m, weight=w) for m, w in zip(MODELS[:3], [5, 1, 2], strict=True)],
+        fallbacks=[MODELS[3]],
+        ramp=[{"at": "2026-01-01", "weights": [1, 1, 8]}],
+    )
+    compiled = _CompiledAlias("chat", alias)
+    for when in (dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc), NOW):
+        for k in KEYS[:200]:
+            expected = [c.model for c in plan_alias("chat", alias, when, key=k).candidates]
+            got = [c.model for c in compiled.plan(when, k, random.Random(0)).candidates]
+            assert got == expected, (when, k)
