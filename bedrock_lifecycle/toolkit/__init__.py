@@ -1,0 +1,1 @@
+"""Migration tooling that runs outside the request path: compare, report, scan (layer L4)."""

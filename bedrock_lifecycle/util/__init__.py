@@ -1,0 +1,1 @@
+"""Small shared helpers with no dependencies inside the package (layer L0)."""
