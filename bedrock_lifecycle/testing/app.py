@@ -14,12 +14,13 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from bedrock_lifecycle.testing.scripting import Delay, operation, take, times
 from bedrock_lifecycle.testing.wire import (
+    ACCOUNT_ID,
     DEFAULT_MESSAGES,
     Fault,
     RecordedRequest,
@@ -28,11 +29,11 @@ from bedrock_lifecycle.testing.wire import (
     error_code,
     error_response,
     fault,
-    json_response,
     parse_body,
+    respond,
 )
 
-__all__ = ["App", "Service", "delay_operation", "fail_operation", "target_router"]
+__all__ = ["App", "Service", "delay_operation", "fail_operation", "rpc_operation"]
 
 _CREDENTIAL_RE: Final = re.compile(r"Credential=[^/,]*/\d{8}/([^/,]+)/")
 _S = TypeVar("_S")
@@ -50,21 +51,22 @@ class Service:
     operations: tuple[str, ...]
     new_state: Callable[[bool], object]  # catalogue flag -> fresh state (start and reset)
     route: RouteFn
-    json_protocol: bool = False  # errors carry ``__type`` (X-Amz-Target services)
+    endpoint_env: str = ""  # the variable that points boto3 at an endpoint for this service
 
 
-def target_router(
-    prefix: str, handlers: Mapping[str, Callable[[App, Request, str], Response]]
-) -> RouteFn:
-    """A route function for a JSON-protocol service: ``X-Amz-Target: prefix.Operation``
-    answered by ``handlers[Operation](app, request, Operation)``."""
-
-    def route(app: App, ctx: Request) -> Response | None:
+def rpc_operation(ctx: Request, prefix: str) -> str | None:
+    """The operation an RPC-style call names for service ``prefix``: ``X-Amz-Target:
+    prefix.Operation`` (json) or ``POST /service/prefix/operation/Operation`` (rpc-v2-cbor);
+    None when the request is not one."""
+    if ctx.method != "POST":
+        return None
+    if ctx.target:
         service, _, op = ctx.target.partition(".")
-        handler = handlers.get(op) if service == prefix else None
-        return None if handler is None else handler(app, ctx, op)
-
-    return route
+        return op if service == prefix else None
+    seg = ctx.segments
+    if len(seg) == 4 and seg[0] == "service" and seg[1] == prefix and seg[2] == "operation":
+        return seg[3]
+    return None
 
 
 class App:
@@ -122,7 +124,8 @@ class App:
         match = _CREDENTIAL_RE.search(headers.get("authorization", ""))
         region = match.group(1) if match else self.default_region
         try:
-            ctx = Request(method, path, query, headers, raw, parse_body(raw), region, seg)
+            body = parse_body(raw, headers.get("content-type", ""))
+            ctx = Request(method, path, query, headers, raw, body, region, seg)
             for service in self.services:
                 response = service.route(self, ctx)
                 if response is not None:
@@ -200,8 +203,8 @@ class App:
             )
         self.sleep(wake, delay.seconds if delay else 0.0)
         if final is not None:
-            return error_response(final, json_protocol=service.json_protocol)
-        return json_response(body)
+            return error_response(final, ctx.protocol)
+        return respond(body, ctx.protocol)
 
     def add_op_fault(self, service: str, op: str, entry: Fault) -> None:
         with self.lock:
@@ -226,6 +229,13 @@ def fail_operation(
     """Script a fault for an operation of ``service`` called by name (``"*"``: all of them)."""
     op = operation_name if operation_name == "*" else operation(operation_name, service.operations)
     name, http_status = error_code(code, status)
+    if message is None and name == "AccessDeniedException" and service.name != "bedrock":
+        # What IAM answers for a missing permission (Bedrock's own text names a model).
+        action = "*" if op == "*" else op
+        message = (
+            f"User: arn:aws:iam::{ACCOUNT_ID}:user/testing is not authorized to perform: "
+            f"{service.name}:{action}"
+        )
     entry = Fault(
         name, message or DEFAULT_MESSAGES.get(name, name), http_status, times(count), retry_after
     )

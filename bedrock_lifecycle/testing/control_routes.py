@@ -39,6 +39,13 @@ CONTROL_OPERATIONS: Final = (
     "GetInferenceProfile",
     "GetProvisionedModelThroughput",
     "GetCustomModel",
+    "GetFoundationModelAvailability",
+)
+_AVAILABILITY_FIELDS: Final = (
+    ("agreement", ("AVAILABLE", "PENDING", "NOT_AVAILABLE", "ERROR")),
+    ("authorization", ("AUTHORIZED", "NOT_AUTHORIZED")),
+    ("entitlement", ("AVAILABLE", "NOT_AVAILABLE")),
+    ("region_availability", ("AVAILABLE", "NOT_AVAILABLE")),
 )
 
 
@@ -49,6 +56,10 @@ class ControlState:
     provisioned: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     custom: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     eol_ids: set[str] = dataclasses.field(default_factory=set)
+    # (model ID, region or None) -> GetFoundationModelAvailability fields that differ
+    availability: dict[tuple[str, str | None], dict[str, str]] = dataclasses.field(
+        default_factory=dict
+    )
 
     @classmethod
     def new(cls, catalogue: bool) -> ControlState:
@@ -145,6 +156,36 @@ def _get_inference_profile(state: ControlState, ctx: Request, identifier: str) -
     return found.describe(ctx.region)
 
 
+def _get_availability(state: ControlState, ctx: Request, identifier: str) -> Any:
+    model_id = arn_resource(identifier)
+    if model_id in state.eol_ids:
+        return fault("ResourceNotFoundException", EOL_MESSAGE)
+    scripted = state.availability.get((model_id, ctx.region))
+    if scripted is None:
+        scripted = state.availability.get((model_id, None))
+    known = any(mid == model_id for mid, _ in state.models)
+    if scripted is None and not known:
+        return fault("ResourceNotFoundException", "Model not found.")
+    offered = state.model(model_id, ctx.region) is not None
+    answer = {
+        "agreement": "AVAILABLE",
+        "authorization": "AUTHORIZED",
+        "entitlement": "AVAILABLE",
+        "region_availability": "AVAILABLE" if offered or not known else "NOT_AVAILABLE",
+        **(scripted or {}),
+    }
+    agreement: dict[str, str] = {"status": answer["agreement"]}
+    if answer.get("agreement_error"):
+        agreement["errorMessage"] = answer["agreement_error"]
+    return {
+        "modelId": model_id,
+        "agreementAvailability": agreement,
+        "authorizationStatus": answer["authorization"],
+        "entitlementAvailability": answer["entitlement"],
+        "regionAvailability": answer["region_availability"],
+    }
+
+
 def _resource_result(
     table_of: Callable[[ControlState], Mapping[str, dict[str, Any]]], kind: str
 ) -> Result:
@@ -176,6 +217,7 @@ _PATHS: Final[dict[str, tuple[str | None, str | None]]] = {
     "inference-profiles": ("ListInferenceProfiles", "GetInferenceProfile"),
     "provisioned-model-throughput": (None, "GetProvisionedModelThroughput"),
     "custom-models": (None, "GetCustomModel"),
+    "foundation-model-availability": (None, "GetFoundationModelAvailability"),
 }
 _RESULTS: Final[dict[str, Result]] = {
     "ListFoundationModels": _list_foundation_models,
@@ -184,6 +226,7 @@ _RESULTS: Final[dict[str, Result]] = {
     "GetInferenceProfile": _get_inference_profile,
     "GetProvisionedModelThroughput": _resource_result(lambda s: s.provisioned, "Provisioned model"),
     "GetCustomModel": _resource_result(lambda s: s.custom, "Custom model"),
+    "GetFoundationModelAvailability": _get_availability,
 }
 
 
@@ -203,7 +246,9 @@ def _route(app: App, ctx: Request) -> Response | None:
     )
 
 
-SERVICE: Final = Service("bedrock", CONTROL_OPERATIONS, ControlState.new, _route)
+SERVICE: Final = Service(
+    "bedrock", CONTROL_OPERATIONS, ControlState.new, _route, endpoint_env="AWS_ENDPOINT_URL_BEDROCK"
+)
 
 
 class ControlScripts:
@@ -325,6 +370,38 @@ class ControlScripts:
         }
         with self._app.lock:
             self._app.state(ControlState).custom[arn] = item
+
+    def set_model_availability(
+        self,
+        model_id: str,
+        *,
+        agreement: str = "AVAILABLE",
+        authorization: str = "AUTHORIZED",
+        entitlement: str = "AVAILABLE",
+        region_availability: str = "AVAILABLE",
+        agreement_error: str | None = None,
+        regions: str | Iterable[str] | None = None,
+    ) -> None:
+        """What GetFoundationModelAvailability answers for ``model_id`` (in ``regions``, else
+        everywhere). Unscripted, a catalogued model is available wherever it is offered."""
+        answer = {
+            "agreement": agreement,
+            "authorization": authorization,
+            "entitlement": entitlement,
+            "region_availability": region_availability,
+        }
+        for field, allowed in _AVAILABILITY_FIELDS:
+            if answer[field] not in allowed:
+                raise ValueError(
+                    f"{field} must be one of {', '.join(allowed)}, got {answer[field]!r}"
+                )
+        if agreement_error is not None:
+            answer["agreement_error"] = agreement_error
+        where = [None] if regions is None else [regions] if isinstance(regions, str) else regions
+        with self._app.lock:
+            table = self._app.state(ControlState).availability
+            for region in where:
+                table[(model_id, region)] = dict(answer)
 
     def fail_control(
         self,

@@ -103,7 +103,13 @@ def _route(app: App, ctx: Request) -> Response | None:
     return None
 
 
-SERVICE: Final = Service("bedrock-runtime", RUNTIME_OPERATIONS, RuntimeState.new, _route)
+SERVICE: Final = Service(
+    "bedrock-runtime",
+    RUNTIME_OPERATIONS,
+    RuntimeState.new,
+    _route,
+    endpoint_env="AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+)
 
 
 def _plausible(model_id: str) -> bool:

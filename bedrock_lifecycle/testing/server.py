@@ -18,10 +18,12 @@ import threading
 from types import TracebackType
 from typing import Any, Final
 
-from bedrock_lifecycle.testing import control_routes, runtime_routes
+from bedrock_lifecycle.testing import control_routes, health_routes, quotas_routes, runtime_routes
 from bedrock_lifecycle.testing.app import App, Service
 from bedrock_lifecycle.testing.control_routes import CONTROL_OPERATIONS, ControlScripts
+from bedrock_lifecycle.testing.health_routes import HEALTH_OPERATIONS, HealthScripts
 from bedrock_lifecycle.testing.httpd import LocalHTTPServer
+from bedrock_lifecycle.testing.quotas_routes import QUOTA_OPERATIONS, QuotaScripts
 from bedrock_lifecycle.testing.runtime_routes import RUNTIME_OPERATIONS
 from bedrock_lifecycle.testing.runtime_scripts import RuntimeScripts
 from bedrock_lifecycle.testing.scripting import operation as _operation
@@ -41,7 +43,9 @@ __all__ = [
     "DEFAULT_MESSAGES",
     "EOL_MESSAGE",
     "ERROR_STATUS",
+    "HEALTH_OPERATIONS",
     "INVALID_MODEL_MESSAGE",
+    "QUOTA_OPERATIONS",
     "RUNTIME_OPERATIONS",
     "SERVICES",
     "LocalBedrock",
@@ -50,7 +54,12 @@ __all__ = [
 ]
 
 # Every service the server speaks, in routing order; a new service is one more entry.
-SERVICES: Final[tuple[Service, ...]] = (runtime_routes.SERVICE, control_routes.SERVICE)
+SERVICES: Final[tuple[Service, ...]] = (
+    runtime_routes.SERVICE,
+    control_routes.SERVICE,
+    quotas_routes.SERVICE,
+    health_routes.SERVICE,
+)
 _ALL_OPERATIONS: Final = tuple(op for service in SERVICES for op in service.operations)
 
 _session_lock = threading.Lock()
@@ -80,7 +89,7 @@ def _make_client(service: str, endpoint_url: str, region: str, kwargs: dict[str,
         return _session.client(service, **options)
 
 
-class LocalBedrock(RuntimeScripts, ControlScripts):
+class LocalBedrock(RuntimeScripts, ControlScripts, QuotaScripts, HealthScripts):
     """A local Bedrock: runtime and control plane on ``http://127.0.0.1:<port>``.
 
     ``with LocalBedrock() as bedrock:`` starts it on a free port and stops it on exit.
@@ -182,11 +191,16 @@ class LocalBedrock(RuntimeScripts, ControlScripts):
         """A boto3 ``bedrock`` (control plane) client for this server."""
         return _make_client("bedrock", self.endpoint_url, self.region, kwargs)
 
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        """A boto3 client of any service this server speaks (``"service-quotas"``,
+        ``"health"``, ...), with dummy credentials; kwargs win."""
+        return _make_client(service_name, self.endpoint_url, self.region, kwargs)
+
     def env(self) -> dict[str, str]:
-        """Environment variables that point any boto3 application at this server."""
+        """Environment variables that point any boto3 application at this server (for every
+        service it speaks: Bedrock runtime and control plane, Service Quotas, AWS Health)."""
         return {
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.endpoint_url,
-            "AWS_ENDPOINT_URL_BEDROCK": self.endpoint_url,
+            **{service.endpoint_env: self.endpoint_url for service in SERVICES},
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": self.region,

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from bedrock_lifecycle.clock import parse_instant
+from bedrock_lifecycle.testing import cbor
 
 ACCOUNT_ID: Final = "123456789012"
 
@@ -51,6 +52,13 @@ ERROR_STATUS: Final[Mapping[str, int]] = MappingProxyType(
         "UnrecognizedClientException": 403,
         "ExpiredTokenException": 403,
         "UnknownOperationException": 404,
+        # Service Quotas and AWS Health.
+        "NoSuchResourceException": 400,
+        "TooManyRequestsException": 400,
+        "IllegalArgumentException": 400,
+        "ServiceException": 500,
+        "SubscriptionRequiredException": 400,
+        "InvalidPaginationToken": 400,
     }
 )
 
@@ -75,10 +83,24 @@ DEFAULT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "UnrecognizedClientException": "The security token included in the request is invalid.",
         "ExpiredTokenException": "The security token included in the request is expired",
         "UnknownOperationException": "Unknown operation.",
+        "NoSuchResourceException": "The specified resource does not exist.",
+        "TooManyRequestsException": "Rate exceeded",
+        "IllegalArgumentException": "Invalid input.",
+        "ServiceException": "Something went wrong.",
+        "SubscriptionRequiredException": (
+            "The AWS Premium Support Subscription is required to use this service."
+        ),
+        "InvalidPaginationToken": "The specified pagination token is not valid.",
     }
 )
 
 _ERROR_TYPE_SUFFIX: Final = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+
+# Wire protocols, as botocore's service models name them.
+REST_JSON: Final = "rest-json"
+JSON: Final = "json"  # POST / with X-Amz-Target: Prefix.Operation
+RPC_V2_CBOR: Final = "smithy-rpc-v2-cbor"  # POST /service/Prefix/operation/Operation
+_CBOR_HEADERS: Final = (("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,6 +136,15 @@ class Request:
     def target(self) -> str:
         """``X-Amz-Target`` (``Service_Version.Operation``) of a JSON-protocol call, else ''."""
         return self.headers.get("x-amz-target", "")
+
+    @property
+    def protocol(self) -> str:
+        """The wire protocol the client spoke (answers go back in it)."""
+        if self.target:
+            return JSON
+        if self.headers.get("smithy-protocol") == "rpc-v2-cbor":
+            return RPC_V2_CBOR
+        return REST_JSON
 
     @property
     def json(self) -> dict[str, Any]:
@@ -161,33 +192,59 @@ def fault(code: str, message: str | None = None) -> Fault:
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode("utf-8")
+    return json.dumps(obj, separators=(",", ":"), default=_epoch).encode("utf-8")
+
+
+def _epoch(value: Any) -> float:
+    """JSON-protocol timestamps are epoch seconds (rest-json answers carry ISO strings)."""
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def json_response(obj: Any, status: int = 200, headers: Iterable[tuple[str, str]] = ()) -> Response:
     return Response(status, [("Content-Type", "application/json"), *headers], dumps(obj))
 
 
-def error_response(failure: Fault, *, json_protocol: bool = False) -> Response:
-    """The error as AWS front ends send it. ``json_protocol`` (services called by
-    ``X-Amz-Target``) also names the code as ``__type`` in the body, where botocore's JSON
-    parser looks first."""
-    headers = [
-        ("Content-Type", "application/x-amz-json-1.1" if json_protocol else "application/json"),
-        ("x-amzn-ErrorType", failure.code + _ERROR_TYPE_SUFFIX),
-    ]
+def respond(obj: Any, protocol: str = REST_JSON) -> Response:
+    """A successful answer in ``protocol`` (rest-json, json or rpc-v2-cbor)."""
+    if protocol == RPC_V2_CBOR:
+        return Response(200, [*_CBOR_HEADERS], cbor.encode(obj))
+    if protocol == JSON:
+        return Response(200, [("Content-Type", "application/x-amz-json-1.1")], dumps(obj))
+    return json_response(obj)
+
+
+def error_response(failure: Fault, protocol: str = REST_JSON) -> Response:
+    """The error as AWS front ends send it in ``protocol``. Besides rest-json's
+    ``x-amzn-ErrorType`` header, json and rpc-v2-cbor name the code as ``__type`` in the body
+    (where botocore's parsers for them look)."""
+    headers = [("x-amzn-ErrorType", failure.code + _ERROR_TYPE_SUFFIX)]
     if failure.retry_after is not None:
         headers.append(("Retry-After", str(max(0, math.ceil(failure.retry_after)))))
         headers.append(("x-amz-retry-after", str(max(0, int(failure.retry_after * 1000)))))
     body: dict[str, str] = {"message": failure.message}
-    if json_protocol:
-        body = {"__type": failure.code, **body}
-    return Response(failure.status, headers, dumps(body))
+    if protocol == REST_JSON:
+        return Response(
+            failure.status, [("Content-Type", "application/json"), *headers], dumps(body)
+        )
+    body = {"__type": failure.code, **body}
+    if protocol == RPC_V2_CBOR:
+        return Response(failure.status, [*_CBOR_HEADERS, *headers], cbor.encode(body))
+    return Response(
+        failure.status, [("Content-Type", "application/x-amz-json-1.1"), *headers], dumps(body)
+    )
 
 
-def parse_body(raw: bytes) -> dict[str, Any] | bytes:
+def parse_body(raw: bytes, content_type: str = "") -> dict[str, Any] | bytes:
     if not raw:
         return {}
+    if content_type.startswith("application/cbor"):
+        try:
+            value = cbor.decode(raw)
+        except (cbor.CBORError, UnicodeDecodeError):
+            return raw
+        return value if isinstance(value, dict) else raw
     if raw[:1] in (b"{", b" ", b"\n", b"\t", b"\r"):
         try:
             value = json.loads(raw)
