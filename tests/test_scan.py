@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_lifecycle import scan
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.ids import KNOWN_GEOGRAPHIES, KNOWN_PROVIDERS
 from bedrock_lifecycle.lifecycle import sync
-from bedrock_lifecycle.scan import Finding, iter_files, scan_file, scan_paths, scan_text
+from bedrock_lifecycle.toolkit import scan
+from bedrock_lifecycle.toolkit.scan import Finding, iter_files, scan_file, scan_paths, scan_text
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_IDS = REPO.parent / "shared" / "data" / "model-ids.txt"
@@ -487,7 +487,7 @@ def test_cli_usage_errors_are_one_line_exit_2(argv: list[str], message: str,
 
 def test_cli_loads_without_importing_the_registry() -> None:
     # The handler imports the registry: `bedrock-lifecycle --help` must not need it.
-    code = ("import sys, bedrock_lifecycle.cli.scan_cmd, bedrock_lifecycle.scan; "
+    code = ("import sys, bedrock_lifecycle.cli.scan_cmd, bedrock_lifecycle.toolkit.scan; "
             "print(any('registry' in m for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
