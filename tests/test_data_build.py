@@ -66,12 +66,13 @@ def test_check_mode(tool: ModuleType, tmp_path: Path) -> None:
 def test_schema(committed: dict[str, Any]) -> None:
     assert committed["schema_version"] == bundled.SCHEMA_VERSION == 1
     assert len(committed["build_date"]) == 10
-    assert set(committed["sources"]) == {"S1", "S2", "S3"}
+    assert set(committed["sources"]) == {"S1", "S2", "S3", "A1"}
     assert committed["decisions"]
     keys = {
         "model_id", "name", "provider", "regions", "legacy", "extended_access", "eol",
         "replacements", "replacements_from", "replacement_note", "source", "table",
         "corroborated_by", "as_of", "provenance", "id_mapping", "rows", "notes",
+        "confidence", "evidence_date", "status",
     }
     for e in committed["entries"]:
         assert set(e) == keys

@@ -182,6 +182,7 @@ def entry_from_record(rec: Mapping[str, Any], region: str, synced_at: str) -> Li
         legacy=when("legacy"),
         extended_access=when("extended_access"),
         eol=when("eol"),
+        launch=when("start_of_life"),  # startOfLifeTime: the launch date the guarantees count from
         name=str(rec.get("name") or ""),
         provider=str(rec.get("provider") or ""),
         source="api",
