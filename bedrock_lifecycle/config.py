@@ -57,6 +57,9 @@ class PolicyConfig(_Model):
     on_extended_access: Literal["ignore", "warn", "error", "fallback"] = "warn"
     on_eol: Literal["error", "fallback"] = "error"
     warn_before_eol_days: int = Field(default=90, ge=0, le=3650)
+    # "reported": dates known only from third-party notes of AWS material may refuse calls
+    # and fail `check` like confirmed ones (default: they only warn).
+    trust: Literal["confirmed", "reported"] = "confirmed"
 
 
 class SystemOverride(_Model):
@@ -403,6 +406,7 @@ _SCALAR_ENV = {
     "ON_EXTENDED_ACCESS": ("policy", "on_extended_access"),
     "ON_EOL": ("policy", "on_eol"),
     "WARN_BEFORE_EOL_DAYS": ("policy", "warn_before_eol_days"),
+    "TRUST": ("policy", "trust"),
     "NOW": ("now",),
     "MAX_ATTEMPTS_PER_TARGET": ("routing", "max_attempts_per_target"),
     "DEADLINE_SECONDS": ("routing", "deadline_seconds"),

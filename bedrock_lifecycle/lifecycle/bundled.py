@@ -50,6 +50,8 @@ def entry_from_json(obj: Mapping[str, Any]) -> LifecycleEntry:
     table = str(obj.get("table", ""))
     corroborated = [str(s) for s in obj.get("corroborated_by") or ()]
     provenance = f"{source}: {table}" + (f" (also {', '.join(corroborated)})" if corroborated else "")
+    if obj.get("confidence") == "reported":  # say exactly who reported it
+        provenance = str(obj.get("provenance") or provenance)
     as_of = obj.get("as_of")
     status = obj.get("status")
     evidence = obj.get("evidence_date") or as_of
