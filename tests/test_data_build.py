@@ -223,3 +223,16 @@ def test_newer_sources_shape(committed: dict[str, Any]) -> None:
     assert m["moonshotai.kimi-k3"]["legacy_period_days"] == 45 and m["moonshotai.kimi-k3"]["eol_floor"] is None
     assert m["openai.gpt-6.1-sol"]["legacy_period_days"] is None  # defers to OpenAI's own terms
     assert m["anthropic.claude-3-haiku-20240307-v1:0"]["facts"]["launch"]["decision"].startswith("earliest wins")
+
+
+def test_docs_state_the_shipped_figures(committed: dict[str, Any]) -> None:
+    """docs/registry.md quotes the confidence counts, data age and coverage: keep them true."""
+    text = (REPO / "docs" / "registry.md").read_text(encoding="utf-8")
+    c, f, cov = committed["confidence_counts"], committed["fact_confidence_counts"], committed["model_coverage"]
+    assert f"**{c['confirmed']} are\nconfirmed and {c['reported']} reported**" in text
+    assert f"Of the {f['confirmed'] + f['reported']} per-model facts, {f['confirmed']} are confirmed and {f['reported']} reported" in " ".join(text.split())
+    assert f"**{committed['newest_evidence']}**" in text
+    flat = " ".join(text.split())
+    assert f"policy known for {cov['policy_2026_09'] + cov['policy_pre_2026_09']} ({cov['policy_2026_09']}" in flat
+    assert f"launch date for {cov['launch_date']}, card/table \"EOL no sooner than\" for {cov['eol_floor']}" in flat
+    assert f"Legacy period for {cov['legacy_period_days']} ({cov['legacy_period_from_card']} from a" in flat

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,51 @@ def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> 
         warnings.simplefilter("ignore")
         assert main(["check", "--at", "2026-12-01"]) == 2
     assert "trust" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- through the real client, over HTTP
+
+
+def _wrapped(local_bedrock: Any, policy: dict[str, Any], now: str, overrides: Sequence[LifecycleEntry] = ()) -> Any:
+    from botocore.config import Config as BotoConfig
+
+    from bedrock_lifecycle.dropin import reset_warnings, wrap
+
+    reset_warnings()
+    data = bundled.load()
+    registry = Registry(data.entries, catalogue=data.catalogue, facts=data.models, overrides=overrides)
+    raw = local_bedrock.runtime_client(config=BotoConfig(retries={"total_max_attempts": 1}))
+    return wrap(raw, config={"policy": policy}, registry=registry, clock=lambda: T(now), environ={})
+
+
+MSG = [{"role": "user", "content": [{"text": "hi"}]}]
+
+
+def test_client_reported_legacy_warns_instead_of_refusing_unless_trusted(local_bedrock: Any) -> None:
+    from bedrock_lifecycle.errors import ModelLegacyError, ModelLegacyWarning
+
+    c = _wrapped(local_bedrock, {"on_legacy": "error"}, "2026-12-01")
+    with pytest.warns(ModelLegacyWarning, match="reported, not confirmed by AWS"):
+        out = c.converse(modelId=GEMMA, messages=MSG)
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 200 and local_bedrock.calls() == 1
+    c = _wrapped(local_bedrock, {"on_legacy": "error", "trust": "reported"}, "2026-12-01")
+    with pytest.raises(ModelLegacyError, match="reported, not confirmed"):
+        c.converse(modelId=GEMMA, messages=MSG)
+    assert local_bedrock.calls() == 1  # refused before sending
+    c = _wrapped(local_bedrock, {"on_legacy": "error"}, "2026-12-01")
+    with pytest.raises(ModelLegacyError):  # confirmed: refused as before
+        c.converse(modelId=LLAMA33, messages=MSG)
+
+
+def test_client_45_day_model_warns_at_legacy_even_when_legacy_is_ignored(local_bedrock: Any) -> None:
+    from bedrock_lifecycle.errors import ModelLegacyWarning
+
+    notice = LifecycleEntry(KIMI_K3, legacy=T("2027-01-01"), eol=T("2027-02-15"), source="override")
+    c = _wrapped(local_bedrock, {"on_legacy": "ignore", "warn_before_eol_days": 0}, "2027-01-02", [notice])
+    with pytest.warns(ModelLegacyWarning, match="this model has a 45-day Legacy period: end of life on 2027-02-15, 44 days left"):
+        c.converse(modelId=KIMI_K3, messages=MSG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a 6-month model with the same settings stays silent
+        c6 = _wrapped(local_bedrock, {"on_legacy": "ignore", "warn_before_eol_days": 0}, "2027-01-02",
+                      [dataclasses.replace(notice, model_id=ASTRA)])
+        c6.converse(modelId=ASTRA, messages=MSG)
