@@ -33,7 +33,7 @@ from bedrock_lifecycle.compare import (
     similarity,
     summarise,
 )
-from bedrock_lifecycle.dropin import reset_warnings
+from bedrock_lifecycle.core.runtime import reset_warnings
 from bedrock_lifecycle.report import render
 from bedrock_lifecycle.testing import LocalBedrock
 

@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_lifecycle.cli import main
+from bedrock_lifecycle.core.policy import Action, Policy, decide
 from bedrock_lifecycle.errors import describe
 from bedrock_lifecycle.lifecycle import bundled, guarantees
 from bedrock_lifecycle.lifecycle.gates import DataAge, data_age_problem, target_problem
 from bedrock_lifecycle.lifecycle.guarantees import add_months, earliest_eol
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry, State
 from bedrock_lifecycle.lifecycle.registry import Registry
-from bedrock_lifecycle.policy import Action, Policy, decide
 
 UTC = dt.timezone.utc
 LLAMA33 = "meta.llama3-3-70b-instruct-v1:0"  # confirmed: AWS card, Legacy, EOL 2027-03-30
@@ -303,7 +303,7 @@ def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> 
 def _wrapped(local_bedrock: Any, policy: dict[str, Any], now: str, overrides: Sequence[LifecycleEntry] = ()) -> Any:
     from botocore.config import Config as BotoConfig
 
-    from bedrock_lifecycle.dropin import reset_warnings, wrap
+    from bedrock_lifecycle.core.runtime import reset_warnings, wrap
 
     reset_warnings()
     data = bundled.load()

@@ -12,10 +12,10 @@ import pytest
 
 import bedrock_lifecycle
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
+from bedrock_lifecycle.core.policy import Policy, decide
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry, State
 from bedrock_lifecycle.lifecycle.registry import Registry
-from bedrock_lifecycle.policy import Policy, decide
 
 UTC = dt.timezone.utc
 MSG = [{"role": "user", "content": [{"text": "hi"}]}]
