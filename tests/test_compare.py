@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.cli.toolkit_cmds import Progress
-from bedrock_lifecycle.compare import (
+from bedrock_lifecycle.toolkit.compare import (
     CompareInputError,
     Outcome,
     Pair,
@@ -34,7 +34,7 @@ from bedrock_lifecycle.compare import (
     summarise,
 )
 from bedrock_lifecycle.dropin import reset_warnings
-from bedrock_lifecycle.report import render
+from bedrock_lifecycle.toolkit.report import render
 from bedrock_lifecycle.testing import LocalBedrock
 
 LITE = "amazon.nova-lite-v1:0"

@@ -7,7 +7,7 @@
 This module is the I/O half: reading files, calling Bedrock through
 ``bedrock_lifecycle.client()`` (so aliases, fallbacks, the lifecycle policy and
 ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` all apply), the progress line and the output.
-The statistics are :mod:`bedrock_lifecycle.compare`, the HTML :mod:`bedrock_lifecycle.report`.
+The statistics are :mod:`bedrock_lifecycle.toolkit.compare`, the HTML :mod:`bedrock_lifecycle.toolkit.report`.
 Prompts and answers are never logged: they appear only in the ``--report`` file and the
 ``--json`` document the user asked for.
 """
@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, TextIO
 
 from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
-from bedrock_lifecycle.compare import (
+from bedrock_lifecycle.toolkit.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
     CompareInputError,
@@ -477,7 +477,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     summary["source"] = source
     summary["warnings"] = warnings_seen
     if args.report is not None:
-        from bedrock_lifecycle.report import render, write_atomic
+        from bedrock_lifecycle.toolkit.report import render, write_atomic
 
         try:
             write_atomic(args.report, render(summary, pairs, source=source["file"], warnings=warnings_seen))

@@ -1,5 +1,5 @@
 """The ``compare --report`` HTML: one self-contained file (inline CSS and SVG, no script,
-no external resource), from the :func:`bedrock_lifecycle.compare.summarise` summary and
+no external resource), from the :func:`bedrock_lifecycle.toolkit.compare.summarise` summary and
 the pairs it was made from.
 
 Every string that comes from a model, a prompts file, a shadow log or the command line
@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from bedrock_lifecycle.compare import Pair
+from bedrock_lifecycle.toolkit.compare import Pair
 
 __all__ = ["render", "write_atomic"]
 
@@ -78,7 +78,7 @@ def _tick_label(v: float) -> str:
 
 def _latency_chart(results: Sequence[Pair], summary: dict[str, Any]) -> str:
     """Box (p25-p75, median line, p5-p95 whiskers) over a strip of every successful call."""
-    from bedrock_lifecycle.compare import percentile
+    from bedrock_lifecycle.toolkit.compare import percentile
 
     sides = [
         ("baseline", BASE_COLOUR, [p.baseline.latency_ms for p in results if p.baseline.ok and p.baseline.latency_ms is not None]),

@@ -3,7 +3,7 @@
 ``bedrock-lifecycle compare`` (``bedrock_lifecycle.cli.toolkit_cmds``) runs a prompts file
 against a *baseline* and a *candidate* model, or reads recorded shadow pairs, and turns
 the answers into :class:`Pair`\\ s; :func:`summarise` makes the summary printed with
-``--json`` and drawn by :mod:`bedrock_lifecycle.report`. Nothing here does I/O: the
+``--json`` and drawn by :mod:`bedrock_lifecycle.toolkit.report`. Nothing here does I/O: the
 parsers take lines, not files.
 
 Similarity of two answers (both in ``[0, 1]``, symmetric, two empty texts are 1.0):
