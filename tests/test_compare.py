@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.cli.toolkit_cmds import Progress
+from bedrock_lifecycle.dropin import reset_warnings
+from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.compare import (
     CompareInputError,
     Outcome,
@@ -33,9 +35,7 @@ from bedrock_lifecycle.toolkit.compare import (
     similarity,
     summarise,
 )
-from bedrock_lifecycle.dropin import reset_warnings
 from bedrock_lifecycle.toolkit.report import render
-from bedrock_lifecycle.testing import LocalBedrock
 
 LITE = "amazon.nova-lite-v1:0"
 PRO = "amazon.nova-pro-v1:0"

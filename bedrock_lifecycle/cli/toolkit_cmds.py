@@ -27,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, TextIO
 
 from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
+from bedrock_lifecycle.events import converse_text
 from bedrock_lifecycle.toolkit.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
@@ -39,7 +40,6 @@ from bedrock_lifecycle.toolkit.compare import (
     parse_prompts,
     summarise,
 )
-from bedrock_lifecycle.events import converse_text
 
 MAX_CONCURRENCY = 64
 
