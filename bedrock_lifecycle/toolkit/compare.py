@@ -6,34 +6,26 @@ the answers into :class:`Pair`\\ s; :func:`summarise` makes the summary printed 
 ``--json`` and drawn by :mod:`bedrock_lifecycle.toolkit.report`. Nothing here does I/O: the
 parsers take lines, not files.
 
-Similarity of two answers (both in ``[0, 1]``, symmetric, two empty texts are 1.0):
-
-- ``similarity``: :class:`difflib.SequenceMatcher` ratio (``2 * matches / total``) over the
-  *normalised token lists* of the two texts (casefolded words and punctuation marks,
-  whitespace dropped, the first 2000 tokens of each), with ``autojunk`` off. It measures
-  shared wording *in order*, so a reordered answer scores lower than the same words in
-  the same order. The shadow recorder uses the same measure, so recorded and recomputed
-  values can be mixed. (SequenceMatcher is not symmetric when several equally long
-  matches exist; the two inputs are put in a canonical order first, so ``similarity(a,
-  b) == similarity(b, a)`` exactly.)
-- ``jaccard``: ``|A ∩ B| / |A ∪ B|`` over the two *sets* of tokens: shared vocabulary,
-  order ignored. Reported alongside, as a second opinion.
-
-Both are lexical: two answers that say the same thing in different words score low.
-*Agreement* is ``similarity >= threshold``.
+Similarity of two answers is :func:`bedrock_lifecycle.util.text.similarity` (the same
+measure the shadow recorder writes, so recorded and recomputed values mix): lexical, in
+``[0, 1]``, symmetric, and a reordered or reformatted answer is not a disagreement.
+``jaccard`` (shared vocabulary, order ignored) is reported alongside as a second opinion.
+With ``compare --similarity embedding:MODEL`` the scores are cosine similarities of
+embeddings instead (:mod:`bedrock_lifecycle.toolkit.judge`). *Agreement* is
+``similarity >= threshold``.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from bedrock_lifecycle.util.text import METHOD, jaccard, natural_key, normalise, similarity
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -52,11 +44,8 @@ __all__ = [
 ]
 
 DEFAULT_THRESHOLD = 0.8
-MAX_TOKENS = 2000  # per text, for similarity: SequenceMatcher is quadratic-ish
 EXCERPT_CHARS = 240
 TOP_N = 5
-
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 
 class CompareInputError(ValueError):
@@ -89,30 +78,6 @@ def percentile(values: Iterable[float], q: float) -> float | None:
     v = a + (b - a) * frac
     return float(min(max(v, a), b))  # rounding (or b - a overflowing) never leaves [a, b]
 
-
-def normalise(text: str) -> list[str]:
-    """Casefolded words and punctuation marks, whitespace dropped: what similarity compares."""
-    return _TOKEN_RE.findall(text.casefold())
-
-
-def similarity(a: str, b: str) -> float:
-    """SequenceMatcher ratio of the normalised token lists (see the module docstring)."""
-    ta, tb = normalise(a)[:MAX_TOKENS], normalise(b)[:MAX_TOKENS]
-    if not ta and not tb:
-        return 1.0
-    if (len(ta), ta) > (len(tb), tb):  # canonical order: symmetric by construction
-        ta, tb = tb, ta
-    ratio = difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio()
-    return min(1.0, max(0.0, round(ratio, 4)))
-
-
-def jaccard(a: str, b: str) -> float:
-    """Jaccard index of the two sets of normalised tokens; 1.0 for two empty texts."""
-    sa, sb = set(normalise(a)), set(normalise(b))
-    union = sa | sb
-    if not union:
-        return 1.0
-    return round(len(sa & sb) / len(union), 4)
 
 
 # ---------------------------------------------------------------------------- the records
@@ -288,7 +253,7 @@ def summarise(
     sims = [s for _, s, _ in scored]
     jacs = [j for _, _, j in scored if j is not None]
     agree = sum(1 for s in sims if s >= threshold)
-    ranked = sorted(scored, key=lambda t: (t[1], t[2] if t[2] is not None else 1.0, t[0].id))
+    ranked = sorted(scored, key=lambda t: (t[1], t[2] if t[2] is not None else 1.0, natural_key(t[0].id)))
     most_different = [
         {
             "id": p.id,
@@ -321,7 +286,7 @@ def summarise(
             "threshold": threshold,
             "scored": len(sims),
             "jaccard_mean": _r(statistics.fmean(jacs) if jacs else None, 4),
-            "method": "difflib.SequenceMatcher ratio over normalised tokens",
+            "method": METHOD,
             # Pairs per tenth of [0, 1] (1.0 counts in the last bin).
             "histogram": _histogram(sims, 10),
         },
