@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from botocore.config import Config as BotoConfig
 
-from bedrock_lifecycle.analysis import Stats, _Window, analysis_of, judge, p95, restore
 from bedrock_lifecycle.config import AnalysisConfig
-from bedrock_lifecycle.dropin import META_KEY, runtime_of, wrap
+from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
 from bedrock_lifecycle.errors import CanaryRollbackWarning, ModelLifecycleWarning
-from bedrock_lifecycle.shadow import mirror_of
+from bedrock_lifecycle.migrate.canary import Stats, _Window, analysis_of, judge, p95, restore
+from bedrock_lifecycle.migrate.shadow import mirror_of
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry, at
 

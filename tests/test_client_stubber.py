@@ -13,7 +13,8 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 
 import bedrock_lifecycle
-from bedrock_lifecycle.dropin import META_KEY, reset_warnings, runtime_of, wrap
+from bedrock_lifecycle.core.operations import model_operations
+from bedrock_lifecycle.core.runtime import META_KEY, reset_warnings, runtime_of, wrap
 from bedrock_lifecycle.errors import (
     ConfigError,
     ModelApproachingEOLWarning,
@@ -23,7 +24,6 @@ from bedrock_lifecycle.errors import (
     ModelLifecycleWarning,
     UnknownModelError,
 )
-from bedrock_lifecycle.operations import model_operations
 from tests.helpers import (
     HAIKU3,
     HAIKU45,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.cli.toolkit_cmds import Progress
-from bedrock_lifecycle.dropin import reset_warnings
+from bedrock_lifecycle.core.runtime import reset_warnings
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.compare import (
     CompareInputError,

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from botocore.config import Config as BotoConfig
 
-from bedrock_lifecycle import exporters, metrics
 from bedrock_lifecycle.cli import main as cli_main
-from bedrock_lifecycle.dropin import runtime_of, wrap
+from bedrock_lifecycle.core.runtime import runtime_of, wrap
 from bedrock_lifecycle.errors import ConfigError
-from bedrock_lifecycle.events import AttemptEvent
-from bedrock_lifecycle.exporters import EmfExporter, LogExporter, parse_names
+from bedrock_lifecycle.observe import exporters, metrics
+from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.exporters import EmfExporter, LogExporter, parse_names
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry, at
 
@@ -322,7 +322,7 @@ def test_exporter_failures_never_reach_the_caller(
 
 
 def test_cloudwatch_name_wires_the_publisher_of_the_clients_region(bedrock: LocalBedrock) -> None:
-    from bedrock_lifecycle.cloudwatch import CloudWatchPublisher
+    from bedrock_lifecycle.observe.cloudwatch import CloudWatchPublisher
 
     class FakeCloudWatch:
         def __init__(self) -> None:

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bedrock_lifecycle
-from bedrock_lifecycle import metrics
-from bedrock_lifecycle.dropin import runtime_of, wrap
-from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent
-from bedrock_lifecycle.metrics import (
+from bedrock_lifecycle.core.runtime import runtime_of, wrap
+from bedrock_lifecycle.observe import metrics
+from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent
+from bedrock_lifecycle.observe.metrics import (
     MAX_BUCKETS,
     RELATIVE_ACCURACY,
     Histogram,
@@ -261,7 +261,7 @@ def test_counts_match_the_server_exactly_with_injected_throttles(bedrock: LocalB
             c.converse(modelId="m_chat", messages=MESSAGES)
         except c.exceptions.ClientError:
             failed += 1
-    snap = bedrock_lifecycle.metrics.snapshot()["m_chat"]
+    snap = bedrock_lifecycle.observe.metrics.snapshot()["m_chat"]
     for model in (NOVA_LITE, NOVA_PRO, NOVA_MICRO):
         assert snap.get(model, {}).get("calls", 0) == bedrock.calls(model), model
         codes: dict[str, int] = {}
@@ -334,7 +334,7 @@ def test_metrics_are_on_by_default_and_off_builds_no_events(bedrock: LocalBedroc
 
 
 def test_shadow_copies_are_their_own_series(bedrock: LocalBedrock) -> None:
-    from bedrock_lifecycle.shadow import mirror_of
+    from bedrock_lifecycle.migrate.shadow import mirror_of
 
     c = make(bedrock, {"aliases": {"m_shadow": {"targets": [NOVA_LITE],
                                                 "shadow": {"model": NOVA_PRO, "sample": 1.0}}}})

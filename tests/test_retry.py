@@ -14,8 +14,8 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError, ReadTimeoutError
 
 from bedrock_lifecycle.config import RoutingConfig
-from bedrock_lifecycle.fallback import DEFAULT_CLASSIFIER, Disposition, error_code
-from bedrock_lifecycle.retry import RetryRunner, botocore_attempts, retry_after_seconds
+from bedrock_lifecycle.core.classify import DEFAULT_CLASSIFIER, Disposition, error_code
+from bedrock_lifecycle.core.retry import RetryRunner, botocore_attempts, retry_after_seconds
 
 RETRY, FALLBACK, FATAL = Disposition.RETRY, Disposition.FALLBACK, Disposition.FATAL
 STATUS = {

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from botocore.config import Config as BotoConfig
 
-from bedrock_lifecycle.dropin import META_KEY, runtime_of, wrap
-from bedrock_lifecycle.events import AttemptEvent
-from bedrock_lifecycle.shadow import ShadowMirror, mirror_of, shadow_request, similarity
+from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
+from bedrock_lifecycle.migrate.shadow import ShadowMirror, mirror_of, shadow_request, similarity
+from bedrock_lifecycle.observe.events import AttemptEvent
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.util.text import normalise
 from tests.helpers import HAIKU45, MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry, at

@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from bedrock_lifecycle.dropin import META_KEY, runtime_of, wrap
+from bedrock_lifecycle.config.sources import ConfigReloadWarning, Reloader, SSMSource, source_from
+from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
 from bedrock_lifecycle.errors import ConfigError
-from bedrock_lifecycle.sources import ConfigReloadWarning, Reloader, SSMSource, source_from
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry
 

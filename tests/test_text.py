@@ -82,7 +82,7 @@ def test_long_answers_stay_cheap() -> None:
 
 
 def test_one_measure_everywhere() -> None:
-    from bedrock_lifecycle import shadow
+    from bedrock_lifecycle.migrate import shadow
 
     assert shadow.similarity is similarity is compare.similarity
     assert compare.jaccard is jaccard

@@ -52,8 +52,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
-    from bedrock_lifecycle import sources
-    from bedrock_lifecycle.dropin import build_registry
+    from bedrock_lifecycle.config import sources
+    from bedrock_lifecycle.core.runtime import build_registry
     from bedrock_lifecycle.errors import ConfigError
 
     try:
@@ -73,7 +73,7 @@ def _status_row(status: LifecycleStatus) -> dict[str, Any]:
 
 
 def _collect(config: Any, registry: Any, region: str, now: _dt.datetime) -> list[dict[str, Any]]:
-    from bedrock_lifecycle.routing import weights_at
+    from bedrock_lifecycle.core.routing import weights_at
 
     out = []
     for name, alias in sorted(config.aliases.items()):
@@ -162,7 +162,7 @@ def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
     each target row gets ``metrics`` (its alias and model's numbers, or None); traffic
     matching no row is listed under ``unconfigured``. A chain's models are the calls made
     with a model ID (alias ``(none)``)."""
-    from bedrock_lifecycle import metrics
+    from bedrock_lifecycle.observe import metrics
 
     live = metrics.live_snapshot(config.registry.cache_dir)
     by_alias: dict[str, dict[str, Any]] = live["aliases"]
@@ -212,8 +212,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from bedrock_lifecycle.config import alias_key
-    from bedrock_lifecycle.policy import Policy, decide
-    from bedrock_lifecycle.routing import plan_alias
+    from bedrock_lifecycle.core.policy import Policy, decide
+    from bedrock_lifecycle.core.routing import plan_alias
 
     config, registry, region, now = _context(args)
     found = config.alias(args.alias)

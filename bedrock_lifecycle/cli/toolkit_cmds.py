@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, TextIO
 
 from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
-from bedrock_lifecycle.events import converse_text
+from bedrock_lifecycle.observe.events import converse_text
 from bedrock_lifecycle.toolkit.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
@@ -217,8 +217,8 @@ def _wire_attempts(attempts: Sequence[dict[str, Any]]) -> tuple[int, tuple[str, 
 def call_one(client: Any, model: str, request: dict[str, Any]) -> Outcome:
     """One Converse call; never raises (an exception becomes the outcome's error code).
     Latency is the wall-clock time the caller waits, retries and fallbacks included."""
-    from bedrock_lifecycle.dropin import META_KEY
-    from bedrock_lifecycle.fallback import error_code
+    from bedrock_lifecycle.core.classify import error_code
+    from bedrock_lifecycle.core.runtime import META_KEY
 
     params = copy.deepcopy(request)
     params["modelId"] = model
@@ -325,7 +325,7 @@ def make_client(baseline: str, candidate: str, region: str, concurrency: int) ->
     aliases or model IDs. Shadow copies of the two aliases are turned off for the run
     (a comparison must not double its own cost nor write synthetic pairs to the log)."""
     import bedrock_lifecycle
-    from bedrock_lifecycle import sources
+    from bedrock_lifecycle.config import sources
     from bedrock_lifecycle.errors import ConfigError
     from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 
@@ -450,7 +450,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             prompts = parse_prompts(_read_lines(args.prompts, "--prompts"), name)
         except CompareInputError as exc:
             raise CliError(str(exc), 2) from None
-        from bedrock_lifecycle.dropin import reset_warnings
+        from bedrock_lifecycle.core.runtime import reset_warnings
 
         region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         reset_warnings()  # this run's lifecycle warnings are collected, even if seen before

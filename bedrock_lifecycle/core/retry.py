@@ -17,7 +17,7 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError
 
 from bedrock_lifecycle.config import RoutingConfig
-from bedrock_lifecycle.fallback import Disposition
+from bedrock_lifecycle.core.classify import Disposition
 
 
 class AttemptRecord:

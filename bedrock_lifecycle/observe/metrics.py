@@ -18,7 +18,7 @@ most :data:`MAX_BUCKETS` buckets per series whatever the traffic. The number of 
 capped (:attr:`Metrics.max_series`; beyond it events count in an ``(overflow)`` series).
 
 ``BEDROCK_LIFECYCLE_METRICS`` (read at client creation) lists exporters: ``log``,
-``emf``, ``otel``, ``cloudwatch`` (see :mod:`bedrock_lifecycle.exporters`) and ``file``: a snapshot of
+``emf``, ``otel``, ``cloudwatch`` (see :mod:`bedrock_lifecycle.observe.exporters`) and ``file``: a snapshot of
 these metrics written every 10 s and at exit to ``<cache dir>/metrics/<pid>.json``
 (0600, atomically) for ``bedrock-lifecycle status``. ``off`` turns the built-in metrics
 off for that client (its events are then not even built, unless another subscriber
@@ -39,8 +39,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bedrock_lifecycle import exporters
-from bedrock_lifecycle.events import AttemptEvent
+from bedrock_lifecycle.observe import exporters
+from bedrock_lifecycle.observe.events import AttemptEvent
 
 log = logging.getLogger("bedrock_lifecycle")
 

@@ -29,7 +29,8 @@ from typing import Any, Protocol
 
 from cachetools import TTLCache
 
-from bedrock_lifecycle.config import ENV_CONFIG, Config, load_config, parse_document
+from bedrock_lifecycle.config.loading import load_config, parse_document
+from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
 from bedrock_lifecycle.errors import ConfigError
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -222,7 +223,7 @@ class Reloader:
         version: str | None = None,
         apply: Callable[[Any, Config], Any] | None = None,
     ) -> None:
-        from bedrock_lifecycle.dropin import reconfigure
+        from bedrock_lifecycle.core.runtime import reconfigure
 
         self._client = weakref.ref(client)
         self.source = source

@@ -32,10 +32,14 @@ from botocore.config import Config as BotoConfig
 from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError
 
-from bedrock_lifecycle import routing
 from bedrock_lifecycle.clock import Clock
 from bedrock_lifecycle.config import AliasConfig, Config, alias_key
-from bedrock_lifecycle.cooldown import Cooldowns
+from bedrock_lifecycle.core import routing
+from bedrock_lifecycle.core.classify import Classifier, Disposition, error_code
+from bedrock_lifecycle.core.cooldown import Cooldowns
+from bedrock_lifecycle.core.operations import OperationInfo, model_operations
+from bedrock_lifecycle.core.policy import Action, Decision, Policy, decide
+from bedrock_lifecycle.core.retry import RetryRunner, _peek
 from bedrock_lifecycle.errors import (
     REFUSAL_FOR_STATE,
     ConfigError,
@@ -49,13 +53,9 @@ from bedrock_lifecycle.errors import (
     caller_stacklevel,
     describe,
 )
-from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent, EventBus, usage_of
-from bedrock_lifecycle.fallback import Classifier, Disposition, error_code
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
-from bedrock_lifecycle.operations import OperationInfo, model_operations
-from bedrock_lifecycle.policy import Action, Decision, Policy, decide
-from bedrock_lifecycle.retry import RetryRunner, _peek
+from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent, EventBus, usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
 log.addHandler(logging.NullHandler())  # a library never prints through logging's last resort
@@ -72,7 +72,7 @@ _WARNING_CLASS: dict[str, type[ModelLifecycleWarning]] = {
 _DECISION_TTL = _dt.timedelta(hours=1)
 _routing_key_var = routing._routing_key  # read directly on the hot path
 _RELOAD_SECONDS = 3600.0
-_METRICS_BATCH = 128  # as bedrock_lifecycle.metrics.Metrics.batch
+_METRICS_BATCH = 128  # as bedrock_lifecycle.observe.metrics.Metrics.batch
 
 
 def _unset_send(operation: str, params: dict[str, Any]) -> Any:
@@ -643,7 +643,8 @@ def reconfigure(client: BaseClient, config: Config) -> Runtime:
     rt.check_startup()
     _drop_stale_overrides(old.config, config, rt.shared)
     client.__dict__[_STATE_ATTR] = rt  # one reference assignment: atomic for readers
-    from bedrock_lifecycle import analysis, shadow
+    from bedrock_lifecycle.migrate import canary as analysis
+    from bedrock_lifecycle.migrate import shadow
 
     shadow.attach(rt, {})  # a later version may add shadow or analysis (both idempotent)
     analysis.attach(rt, {})
@@ -933,7 +934,7 @@ def wrap(
     if service != "bedrock-runtime":
         raise TypeError(f"wrap() takes a bedrock-runtime client, got a {service!r} client")
     env = os.environ if environ is None else environ
-    from bedrock_lifecycle import sources
+    from bedrock_lifecycle.config import sources
 
     cfg, source = sources.initial(env, config)
     rt = Runtime(
@@ -946,7 +947,9 @@ def wrap(
         owns_retries=_botocore_retries_off(existing),
     )
     rt.check_startup()
-    from bedrock_lifecycle import analysis, metrics, shadow
+    from bedrock_lifecycle.migrate import canary as analysis
+    from bedrock_lifecycle.migrate import shadow
+    from bedrock_lifecycle.observe import metrics
 
     metrics.attach(rt, env)  # validates exporter names before anything changes
     plain_cls = type(existing)

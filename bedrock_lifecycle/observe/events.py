@@ -83,7 +83,7 @@ def subscribe(fn: Subscriber, client: Any = None) -> Callable[[], None]:
     Returns a function that unsubscribes."""
     if client is None:
         return GLOBAL_EVENTS.subscribe(fn)
-    from bedrock_lifecycle.dropin import runtime_of
+    from bedrock_lifecycle.core.runtime import runtime_of
 
     return runtime_of(client).events.subscribe(fn)
 

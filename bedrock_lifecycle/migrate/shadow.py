@@ -23,7 +23,7 @@ by ``[shadow] log`` / ``BEDROCK_LIFECYCLE_SHADOW_LOG`` (append-only, created ``0
 Texts are ``null`` unless ``[shadow] record_text = true`` (``BEDROCK_LIFECYCLE_SHADOW_RECORD_TEXT``).
 ``similarity`` is :func:`similarity` of the two output texts, ``null`` when either text is
 unavailable (an error, a streamed primary, an InvokeModel primary whose body belongs to
-the caller). Shadow attempts are also :class:`~bedrock_lifecycle.events.AttemptEvent`\\ s
+the caller). Shadow attempts are also :class:`~bedrock_lifecycle.observe.events.AttemptEvent`\\ s
 with ``shadow=True`` and ``role="shadow"``.
 
 What is copied: Converse and ConverseStream send a Converse request with the caller's
@@ -53,9 +53,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig, alias_key
-from bedrock_lifecycle.events import GLOBAL_EVENTS, AttemptEvent, converse_text, usage_of
-from bedrock_lifecycle.fallback import error_code
+from bedrock_lifecycle.core.classify import error_code
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent, converse_text, usage_of
 from bedrock_lifecycle.util.text import similarity
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -588,6 +588,6 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
 
 def mirror_of(client: Any) -> ShadowMirror | None:
     """The shadow pool of a wrapped client, or None when it has none."""
-    from bedrock_lifecycle.dropin import runtime_of
+    from bedrock_lifecycle.core.runtime import runtime_of
 
     return getattr(runtime_of(client).shared, "shadow", None)

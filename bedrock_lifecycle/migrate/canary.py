@@ -45,7 +45,7 @@ from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig, AnalysisConfig, alias_key
 from bedrock_lifecycle.errors import CanaryRollbackWarning, caller_stacklevel
-from bedrock_lifecycle.events import AttemptEvent
+from bedrock_lifecycle.observe.events import AttemptEvent
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -326,7 +326,7 @@ class CanaryAnalyzer:
             "baseline_weight_forced": forced,
         }
         rt.rollbacks.append(entry)
-        from bedrock_lifecycle import metrics
+        from bedrock_lifecycle.observe import metrics
 
         metrics.ROLLBACKS.append(entry)  # for `status`, through the snapshot files
         text = (
@@ -402,7 +402,7 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
 
 def analysis_of(client: Any) -> CanaryAnalyzer | None:
     """The canary analyzer of a wrapped client (None before attach)."""
-    from bedrock_lifecycle.dropin import runtime_of
+    from bedrock_lifecycle.core.runtime import runtime_of
 
     return getattr(runtime_of(client).shared, "analysis", None)
 
@@ -412,7 +412,7 @@ def restore(client: Any, alias: str, model: str) -> None:
     baseline, when the rollback had to give it weight 1), so the configured weights and
     ramp apply again, and judge the canary afresh. ``client`` may be a wrapped client or
     its runtime."""
-    from bedrock_lifecycle.dropin import Runtime, runtime_of
+    from bedrock_lifecycle.core.runtime import Runtime, runtime_of
 
     rt = client if isinstance(client, Runtime) else runtime_of(client)
     found = rt.current().aliases.get(alias_key(alias))
