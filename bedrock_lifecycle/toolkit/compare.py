@@ -3,8 +3,10 @@
 ``bedrock-lifecycle compare`` (``bedrock_lifecycle.cli.toolkit_cmds``) runs a prompts file
 against a *baseline* and a *candidate* model, or reads recorded shadow pairs, and turns
 the answers into :class:`Pair`\\ s; :func:`summarise` makes the summary printed with
-``--json`` and drawn by :mod:`bedrock_lifecycle.toolkit.report`. Nothing here does I/O: the
-parsers take lines, not files.
+``--json`` and drawn by :mod:`bedrock_lifecycle.toolkit.report`. Nothing here does I/O;
+the parsers are :mod:`bedrock_lifecycle.toolkit.inputs`, the regression checks
+:mod:`bedrock_lifecycle.toolkit.checks`, embeddings and the judge
+:mod:`bedrock_lifecycle.toolkit.judge`.
 
 Similarity of two answers is :func:`bedrock_lifecycle.util.text.similarity` (the same
 measure the shadow recorder writes, so recorded and recomputed values mix): lexical, in
@@ -17,27 +19,35 @@ embeddings instead (:mod:`bedrock_lifecycle.toolkit.judge`). *Agreement* is
 
 from __future__ import annotations
 
-import json
+import datetime as _dt
 import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from bedrock_lifecycle.toolkit.checks import (
+    Check,
+    Expectations,
+    evaluate,
+    shape_diff,
+    shape_summary,
+)
 from bedrock_lifecycle.util.text import METHOD, jaccard, natural_key, normalise, similarity
+
+if TYPE_CHECKING:
+    from bedrock_lifecycle.lifecycle.prices import PriceTable
+    from bedrock_lifecycle.toolkit.judge import Verdict
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "CompareInputError",
     "Outcome",
     "Pair",
-    "Prompt",
+    "excerpt",
     "jaccard",
     "normalise",
-    "pairs_from_shadow_log",
-    "parse_prices",
-    "parse_prompts",
     "percentile",
     "similarity",
     "summarise",
@@ -46,6 +56,7 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.8
 EXCERPT_CHARS = 240
 TOP_N = 5
+DAYS_PER_MONTH = 30.0
 
 
 class CompareInputError(ValueError):
@@ -85,7 +96,7 @@ def percentile(values: Iterable[float], q: float) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One call: who served it, how long it took, what it cost and said."""
+    """One call: who served it, how long it took, what it used and said, and its shape."""
 
     model: str  # the model that served (or was tried last); the requested name if unknown
     latency_ms: float | None
@@ -96,10 +107,20 @@ class Outcome:
     text: str | None = None
     attempts: int = 1  # attempts on the wire (retries and fallbacks included)
     attempt_errors: tuple[str, ...] = ()  # codes of every failed attempt, the last one included
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    block_types: tuple[str, ...] = ()  # content block types in order: "text", "toolUse", ...
+    tool_names: tuple[str, ...] = ()  # tools the answer calls
+    usage_fields: tuple[str, ...] = ()  # keys the response's usage carried
 
     @property
     def ok(self) -> bool:
         return self.error_code is None
+
+    def usage(self) -> dict[str, int]:
+        return {"inputTokens": self.input_tokens or 0, "outputTokens": self.output_tokens or 0,
+                "cacheReadInputTokens": self.cache_read_tokens or 0,
+                "cacheWriteInputTokens": self.cache_write_tokens or 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +132,12 @@ class Pair:
     candidate: Outcome
     recorded_similarity: float | None = None  # from a shadow log, used when texts are absent
     prompt_excerpt: str | None = None
+    expect: Expectations | None = None
+    at: str | None = None  # when a shadow pair was recorded (ISO 8601)
+    prompt_text: str | None = field(default=None, repr=False)  # what a judge is shown
+
+    def comparable(self) -> bool:
+        return self.baseline.ok and self.candidate.ok and self.baseline.text is not None and self.candidate.text is not None
 
     def scores(self) -> tuple[float, float | None] | None:
         """(similarity, jaccard) of the two answers, or None when they cannot be compared
@@ -134,56 +161,48 @@ def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None else round(x, digits)
 
 
-def _excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
     if text is None:
         return None
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _price_of(prices: Mapping[str, Mapping[str, float]], served: str, requested: str | None) -> Mapping[str, float] | None:
-    """A model's prices: its ID as served, then the foundation model behind an inference
-    profile (``us.anthropic...`` -> ``anthropic...``), then the requested name (an alias)."""
-    if served in prices:
-        return prices[served]
-    try:
-        from bedrock_lifecycle.ids import parse_model_id
-
-        base = parse_model_id(served).base_model_id
-    except ValueError:
-        base = None
-    if base and base in prices:
-        return prices[base]
-    if requested is not None and requested in prices:
-        return prices[requested]
-    return None
+def _cost(prices: PriceTable | None, o: Outcome, requested: str | None, region: str | None) -> tuple[float | None, bool]:
+    """(USD, priced) for one successful outcome: the served model's price, else the requested
+    name's (an alias priced in a --prices file). (None, False): no price for it."""
+    if prices is None:
+        return None, False
+    price = prices.price_of(o.model, region)
+    if price is None and requested is not None:
+        price = prices.price_of(requested, region)
+    if price is None:
+        return None, False
+    u = o.usage()
+    return price.cost(u["inputTokens"], u["outputTokens"], u["cacheReadInputTokens"], u["cacheWriteInputTokens"]), True
 
 
 def _side(
     outcomes: Sequence[Outcome],
     requested: str | None,
-    prices: Mapping[str, Mapping[str, float]] | None,
+    prices: PriceTable | None,
+    region: str | None,
 ) -> dict[str, Any]:
     ok = [o for o in outcomes if o.ok]
     latencies = [o.latency_ms for o in ok if o.latency_ms is not None]
     served = Counter(o.model for o in ok)
     errors = Counter(o.error_code for o in outcomes if o.error_code is not None)
     attempt_errors = Counter(c for o in outcomes for c in o.attempt_errors)
-    tokens_in = sum(o.input_tokens or 0 for o in ok)
-    tokens_out = sum(o.output_tokens or 0 for o in ok)
     cost: float | None = None
     unpriced: set[str] = set()
     if prices is not None:
         total = 0.0
         for o in ok:
-            if not (o.input_tokens or o.output_tokens):
-                continue
-            price = _price_of(prices, o.model, requested)
-            if price is None:
-                unpriced.add(o.model)
-                continue
-            total += (o.input_tokens or 0) / 1000.0 * price["input_per_1k"]
-            total += (o.output_tokens or 0) / 1000.0 * price["output_per_1k"]
+            c, priced = _cost(prices, o, requested, region)
+            if c is None:
+                unpriced.add(o.model if not priced else f"{o.model} (cache tokens)")
+            else:
+                total += c
         cost = None if unpriced else round(total, 6)
     model = requested
     if model is None:
@@ -202,8 +221,14 @@ def _side(
             "min": _r(min(latencies) if latencies else None),
             "max": _r(max(latencies) if latencies else None),
         },
-        "tokens": {"input": tokens_in, "output": tokens_out},
+        "tokens": {
+            "input": sum(o.input_tokens or 0 for o in ok),
+            "output": sum(o.output_tokens or 0 for o in ok),
+            "cache_read": sum(o.cache_read_tokens or 0 for o in ok),
+            "cache_write": sum(o.cache_write_tokens or 0 for o in ok),
+        },
         "cost_usd": cost,
+        "cost_per_call_usd": None if cost is None or not ok else round(cost / len(ok), 8),
         "unpriced_models": sorted(unpriced),
         "served_by": dict(served.most_common()),
         "attempts": sum(o.attempts for o in outcomes),
@@ -215,11 +240,76 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else round(a / b, 3)
 
 
+def _change(a: float | None, b: float | None) -> float | None:
+    """Relative change of ``a`` against ``b`` (-0.3: 30 % fewer); None without a base."""
+    return None if a is None or not b else round(a / b - 1.0, 4)
+
+
 def _histogram(values: Sequence[float], bins: int) -> list[int]:
     counts = [0] * bins
     for v in values:
         counts[min(bins - 1, max(0, int(v * bins)))] += 1
     return counts
+
+
+def _side_row(o: Outcome, checks: list[Check], cost: float | None) -> dict[str, Any]:
+    return {
+        "model": o.model,
+        "ok": o.ok,
+        "error": o.error_code,
+        "latency_ms": _r(o.latency_ms),
+        "input_tokens": o.input_tokens,
+        "output_tokens": o.output_tokens,
+        "stop_reason": o.stop_reason,
+        "cost_usd": None if cost is None else round(cost, 8),
+        "checks": [c.to_json() for c in checks],
+        "passed": None if not checks else all(c.passed for c in checks),
+    }
+
+
+def _delta(b: int | float | None, c: int | float | None, digits: int = 8) -> float | None:
+    return None if b is None or c is None else round(c - b, digits)
+
+
+def _span_days(pairs: Sequence[Pair]) -> float | None:
+    stamps = []
+    for p in pairs:
+        if p.at:
+            try:
+                stamps.append(_dt.datetime.fromisoformat(p.at.replace("Z", "+00:00")))
+            except ValueError:
+                continue
+    if len(stamps) < 2:
+        return None
+    span = (max(stamps) - min(stamps)).total_seconds() / 86400.0
+    return span if span > 0 else None
+
+
+def _projection(results: Sequence[Pair], b: dict[str, Any], c: dict[str, Any],
+                monthly_calls: int | None) -> dict[str, Any] | None:
+    """The monthly cost of each side at the observed (or given) volume, and the difference."""
+    cb, cc = b["cost_per_call_usd"], c["cost_per_call_usd"]
+    if cb is None or cc is None:
+        return None
+    if monthly_calls is not None:
+        calls, basis = float(monthly_calls), "--monthly-calls"
+    else:
+        days = _span_days(results)
+        if days is None:
+            return {"calls_per_month": None, "basis": "no volume observed: pass --monthly-calls N",
+                    "per_1000_calls_usd": {"baseline": round(cb * 1000, 6), "candidate": round(cc * 1000, 6),
+                                           "difference": round((cc - cb) * 1000, 6)}}
+        calls = len(results) / days * DAYS_PER_MONTH
+        basis = f"{len(results)} recorded pairs over {days:.2f} days (sampled traffic: scale by 1/sample)"
+    return {
+        "calls_per_month": round(calls),
+        "basis": basis,
+        "baseline_usd": round(cb * calls, 2),
+        "candidate_usd": round(cc * calls, 2),
+        "difference_usd": round((cc - cb) * calls, 2),
+        "per_1000_calls_usd": {"baseline": round(cb * 1000, 6), "candidate": round(cc * 1000, 6),
+                               "difference": round((cc - cb) * 1000, 6)},
+    }
 
 
 def summarise(
@@ -228,46 +318,92 @@ def summarise(
     baseline: str | None = None,
     candidate: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
-    prices: Mapping[str, Mapping[str, float]] | None = None,
+    prices: PriceTable | None = None,
+    region: str | None = None,
     top: int = TOP_N,
+    scores: Mapping[str, float | None] | None = None,
+    method: str | None = None,
+    verdicts: Mapping[str, Verdict] | None = None,
+    monthly_calls: int | None = None,
 ) -> dict[str, Any]:
-    """The comparison summary (the ``--json`` document).
+    """The comparison summary (the ``--json`` document; see docs/compare.md for its keys).
 
-    Stable keys: ``baseline`` and ``candidate`` (each ``model``, ``calls``, ``errors`` by
-    code, ``latency_ms`` {p50, p95, mean} of *successful* calls, ``tokens`` {input,
-    output} of successful calls, ``cost_usd`` or None when no prices were given or a
-    serving model has none), ``similarity`` {mean, median, agreement_rate, threshold} over
-    the pairs both sides answered, and ``most_different`` (the ``top`` lowest-similarity
-    pairs, each with ``id``, ``similarity``, ``jaccard`` and output excerpts). Extra keys
-    (``ok``, ``served_by``, ``attempts``, ...) may be added; these will not change.
-    ``baseline`` / ``candidate`` name the sides as requested (an alias or a model ID);
-    without them, each side's commonest model.
+    ``scores`` (pair id -> similarity, e.g. from embeddings; None: not scored) replace the
+    lexical measure, named by ``method``; ``verdicts`` are the judge's, per pair id.
+    ``prices`` (a :class:`~bedrock_lifecycle.lifecycle.prices.PriceTable`) turns usage into
+    cost in ``region``; without it every ``cost_usd`` is None.
     """
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
     scored: list[tuple[Pair, float, float | None]] = []
     for p in results:
         s = p.scores()
-        if s is not None:
-            scored.append((p, s[0], s[1]))
+        if s is None:
+            continue
+        if scores is not None:
+            value = scores.get(p.id)
+            if value is None:
+                continue
+            s = (value, s[1])
+        scored.append((p, s[0], s[1]))
     sims = [s for _, s, _ in scored]
     jacs = [j for _, _, j in scored if j is not None]
     agree = sum(1 for s in sims if s >= threshold)
     ranked = sorted(scored, key=lambda t: (t[1], t[2] if t[2] is not None else 1.0, natural_key(t[0].id)))
+    sim_of = {p.id: (s, j) for p, s, j in scored}
     most_different = [
         {
             "id": p.id,
             "similarity": s,
             "jaccard": j,
             "prompt_excerpt": p.prompt_excerpt,
-            "baseline_excerpt": _excerpt(p.baseline.text),
-            "candidate_excerpt": _excerpt(p.candidate.text),
+            "baseline_excerpt": excerpt(p.baseline.text),
+            "candidate_excerpt": excerpt(p.candidate.text),
         }
         for p, s, j in ranked[: max(0, top)]
     ]
-    both_failed = sum(1 for p in results if not p.baseline.ok and not p.candidate.ok)
-    b = _side([p.baseline for p in results], baseline, prices)
-    c = _side([p.candidate for p in results], candidate, prices)
+    b = _side([p.baseline for p in results], baseline, prices, region)
+    c = _side([p.candidate for p in results], candidate, prices, region)
+    per_prompt: list[dict[str, Any]] = []
+    regressions: list[str] = []
+    fixed: list[str] = []
+    shapes: list[tuple[str, list[dict[str, str]]]] = []
+    checked = 0
+    for p in results:
+        exp = p.expect or Expectations()
+        bchecks, cchecks = evaluate(exp, p.baseline), evaluate(exp, p.candidate)
+        bcost = _cost(prices, p.baseline, baseline, region)[0] if p.baseline.ok else None
+        ccost = _cost(prices, p.candidate, candidate, region)[0] if p.candidate.ok else None
+        brow, crow = _side_row(p.baseline, bchecks, bcost), _side_row(p.candidate, cchecks, ccost)
+        regression = brow["passed"] is True and crow["passed"] is False
+        if bchecks:
+            checked += 1
+        if regression:
+            regressions.append(p.id)
+        elif brow["passed"] is False and crow["passed"] is True:
+            fixed.append(p.id)
+        diffs = shape_diff(p.baseline, p.candidate)
+        if diffs:
+            shapes.append((p.id, diffs))
+        sj = sim_of.get(p.id)
+        verdict = verdicts.get(p.id) if verdicts is not None else None
+        per_prompt.append({
+            "id": p.id,
+            "prompt_excerpt": p.prompt_excerpt,
+            "similarity": None if sj is None else sj[0],
+            "jaccard": None if sj is None else sj[1],
+            "verdict": None if verdict is None else verdict.to_json(),
+            "regression": regression,
+            "shape": diffs,
+            "baseline": brow,
+            "candidate": crow,
+            "delta": {
+                "input_tokens": _delta(p.baseline.input_tokens, p.candidate.input_tokens, 0),
+                "output_tokens": _delta(p.baseline.output_tokens, p.candidate.output_tokens, 0),
+                "cost_usd": _delta(bcost, ccost),
+            },
+        })
+    per_prompt.sort(key=lambda r: (not r["regression"], natural_key(r["id"])))
     return {
         "baseline": b,
         "candidate": c,
@@ -278,7 +414,12 @@ def summarise(
             "latency_p95_ratio": _ratio(c["latency_ms"]["p95"], b["latency_ms"]["p95"]),
             "error_rate_change": _r(c["error_rate"] - b["error_rate"], 4) if results else None,
             "cost_ratio": _ratio(c["cost_usd"], b["cost_usd"]),
+            "cost_change_usd": _delta(b["cost_usd"], c["cost_usd"], 6),
+            "input_tokens_change": _change(c["tokens"]["input"], b["tokens"]["input"]),
+            "output_tokens_change": _change(c["tokens"]["output"], b["tokens"]["output"]),
+            "cost_per_call_change": _change(c["cost_per_call_usd"], b["cost_per_call_usd"]),
         },
+        "projection": _projection(results, b, c, monthly_calls),
         "similarity": {
             "mean": _r(statistics.fmean(sims) if sims else None, 4),
             "median": _r(statistics.median(sims) if sims else None, 4),
@@ -286,223 +427,42 @@ def summarise(
             "threshold": threshold,
             "scored": len(sims),
             "jaccard_mean": _r(statistics.fmean(jacs) if jacs else None, 4),
-            "method": METHOD,
+            "method": method or METHOD,
             # Pairs per tenth of [0, 1] (1.0 counts in the last bin).
             "histogram": _histogram(sims, 10),
         },
+        "checks": {
+            "prompts_with_expectations": checked,
+            "baseline_passed": sum(1 for r in per_prompt if r["baseline"]["passed"] is True),
+            "candidate_passed": sum(1 for r in per_prompt if r["candidate"]["passed"] is True),
+            "regressions": len(regressions),
+            "fixed": len(fixed),
+        },
+        "regressions": sorted(regressions, key=natural_key),
+        "fixed": sorted(fixed, key=natural_key),
+        "shape": {"prompts": len(shapes), "differences": shape_summary(shapes)},
+        "judge": _judge_summary(verdicts, results) if verdicts is not None else None,
         "only_baseline_failed": sum(1 for p in results if not p.baseline.ok and p.candidate.ok),
         "only_candidate_failed": sum(1 for p in results if p.baseline.ok and not p.candidate.ok),
-        "both_failed": both_failed,
+        "both_failed": sum(1 for p in results if not p.baseline.ok and not p.candidate.ok),
         "most_different": most_different,
+        "per_prompt": per_prompt,
     }
 
 
-# ------------------------------------------------------------------------------- inputs
+def _judge_summary(verdicts: Mapping[str, Verdict], results: Sequence[Pair]) -> dict[str, Any]:
+    from bedrock_lifecycle.toolkit.judge import UNJUDGED, VERDICTS
 
-
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    id: str
-    line: int
-    request: dict[str, Any]  # Converse parameters, without modelId
-
-    @property
-    def excerpt(self) -> str | None:
-        """The last user message's first text block, shortened (for the report only)."""
-        for msg in reversed(self.request.get("messages", [])):
-            if isinstance(msg, dict) and msg.get("role") == "user":
-                for block in msg.get("content", []):
-                    if isinstance(block, dict) and isinstance(block.get("text"), str):
-                        return _excerpt(block["text"], 120)
-        return None
-
-
-_input_shape: Any = None
-
-
-def _converse_shape() -> Any:
-    global _input_shape
-    if _input_shape is None:
-        import botocore.session
-
-        model = botocore.session.get_session().get_service_model("bedrock-runtime")
-        _input_shape = model.operation_model("Converse").input_shape
-    return _input_shape
-
-
-def _shape_problem(params: dict[str, Any]) -> str | None:
-    """The first way ``params`` is not a Converse request, by botocore's own validator,
-    described without the offending value (it may be part of a prompt)."""
-    from botocore.validate import ParamValidator
-
-    report = ParamValidator().validate({**params, "modelId": "x"}, _converse_shape())
-    if not report.has_errors():
-        return None
-    errors = getattr(report, "_errors", None)
-    if not errors:
-        return "not a valid Converse request"
-    kind, name, extra = errors[0]
-    where = name[1:] if name.startswith(".") else name
-    at = f"{where}: " if where else ""
-    if kind == "missing required field":
-        return f"{at}missing required key {extra.get('required_name')!r}"
-    if kind == "unknown field":
-        return f"{at}unknown key {extra.get('unknown_param')!r}"
-    if kind in ("invalid type", "invalid type for document"):
-        valid = " or ".join(t.strip("<>").removeprefix("class ").strip("'") for t in extra.get("valid_types", []))
-        return f"{at}expected {valid}, got {type(extra.get('param')).__name__}"
-    if kind in ("invalid range", "invalid length"):
-        what = "length" if kind == "invalid length" else "value"
-        return f"{at}{what} must be at least {extra.get('min_allowed')}"
-    return f"{at}{kind}"
-
-
-def parse_prompts(lines: Iterable[str], name: str) -> list[Prompt]:
-    """Converse requests, one JSON object a line (blank lines skipped); ``id`` is an
-    optional label (default ``line N``), ``modelId`` is ignored. Every line is checked
-    with botocore's validator for Converse; the first bad one raises
-    :class:`CompareInputError` naming ``name``, the line number and the problem."""
-    prompts: list[Prompt] = []
-    seen: dict[str, int] = {}
-    for n, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        where = f"{name}:{n}"
-        try:
-            obj = json.loads(raw)
-        except ValueError as exc:
-            raise CompareInputError(f"{where}: not valid JSON ({_json_reason(exc)})") from None
-        if not isinstance(obj, dict):
-            raise CompareInputError(f"{where}: expected a JSON object (a Converse request), got {_kind(obj)}")
-        label = obj.pop("id", None)
-        obj.pop("modelId", None)
-        if label is None:
-            label = f"line {n}"
-        elif isinstance(label, bool) or not isinstance(label, str | int):
-            raise CompareInputError(f"{where}: 'id' must be a string or a number, got {_kind(label)}")
-        label = str(label)
-        if label in seen:
-            raise CompareInputError(f"{where}: id {label!r} is already used on line {seen[label]}")
-        seen[label] = n
-        if "messages" not in obj:
-            raise CompareInputError(f"{where}: missing 'messages' (a list of Converse messages)")
-        if not isinstance(obj["messages"], list) or not obj["messages"]:
-            raise CompareInputError(f"{where}: 'messages' must be a non-empty list")
-        problem = _shape_problem(obj)
-        if problem is not None:
-            raise CompareInputError(f"{where}: {problem}")
-        prompts.append(Prompt(label, n, obj))
-    if not prompts:
-        raise CompareInputError(f"{name}: no prompts (expected one JSON Converse request a line)")
-    return prompts
-
-
-def _json_reason(exc: ValueError) -> str:
-    msg = getattr(exc, "msg", None)
-    col = getattr(exc, "colno", None)
-    return f"{msg} at column {col}" if msg and col else str(exc)
-
-
-def _kind(v: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(v), "a number")
-
-
-def parse_prices(data: Mapping[str, Any], name: str) -> dict[str, dict[str, float]]:
-    """``{"model-id": {"input_per_1k": x, "output_per_1k": y}}`` (USD per 1000 tokens),
-    validated; keys may be model IDs, inference profile IDs or aliases."""
-    out: dict[str, dict[str, float]] = {}
-    for model, entry in data.items():
-        if not isinstance(entry, Mapping):
-            raise CompareInputError(
-                f"{name}: {model!r}: expected a table with input_per_1k and output_per_1k, got {_kind(entry)}"
-            )
-        unknown = set(entry) - {"input_per_1k", "output_per_1k"}
-        if unknown:
-            raise CompareInputError(
-                f"{name}: {model!r}: unknown key {sorted(unknown)[0]!r} (expected input_per_1k, output_per_1k)"
-            )
-        prices: dict[str, float] = {}
-        for key in ("input_per_1k", "output_per_1k"):
-            v = entry.get(key)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-                raise CompareInputError(f"{name}: {model!r}: {key} must be a number >= 0 (USD per 1000 tokens)")
-            prices[key] = float(v)
-        out[str(model)] = prices
-    return out
-
-
-_SIDE_KEYS = ("model", "latency_ms", "input_tokens", "output_tokens", "stop_reason", "error_code", "text")
-
-
-def _side_of(rec: Mapping[str, Any], key: str, where: str) -> Outcome:
-    side = rec.get(key)
-    if not isinstance(side, Mapping):
-        raise CompareInputError(f"{where}: {key!r} must be an object")
-    model = side.get("model")
-    if not isinstance(model, str) or not model:
-        raise CompareInputError(f"{where}: {key}.model must be a non-empty string")
-    latency = side.get("latency_ms")
-    if latency is not None and (isinstance(latency, bool) or not isinstance(latency, int | float) or latency < 0):
-        raise CompareInputError(f"{where}: {key}.latency_ms must be a number >= 0 or null")
-    for tk in ("input_tokens", "output_tokens"):
-        v = side.get(tk)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-            raise CompareInputError(f"{where}: {key}.{tk} must be a whole number >= 0 or null")
-    for sk in ("stop_reason", "error_code", "text"):
-        v = side.get(sk)
-        if v is not None and not isinstance(v, str):
-            raise CompareInputError(f"{where}: {key}.{sk} must be a string or null")
-    code = side.get("error_code")
-    return Outcome(
-        model=model,
-        latency_ms=None if latency is None else float(latency),
-        input_tokens=side.get("input_tokens"),
-        output_tokens=side.get("output_tokens"),
-        stop_reason=side.get("stop_reason"),
-        error_code=code or None,
-        text=side.get("text"),
-        attempt_errors=(code,) if code else (),
-    )
-
-
-def pairs_from_shadow_log(
-    lines: Iterable[str], name: str, *, alias: str | None = None
-) -> tuple[list[Pair], int]:
-    """Shadow records (one JSON object a line) as pairs: baseline = ``primary``,
-    candidate = ``shadow``. ``alias`` keeps only that alias's records (case-insensitive).
-
-    Returns (pairs, skipped): a last line without its newline that does not parse is a
-    record still being written and is skipped (counted); any other bad line raises
-    :class:`CompareInputError` with the file, line and problem. Unknown keys are ignored.
-    """
-    from bedrock_lifecycle.config import alias_key
-
-    pairs: list[Pair] = []
-    skipped = 0
-    items = list(lines)
-    for n, raw in enumerate(items, 1):
-        if not raw.strip():
-            continue
-        where = f"{name}:{n}"
-        try:
-            rec = json.loads(raw)
-        except ValueError as exc:
-            if n == len(items) and not raw.endswith("\n"):
-                skipped += 1
-                continue
-            raise CompareInputError(f"{where}: not valid JSON ({_json_reason(exc)})") from None
-        if not isinstance(rec, dict):
-            raise CompareInputError(f"{where}: expected a JSON object (a shadow record), got {_kind(rec)}")
-        rec_alias = rec.get("alias")
-        if rec_alias is not None and not isinstance(rec_alias, str):
-            raise CompareInputError(f"{where}: 'alias' must be a string or null")
-        sim = rec.get("similarity")
-        if sim is not None and (isinstance(sim, bool) or not isinstance(sim, int | float) or not 0 <= sim <= 1):
-            raise CompareInputError(f"{where}: 'similarity' must be a number between 0 and 1 or null")
-        primary = _side_of(rec, "primary", where)
-        shadow = _side_of(rec, "shadow", where)
-        if alias is not None and (rec_alias is None or alias_key(rec_alias) != alias_key(alias)):
-            continue
-        pairs.append(Pair(f"line {n}", primary, shadow, None if sim is None else float(sim)))
-    return pairs, skipped
+    counts = dict.fromkeys((*VERDICTS, UNJUDGED), 0)
+    for p in results:
+        v = verdicts.get(p.id)
+        if v is not None:
+            counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    judged = sum(n for k, n in counts.items() if k != UNJUDGED)
+    worse = [p.id for p in results if (v := verdicts.get(p.id)) is not None and v.verdict == "worse"]
+    return {
+        "verdicts": counts,
+        "judged": judged,
+        "as_good_rate": _r((counts["equivalent"] + counts["better"]) / judged, 4) if judged else None,
+        "worse": sorted(worse, key=natural_key),
+    }
