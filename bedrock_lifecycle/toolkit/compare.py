@@ -203,7 +203,7 @@ def _side(
                 unpriced.add(o.model if not priced else f"{o.model} (cache tokens)")
             else:
                 total += c
-        cost = None if unpriced else round(total, 6)
+        cost = None if unpriced else round(total, 9)
     model = requested
     if model is None:
         every = Counter(o.model for o in outcomes)
@@ -228,7 +228,7 @@ def _side(
             "cache_write": sum(o.cache_write_tokens or 0 for o in ok),
         },
         "cost_usd": cost,
-        "cost_per_call_usd": None if cost is None or not ok else round(cost / len(ok), 8),
+        "cost_per_call_usd": None if cost is None or not ok else round(cost / len(ok), 10),
         "unpriced_models": sorted(unpriced),
         "served_by": dict(served.most_common()),
         "attempts": sum(o.attempts for o in outcomes),
@@ -261,13 +261,13 @@ def _side_row(o: Outcome, checks: list[Check], cost: float | None) -> dict[str, 
         "input_tokens": o.input_tokens,
         "output_tokens": o.output_tokens,
         "stop_reason": o.stop_reason,
-        "cost_usd": None if cost is None else round(cost, 8),
+        "cost_usd": None if cost is None else round(cost, 10),
         "checks": [c.to_json() for c in checks],
         "passed": None if not checks else all(c.passed for c in checks),
     }
 
 
-def _delta(b: int | float | None, c: int | float | None, digits: int = 8) -> float | None:
+def _delta(b: int | float | None, c: int | float | None, digits: int = 10) -> float | None:
     return None if b is None or c is None else round(c - b, digits)
 
 
@@ -414,7 +414,7 @@ def summarise(
             "latency_p95_ratio": _ratio(c["latency_ms"]["p95"], b["latency_ms"]["p95"]),
             "error_rate_change": _r(c["error_rate"] - b["error_rate"], 4) if results else None,
             "cost_ratio": _ratio(c["cost_usd"], b["cost_usd"]),
-            "cost_change_usd": _delta(b["cost_usd"], c["cost_usd"], 6),
+            "cost_change_usd": _delta(b["cost_usd"], c["cost_usd"], 9),
             "input_tokens_change": _change(c["tokens"]["input"], b["tokens"]["input"]),
             "output_tokens_change": _change(c["tokens"]["output"], b["tokens"]["output"]),
             "cost_per_call_change": _change(c["cost_per_call_usd"], b["cost_per_call_usd"]),
