@@ -8,15 +8,14 @@ plus a record of why under ``rollbacks``) so every process follows it within its
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from bedrock_lifecycle.config import alias_key
 from bedrock_lifecycle.config.sources import build
 from bedrock_lifecycle.core.routing import weights_at
+from bedrock_lifecycle.fleet.writeback import ParameterWriter, Rollback
 from bedrock_lifecycle.migrate.canary import Stats, judge
 from bedrock_lifecycle.observe.cloudwatch import NAMESPACE
 
@@ -28,7 +27,7 @@ class FleetAnalyzer:
 
     def __init__(
         self,
-        source: Any,  # sources.SSMSource (anything with fetch(fresh=) and write())
+        source: Any,  # sources.SSMSource
         *,
         region: str,
         cloudwatch: Any = None,
@@ -91,8 +90,7 @@ class FleetAnalyzer:
         cfg = build(doc, None, {})
         now = self.now()
         decisions = []
-        data = copy.deepcopy(doc.data)
-        changed = False
+        rollbacks: list[Rollback] = []
         for name, alias in cfg.aliases.items():
             if alias.analysis is None or len(alias.targets) < 2:
                 continue
@@ -109,15 +107,12 @@ class FleetAnalyzer:
                           "canary_stats": _plain(stats[canary]), "at": now.isoformat(), "region": self.region}
                 decisions.append(record)
                 if verdict.rollback and apply:
-                    _zero_weight(data, name, canary)
-                    data.setdefault("rollbacks", []).append({
+                    rollbacks.append(Rollback(name, canary, {
                         "alias": name, "model": canary, "reason": verdict.reason, "at": now.isoformat(),
                         "by": "bedrock-lifecycle analyze --fleet", "scope": "fleet", "region": self.region,
-                        "from_version": doc.version})
-                    changed = True
-        if changed:
-            data.pop("version", None)
-            new = self.source.write(data)
+                        "from_version": doc.version}))
+        if rollbacks:
+            new = ParameterWriter(self.source).apply(rollbacks)
             for d in decisions:
                 if d["rollback"]:
                     d["written_version"] = new.version
@@ -128,22 +123,3 @@ class FleetAnalyzer:
 def _plain(stats: Any) -> dict[str, Any]:
     return {"calls": stats.calls, "errors": stats.errors, "p95_ms": stats.p95_ms}
 
-
-def _zero_weight(data: dict[str, Any], alias: str, model: str) -> None:
-    """Set ``model``'s weight to 0 in the alias's targets and in every ramp step."""
-    for name, a in data.get("aliases", {}).items():
-        if alias_key(name) != alias_key(alias):
-            continue
-        targets: list[dict[str, Any]] = [{"model": t} if isinstance(t, str) else dict(t) for t in a.get("targets", [])]
-        idx = [i for i, t in enumerate(targets) if t.get("model") == model]
-        for i in idx:
-            targets[i]["weight"] = 0
-        a["targets"] = targets
-        for step in a.get("ramp", []):
-            for i in idx:
-                if i < len(step.get("weights", [])):
-                    step["weights"][i] = 0
-            if not any(w > 0 for w in step.get("weights", [])):
-                step["weights"][0] = 1  # the baseline takes the traffic back
-        if not any(t.get("weight", 1) > 0 for t in targets):
-            targets[0]["weight"] = 1
