@@ -57,6 +57,8 @@ from typing import Any
 from bedrock_lifecycle.config import AliasConfig, alias_key
 from bedrock_lifecycle.core.classify import error_code
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.migrate.shadowlog import ShadowLogWarning as ShadowLogWarning  # re-exported
+from bedrock_lifecycle.migrate.shadowlog import Sink, check_log, log_path
 from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent, converse_text, usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -249,52 +251,6 @@ def _primary_side(operation: str, model: str, response: Any, record_text: bool) 
     return side, text
 
 
-# -------------------------------------------------------------------------------- sink
-
-
-class _Sink:
-    """Append-only JSONL file: one ``os.write`` per line on an ``O_APPEND`` descriptor
-    (whole lines even with several writers), created ``0600`` (records may hold texts)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._path: str | None = None
-        self._fd: int | None = None
-        self._failed_path: str | None = None
-
-    def write(self, path: str, record: dict[str, Any]) -> bool:
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        with self._lock:
-            try:
-                if self._fd is None or path != self._path:
-                    self._close_locked()
-                    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-                    self._fd = os.open(os.path.expanduser(path), flags, 0o600)
-                    self._path = path
-                view = memoryview(line)
-                while view:
-                    n = os.write(self._fd, view)
-                    view = view[n:]
-                self._failed_path = None
-                return True
-            except OSError as exc:
-                if self._failed_path != path:  # once per failing path, not per record
-                    log.warning("bedrock-lifecycle shadow log %r: cannot write: %s", path, exc)
-                    self._failed_path = path
-                self._close_locked()
-                return False
-
-    def _close_locked(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-        self._fd = self._path = None
-
-    def close(self) -> None:
-        with self._lock:
-            self._close_locked()
-
-
 # -------------------------------------------------------------------------------- pool
 
 
@@ -354,7 +310,7 @@ class ShadowMirror:
         self._busy = 0  # copies in flight
         self._closed = False
         self._pid = os.getpid()
-        self._sink = _Sink()
+        self._sink = Sink()
         self._last_drop_log = 0.0
         self._counts = {"sampled": 0, "sent": 0, "dropped": 0, "completed": 0, "errors": 0, "recorded": 0,
                         "write_errors": 0}
@@ -437,7 +393,7 @@ class ShadowMirror:
         self._cond = threading.Condition(threading.Lock())
         self._queue = deque()
         self._threads = self._idle = self._busy = 0
-        self._sink = _Sink()
+        self._sink = Sink()
 
     # ------------------------------------------------------------ worker threads
 
@@ -577,6 +533,10 @@ class ShadowMirror:
     def closed(self) -> bool:
         return self._closed
 
+    def open_log(self, path: str, *, strict: bool = True) -> bool:
+        """Open the shadow log now (created ``0600``); see :meth:`Sink.open`."""
+        return self._sink.open(path, strict=strict)
+
 
 # -------------------------------------------------------------------------- attaching
 
@@ -588,14 +548,23 @@ def _wanted(runtime: Any) -> bool:
 
 
 def attach(runtime: Any, environ: Mapping[str, str]) -> None:
-    """Give a client's runtime its shadow pool (idempotent: a second call does nothing).
+    """Give a client's runtime its shadow pool (idempotent), and open the shadow log.
 
     The hook is only installed when an alias configures ``shadow`` or the configuration
-    can be reloaded, so clients without shadow traffic pay nothing per call.
+    can be reloaded, so clients without shadow traffic pay nothing per call. A log that
+    cannot be opened raises :class:`~bedrock_lifecycle.errors.ConfigError` at creation; for
+    a reloaded version (in force already) it is warned about: run :func:`check_log` first.
     """
     global _atexit_registered
     shared = runtime.shared
-    if getattr(shared, "shadow", None) is not None or not _wanted(runtime):
+    existing = getattr(shared, "shadow", None)
+    path = log_path(runtime.config)
+    if existing is not None:
+        if path is not None:
+            existing.open_log(path, strict=False)
+        return
+    if not _wanted(runtime):
+        check_log(runtime.config)  # no pool, but a named log must be writable all the same
         return
     sink = getattr(runtime.config, "shadow", None)  # pool size keys, once config has them
     mirror = ShadowMirror(
@@ -603,6 +572,8 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
         workers=int(getattr(sink, "workers", None) or DEFAULT_WORKERS),
         max_pending=int(getattr(sink, "max_pending", None) or DEFAULT_MAX_PENDING),
     )
+    if path is not None:
+        mirror.open_log(path)
     shared.shadow = mirror
     runtime.on_success.append(mirror)
     _live.add(mirror)

@@ -41,6 +41,7 @@ from typing import Any
 
 from bedrock_lifecycle.observe import exporters
 from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.util.files import private_dir
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -533,6 +534,9 @@ class SnapshotWriter:
         for d in dirs:
             path = d / f"{doc['pid']}.json"
             try:
+                # 0700 however it came to exist (and its missing parents, the cache
+                # directory included): the snapshots name models and aliases in use.
+                private_dir(d)
                 write_document(path, doc)
                 written.append(path)
             except Exception as exc:
