@@ -226,12 +226,13 @@ def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
     matching no row is listed under ``unconfigured``. A chain's models are the calls made
     with a model ID (alias ``(none)``)."""
     from bedrock_lifecycle.observe import metrics
+    from bedrock_lifecycle.observe.names import NO_ALIAS
 
     live = metrics.live_snapshot(config.registry.cache_dir)
     by_alias: dict[str, dict[str, Any]] = live["aliases"]
     used: set[tuple[str, str]] = set()
     for a in data:
-        alias = a["alias"] if a["kind"] == "alias" else metrics.NO_ALIAS
+        alias = a["alias"] if a["kind"] == "alias" else NO_ALIAS
         for t in a["targets"]:
             t["metrics"] = by_alias.get(alias, {}).get(t["model_id"])
             used.add((alias, t["model_id"]))
