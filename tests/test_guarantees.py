@@ -285,6 +285,10 @@ def test_status_shows_safe_until(cli_env: Path, capsys: pytest.CaptureFixture[st
     assert main(["status", "--at", "2026-12-01"]) == 0
     out = capsys.readouterr().out
     assert "SAFE UNTIL" in out and "2027-01-15" in out and "legacy (reported)" in out
+    assert "lifecycle data: bundled newest fact 2026-10-13 (49 days old); no sync cache" in out
+    assert main(["status", "--at", "2027-03-01", "--json"]) == 0
+    age = json.loads(capsys.readouterr().out)["data_age"]
+    assert age["bundled_age_days"] == 139 and age["synced"] is False and "bedrock-lifecycle sync" in age["suggestion"]
 
 
 def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
