@@ -347,3 +347,27 @@ def test_client_45_day_model_warns_at_legacy_even_when_legacy_is_ignored(local_b
         c6 = _wrapped(local_bedrock, {"on_legacy": "ignore", "warn_before_eol_days": 0}, "2027-01-02",
                       [dataclasses.replace(notice, model_id=ASTRA)])
         c6.converse(modelId=ASTRA, messages=MSG)
+
+
+def test_client_creation_is_not_refused_by_a_reported_eol(local_bedrock: Any) -> None:
+    from botocore.config import Config as BotoConfig
+
+    from bedrock_lifecycle.core.runtime import reset_warnings, wrap
+    from bedrock_lifecycle.errors import ConfigError, ModelLifecycleWarning
+
+    reset_warnings()
+    alias = {"aliases": {"chat": {"targets": [GEMMA]}}}  # reported EOL 2027-03-30
+
+    data = bundled.load()
+    registry = Registry(data.entries, catalogue=data.catalogue, facts=data.models)
+
+    def build(trust: str) -> Any:
+        raw = local_bedrock.runtime_client(config=BotoConfig(retries={"total_max_attempts": 1}))
+        return wrap(raw, config={**alias, "policy": {"trust": trust}}, registry=registry,
+                    clock=lambda: T("2027-04-01"), environ={})
+
+    c = build("confirmed")
+    with pytest.warns(ModelLifecycleWarning, match="reported, not confirmed"):
+        c.converse(modelId="chat", messages=MSG)
+    with pytest.raises(ConfigError, match="No other target or fallback is live"):
+        build("reported")

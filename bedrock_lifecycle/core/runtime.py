@@ -310,16 +310,20 @@ class Runtime:
         """Report at creation, not at the first request, a configured target past EOL."""
         now = self.clock()
         problems = []
+
+        def dead(s: LifecycleStatus) -> bool:  # a reported EOL never refuses on its own
+            return s.state is State.EOL and (not s.reported or self.policy.trust == "reported")
+
         for name, alias in self.config.aliases.items():
             models = [t.model for t in alias.targets] + list(alias.fallbacks)
             states = {m: self.lookup(m, now) for m in models}
-            live = [m for m, s in states.items() if s.state is not State.EOL]
+            live = [m for m, s in states.items() if not dead(s)]
             for s in states.values():
-                if s.state is State.EOL and not live:
+                if dead(s) and not live:
                     problems.append(f"alias {name!r}: {describe(s)} No other target or fallback is live")
         for model, chain in self.config.chains.items():
             states = {m: self.lookup(m, now) for m in [model, *chain]}
-            if all(s.state is State.EOL for s in states.values()):
+            if all(dead(s) for s in states.values()):
                 problems.append(f"chain for {model!r}: every model is past EOL in {self.region}")
         if problems:
             raise ConfigError("; ".join(problems))
