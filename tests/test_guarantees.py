@@ -307,7 +307,7 @@ def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> 
 def _wrapped(local_bedrock: Any, policy: dict[str, Any], now: str, overrides: Sequence[LifecycleEntry] = ()) -> Any:
     from botocore.config import Config as BotoConfig
 
-    from bedrock_lifecycle.core.runtime import reset_warnings, wrap
+    from bedrock_lifecycle.api import reset_warnings, wrap
 
     reset_warnings()
     data = bundled.load()
@@ -352,7 +352,7 @@ def test_client_45_day_model_warns_at_legacy_even_when_legacy_is_ignored(local_b
 def test_client_creation_is_not_refused_by_a_reported_eol(local_bedrock: Any) -> None:
     from botocore.config import Config as BotoConfig
 
-    from bedrock_lifecycle.core.runtime import reset_warnings, wrap
+    from bedrock_lifecycle.api import reset_warnings, wrap
     from bedrock_lifecycle.errors import ConfigError, ModelLifecycleWarning
 
     reset_warnings()
@@ -369,5 +369,5 @@ def test_client_creation_is_not_refused_by_a_reported_eol(local_bedrock: Any) ->
     c = build("confirmed")
     with pytest.warns(ModelLifecycleWarning, match="reported, not confirmed"):
         c.converse(modelId="chat", messages=MSG)
-    with pytest.raises(ConfigError, match="No other target or fallback is live"):
+    with pytest.raises(ConfigError, match="every call routed to it would fail"):
         build("reported")

@@ -57,7 +57,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
     from bedrock_lifecycle.config import sources
-    from bedrock_lifecycle.core.runtime import build_registry
+    from bedrock_lifecycle.core.state import build_registry
     from bedrock_lifecycle.errors import ConfigError
 
     try:

@@ -23,6 +23,7 @@ from bedrock_lifecycle.cli._common import (
     now_or,
     print_json,
     print_table,
+    region_arg,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
@@ -57,7 +58,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _region_at(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
+    p.add_argument("--region", type=region_arg, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
                                     "the most conservative state over every region)")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate at this instant (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
