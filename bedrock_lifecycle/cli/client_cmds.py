@@ -166,8 +166,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     data = _collect(ctx)
     live = _live_metrics(config, data)
     if args.json:
+        from bedrock_lifecycle.lifecycle.gates import data_age
+
         print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data,
-                    "metrics": live, "rollbacks": config.rollbacks})
+                    "metrics": live, "rollbacks": config.rollbacks,
+                    "data_age": data_age(now, config.registry.cache_dir).to_json()})
         return 0
     if not data and not live["aliases"]:
         print(f"No aliases or chains configured (set BEDROCK_LIFECYCLE_CONFIG or BEDROCK_LIFECYCLE_ALIAS_<NAME>). Region {region}.")
