@@ -24,6 +24,7 @@ from bedrock_lifecycle.cli._common import (
     print_json,
     print_table,
     region_arg,
+    replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
@@ -135,7 +136,7 @@ def _print_status(s: LifecycleStatus) -> None:
         ("legacy", fmt_date(s.legacy_date)),
         ("extended access", fmt_date(s.extended_access_date)),
         ("end of life", eol),
-        ("replacements", ", ".join(s.replacements) or "-"),
+        ("replacements", replacement_text(s.replacements, s.suggested_replacements)),
         ("source", s.source + (f" ({s.entry.provenance})" if s.entry is not None and s.entry.provenance else "")),
     ]
     if s.name:
@@ -172,7 +173,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             fmt_date(s.extended_access_date),
             fmt_date(s.eol_date),
             "-" if s.days_to_eol is None else s.days_to_eol,
-            ", ".join(s.replacements) or "-",
+            replacement_text(s.replacements, s.suggested_replacements),
             s.source,
         )
         for s in statuses

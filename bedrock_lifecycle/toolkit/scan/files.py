@@ -249,16 +249,17 @@ def _read(path: str, named: bool, max_bytes: int) -> tuple[Status, bytes | None,
     return "scanned", data, "", None
 
 
-def read_text_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+def read_text_bytes(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes | None:
     """The file's bytes, or None when it is unreadable, too large or binary."""
-    status, data, _, _ = _read(os.fspath(path), False, max_bytes)
+    status, data, _, _ = _read(os.fspath(path), False, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     return data if status == "scanned" else None
 
 
 def scan_one(path: str, *, named: bool = True, include_outputs: bool = False,
-             max_bytes: int = MAX_FILE_BYTES) -> FileScan:
-    """Read and scan one file; the result says what happened."""
-    status, data, note, done = _read(path, named, max_bytes)
+             max_bytes: int | None = None) -> FileScan:
+    """Read and scan one file; the result says what happened. ``max_bytes`` (default
+    :data:`MAX_FILE_BYTES`) applies to files found by walking; a named file is read whole."""
+    status, data, note, done = _read(path, named, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     if status != "scanned":
         return FileScan(path, status, note=note, named=named)
     if done is not None:
@@ -285,7 +286,7 @@ def scan_files(
     *,
     exclude: Sequence[str] = (),
     include_outputs: bool = False,
-    max_bytes: int = MAX_FILE_BYTES,
+    max_bytes: int | None = None,
 ) -> Iterator[FileScan]:
     """One :class:`FileScan` per file under ``paths`` (and per directory that could not be
     listed), in order. Raises :class:`FileNotFoundError` for a path that does not exist."""
