@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from bedrock_lifecycle.toolkit.scan.match import find_spans, positions
+from bedrock_lifecycle.toolkit.scan.match import find_spans, may_contain_ids, positions
 from bedrock_lifecycle.toolkit.scan.notebook import NotNotebook, scan_notebook
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -265,7 +265,7 @@ def scan_one(path: str, *, named: bool = True, include_outputs: bool = False,
     if done is not None:
         return FileScan(path, status, done, note, named)
     assert data is not None
-    if path.endswith(".ipynb") and data.strip():
+    if path.endswith(".ipynb") and may_contain_ids(data):
         try:
             hits = scan_notebook(data, include_outputs=include_outputs)
         except NotNotebook as exc:

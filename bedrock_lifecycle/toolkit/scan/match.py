@@ -188,6 +188,13 @@ def _after_boundary(data: bytes, pos: int, forbidden: frozenset[int]) -> bool:
     )
 
 
+def may_contain_ids(data: bytes) -> bool:
+    """False when ``data`` cannot hold an identifier, even after JSON string decoding (the
+    characters of an anchor and of ``arn:aws`` are never escaped by JSON writers): lets a
+    notebook without candidates skip parsing."""
+    return b"arn:aws" in data or _ANCHOR.search(data) is not None
+
+
 def find_spans(data: bytes) -> list[tuple[int, int]]:
     """(start, end) byte spans of every identifier in ``data``, in order."""
     hits: list[tuple[int, int]] = []
@@ -282,4 +289,4 @@ def scan_text(text: str) -> list[tuple[int, int, str]]:
 
 
 
-__all__ = ["ARN_KINDS_REPORTED", "NOT_GEOGRAPHIES", "find_spans", "positions", "scan_bytes", "scan_text"]
+__all__ = ["ARN_KINDS_REPORTED", "NOT_GEOGRAPHIES", "find_spans", "may_contain_ids", "positions", "scan_bytes", "scan_text"]

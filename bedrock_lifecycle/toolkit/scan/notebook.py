@@ -109,13 +109,12 @@ class _Locator:
         return line, pos - (self.raw.rfind("\n", 0, pos) + 1) + 1
 
 
-def _hits_in(
-    chunks: list[str], placed: list[tuple[int, bool] | None], loc: _Locator
-) -> list[tuple[int, int, str, int | None, int | None]]:
+def _hits_in(chunks: list[str], loc: _Locator) -> list[tuple[int, int, str, int | None, int | None]]:
     text = "".join(chunks)
     hits = scan_text(text)
     if not hits:
         return []
+    placed = loc.place(chunks)  # only where there is something to point at
     line_starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -162,13 +161,11 @@ def scan_notebook(data: bytes, *, include_outputs: bool = False) -> list[Noteboo
             for k, out in enumerate(outputs, 1):
                 first = 0  # line offset of this part within the output
                 for chunks in _output_parts(out):
-                    placed = loc.place(chunks)
-                    for line, col, mid, fl, fc in _hits_in(chunks, placed, loc):
+                    for line, col, mid, fl, fc in _hits_in(chunks, loc):
                         hits.append(NotebookHit(n, cell_type, first + line, col, mid, k, fl, fc))
                     first += "".join(chunks).count("\n") + 1
         loc.seek("source")
-        placed = loc.place(source)
-        for line, col, mid, fl, fc in _hits_in(source, placed, loc):
+        for line, col, mid, fl, fc in _hits_in(source, loc):
             hits.append(NotebookHit(n, cell_type, line, col, mid, None, fl, fc))
     hits.sort(key=lambda h: (h.cell, h.output is not None, h.output or 0, h.line, h.column))
     return hits
