@@ -386,7 +386,7 @@ def test_github_annotations(tmp_path: Path, capsys: pytest.CaptureFixture[str], 
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("::warning file=app/main.py,line=1,col=6,endColumn=44,"
-                               "title=Bedrock model extended access::")
+                               "title=Bedrock model in extended access::")
     assert "anthropic.claude-haiku-4-5-20251001-v1:0" in lines[0]
     assert lines[1].startswith("::error file=app/main.py,line=2,col=6,")
     assert not any(SONNET46 in x for x in lines[:-1])  # active: only with --all
@@ -510,3 +510,19 @@ def test_lookup_and_list_show_the_suggested_replacement(capsys: pytest.CaptureFi
     code, out, _ = run(capsys, "list", "--region", "us-east-1", "--at", "2026-08-01")
     row = next(x for x in out.splitlines() if x.startswith(HAIKU3 + " "))
     assert "anthropic.claude-haiku-4-5-20251001-v1:0 (suggested)" in row
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [("2026-09-10", "reaches end of life today (2026-09-10) in us-east-1"),
+     ("2026-09-11", "is past end of life in us-east-1 since 2026-09-10 (1 day ago)"),
+     ("2026-09-09", "reaches end of life on 2026-09-10 (in 1 day)"),
+     ("2026-08-01", "is in extended access in us-east-1; it reaches end of life on 2026-09-10 (in 40 days)")],
+)
+def test_messages_say_when(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                           at: str, expected: str) -> None:
+    (tmp_path / "a.py").write_text(f'M = "{HAIKU3}"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "scan", "a.py", "--region", "us-east-1", "--at", at, "--format", "github")
+    assert code == 1 and expected in out.splitlines()[0]
+    assert "Suggested replacement (not named by AWS): anthropic.claude-haiku-4-5-20251001-v1:0." in out

@@ -128,3 +128,16 @@ def test_cell_positions_match_the_source_and_the_file(tmp_path_factory: pytest.T
     assert set(expected) <= got
     for x in found:
         assert raw_at(f, x.file_line, x.file_column).startswith(x.model_id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=120) | st.lists(st.sampled_from(["anthropic.", "claude-3-", "\x1b[1m", "us.", "é", "\\",
+                                                              '"', "arn:aws:bedrock:", "-v1:0", "\n", " "]),
+                                             max_size=20).map("".join),
+       ascii_only=st.booleans())
+def test_the_notebook_prefilter_never_hides_a_finding(text: str, ascii_only: bool) -> None:
+    from bedrock_lifecycle.toolkit.scan.match import may_contain_ids, scan_text
+
+    encoded = json.dumps({"cells": [{"cell_type": "code", "source": [text]}]}, ensure_ascii=ascii_only).encode()
+    if scan_text(text):
+        assert may_contain_ids(encoded)

@@ -171,31 +171,34 @@ def replacement_phrase(replacements: Sequence[str], suggested: Sequence[str]) ->
     return "AWS names no replacement"
 
 
+STATE_WORDS = {State.EOL: "past end of life", State.EXTENDED_ACCESS: "in extended access",
+               State.LEGACY: "Legacy", State.ACTIVE: "active", State.UNKNOWN: "of unknown lifecycle"}
+
+
 def message(o: Occurrence, within_days: int) -> str:
     """One sentence per occurrence: what, which state, when, and what to do."""
     s = o.status
     if s is None:
         return f"{o.finding.model_id}: {o.note}"
+    if s.state is State.UNKNOWN:
+        return f"{o.finding.model_id}: lifecycle unknown ({o.note or 'no data'})"
     where = f"in {s.region}" if s.region else "in at least one region"
     when = ""
     if s.eol_date is not None:
         day = s.eol_date.date().isoformat()
         days = s.days_to_eol or 0
         if s.eol_date.date() == s.at.date():
-            when = f"; it reaches end of life today ({day})"
-        elif s.eol_date < s.at:
-            when = f"; it reached end of life on {day} ({-days} day{'' if days == -1 else 's'} ago)"
+            phrase = replacement_phrase(s.replacements, s.suggested_replacements)
+            return (f"{o.finding.model_id} reaches end of life today ({day}) {where}. "
+                    f"{phrase[0].upper()}{phrase[1:]}.")
+        if s.eol_date < s.at:
+            when = f" since {day} ({-days} day{'' if days == -1 else 's'} ago)"
         else:
-            when = f"; it reaches end of life on {day} (in {days} day{'' if days == 1 else 's'})"
-    if s.state is State.UNKNOWN:
-        return f"{o.finding.model_id}: lifecycle unknown ({o.note or 'no data'})"
-    if s.state is State.ACTIVE:
-        head = f"{o.finding.model_id} is active {where}{when}"
-        if o.failing and within_days:
-            head += f", within {within_days} days"
-    else:
-        head = f"{o.finding.model_id} is {s.state.value.replace('_', ' ')} {where}{when}"
-    return f"{head}. {replacement_phrase(s.replacements, s.suggested_replacements).capitalize()}."
+            when = f"; it reaches end of life on {day} (in {days} day{'' if days == 1 else 's'}"
+            when += f", within --within {within_days})" if o.failing and s.state is State.ACTIVE else ")"
+    head = f"{o.finding.model_id} is {STATE_WORDS[s.state]} {where}{when}"
+    phrase = replacement_phrase(s.replacements, s.suggested_replacements)
+    return f"{head}. {phrase[0].upper()}{phrase[1:]}."
 
 
 def _level(o: Occurrence) -> str:
@@ -324,7 +327,7 @@ def github_annotations(occurrences: Sequence[Occurrence], unreadable: Sequence[F
         level = {"error": "error", "warning": "warning"}.get(_level(o), "notice")
         line, col = _file_position(f)
         rel = os.path.relpath(os.path.abspath(f.path), root).replace(os.sep, "/")
-        title = f"Bedrock model {o.state.value.replace('_', ' ')}"
+        title = "Not a Bedrock model" if o.status is None else f"Bedrock model {STATE_WORDS[o.state]}"
         props = (f"file={_escape_property(rel)},line={line},col={col},endColumn={col + len(f.model_id)},"
                  f"title={_escape_property(title)}")
         out.append(f"::{level} {props}::{_escape_data(message(o, within_days))}")
