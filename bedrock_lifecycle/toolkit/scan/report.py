@@ -221,7 +221,7 @@ RULES: dict[State, tuple[str, str, str]] = {
     State.ACTIVE: ("bedrock-model-active", "ModelActive",
                    "Amazon Bedrock model that is active (fails the gate only when its EOL is within --within days)."),
 }
-_HELP = "https://github.com/bedrock-lifecycle/bedrock-lifecycle/blob/main/docs/scan.md"
+_HELP = "See docs/scan.md of bedrock-lifecycle (`bedrock-lifecycle scan --help`)."
 
 
 def _version() -> str:
@@ -255,7 +255,7 @@ def sarif(occurrences: Sequence[Occurrence], unreadable: Sequence[FileScan], *, 
     rules = [
         {
             "id": rid, "name": name, "shortDescription": {"text": text}, "fullDescription": {"text": text},
-            "helpUri": _HELP, "help": {"text": f"{text} See {_HELP}"},
+            "help": {"text": f"{text} {_HELP}"},
             "defaultConfiguration": {"level": "error" if st in (State.EOL,) else "warning"},
             "properties": {"tags": ["bedrock", "model-lifecycle"]},
         }
@@ -294,8 +294,7 @@ def sarif(occurrences: Sequence[Occurrence], unreadable: Sequence[FileScan], *, 
         notifications.append({"level": "error", "message": {"text": f"not read: {r.path}: {r.note}"},
                               "locations": [{"physicalLocation": {"artifactLocation": artifact}}]})
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "bedrock-lifecycle", "version": _version(), "informationUri": _HELP,
-                            "rules": rules}},
+        "tool": {"driver": {"name": "bedrock-lifecycle", "version": _version(), "rules": rules}},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + urllib.parse.quote(root.replace(os.sep, "/")) + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [{"executionSuccessful": not unreadable, "toolExecutionNotifications": notifications}],
