@@ -128,6 +128,8 @@ def _entries(
             yield from _walk(p, exclude)
         elif stat.S_ISREG(st.st_mode):
             yield p, True, None
+        else:  # a FIFO, socket or device named explicitly: said, never silently dropped
+            yield p, True, "not a regular file or directory"
 
 
 def _walk(root: str, exclude: Sequence[str]) -> Iterator[tuple[str, bool, str | None]]:
@@ -292,7 +294,7 @@ def scan_files(
     listed), in order. Raises :class:`FileNotFoundError` for a path that does not exist."""
     for path, named, error in _entries(paths, exclude):
         if error is not None:
-            yield FileScan(path, "unreadable", note=error)
+            yield FileScan(path, "unreadable", note=error, named=named)
         else:
             yield scan_one(path, named=named, include_outputs=include_outputs, max_bytes=max_bytes)
 
