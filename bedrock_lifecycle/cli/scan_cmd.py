@@ -38,14 +38,18 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "scan",
         help="find hard-coded model IDs, profiles and ARNs in code, notebooks, config and IaC (a CI gate)",
-        description="Find hard-coded Bedrock model IDs, inference-profile IDs and ARNs and report their "
-        "lifecycle, most urgent model first. Exit 1 when any is Legacy, in extended access, past EOL, "
-        "within --within days of EOL, or not a model Bedrock serves; 2 on usage errors and when a file "
-        "could not be read; 0 otherwise.",
+        description="Find hard-coded Bedrock model IDs, inference-profile IDs and ARNs in code,\n"
+        "notebooks, configuration and infrastructure files, and report their lifecycle per\n"
+        "model, most urgent first, then the failing occurrences by file.",
         epilog="examples:\n"
         "  bedrock-lifecycle scan . --region us-east-1 --within 90\n"
         "  bedrock-lifecycle scan src notebooks --include-outputs --all\n"
-        "  bedrock-lifecycle scan . --format sarif > bedrock-models.sarif",
+        "  bedrock-lifecycle scan . --format sarif > bedrock-models.sarif\n"
+        "\nexit codes:\n"
+        "  0  every file read, nothing fails the gate\n"
+        "  1  a model is Legacy, in extended access, past EOL, within --within days of EOL,\n"
+        "     or not one Bedrock serves (with --strict: also unknown)\n"
+        "  2  usage error, or a file or directory could not be read (see --ignore-unreadable)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
