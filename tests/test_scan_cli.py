@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 def _hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # The CLI's registry reads only bundled data: an empty sync cache, no region, no pinned clock.
     monkeypatch.setenv(sync.ENV_CACHE_DIR, str(tmp_path / "cache"))
-    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "BEDROCK_LIFECYCLE_NOW", "COLUMNS"):
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "BEDROCK_LIFECYCLE_NOW"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "100")  # the width the output is designed for, whatever the terminal
     sync._memo.clear()
     yield
     sync._memo.clear()
