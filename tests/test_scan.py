@@ -384,7 +384,7 @@ def test_nul_after_the_sniff_window_is_still_text(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- accuracy (issue 10 part 4)
 
-ANSI = ["\x1b[32m", "\x1b[1;31m", "\x1b[0m", "\x1b[38;5;208m", "\\033[1m", "\\x1b[32m", "\\u001b[0;32m", "\\e[1m"]
+ANSI = ["\x1b[32m", "\x1b[1;31m", "\x1b[0m", "\x1b[38;5;208m", "\x1b[38;2;255;100;100m", "\\u001b[38;2;255;100;100m", "\\033[1m", "\\x1b[32m", "\\u001b[0;32m", "\\e[1m"]
 
 
 @pytest.mark.parametrize("esc", ANSI)

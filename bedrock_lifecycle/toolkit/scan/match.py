@@ -184,7 +184,7 @@ def _after_boundary(data: bytes, pos: int, forbidden: frozenset[int]) -> bool:
     return (
         pos == 0
         or data[pos - 1] not in forbidden
-        or _ANSI_TAIL.search(data, max(0, pos - 12), pos) is not None
+        or _ANSI_TAIL.search(data, max(0, pos - 40), pos) is not None
     )
 
 
