@@ -75,6 +75,28 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def replacement_text(
+    replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
+) -> str:
+    """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
+    suggested successor marked ``(suggested)``; else ``-``.
+
+    With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:
+    ``anthropic.claude-haiku-4-5… (suggested)``.
+    """
+    mark = ""
+    if replacements:
+        text = ", ".join(replacements)
+    elif suggested:
+        text, mark = ", ".join(suggested), " (suggested)"
+    else:
+        return "-"
+    if width is not None and len(text) + len(mark) > width:
+        room = max(1, width - len(mark) - 1)
+        text = text[:room] + "…"
+    return text + mark
+
+
 def fmt_date(d: _dt.datetime | None) -> str:
     return "-" if d is None else d.date().isoformat()
 

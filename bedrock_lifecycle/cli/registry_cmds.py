@@ -24,6 +24,7 @@ from bedrock_lifecycle.cli._common import (
     print_json,
     print_table,
     region_arg,
+    replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
@@ -157,7 +158,7 @@ def _print_status(s: LifecycleStatus) -> None:
         ("legacy", fmt_date(s.legacy_date)),
         ("extended access", fmt_date(s.extended_access_date)),
         ("end of life", eol),
-        ("replacements", ", ".join(s.replacements) or "-"),
+        ("replacements", replacement_text(s.replacements, s.suggested_replacements)),
         ("source", s.source + (f" ({s.entry.provenance})" if s.entry is not None and s.entry.provenance else "")),
         ("policy", s.policy or "unknown"),
         ("launch", fmt_date(s.launch_date)),
@@ -168,7 +169,7 @@ def _print_status(s: LifecycleStatus) -> None:
         conf = s.confidence + (f" (evidence {ev.isoformat()})" if ev else "")
         if s.reported:
             conf += ": reported by third parties, not confirmed by AWS; warns, never refuses unless trusted"
-        rows.insert(rows.index(("replacements", ", ".join(s.replacements) or "-")), ("confidence", conf))
+        rows.insert(next(i for i, (k, _) in enumerate(rows) if k == "replacements"), ("confidence", conf))
     if s.state is State.ACTIVE:
         rows.append(("safe until at least", fmt_date(s.safe_until) if s.safe_until else "unknown (no guarantee known)"))
     if s.name:
@@ -211,7 +212,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             fmt_date(s.eol_date),
             "-" if s.days_to_eol is None else s.days_to_eol,
             fmt_date(s.safe_until),
-            ", ".join(s.replacements) or "-",
+            replacement_text(s.replacements, s.suggested_replacements),
             s.source,
         )
         for s in statuses
