@@ -359,6 +359,7 @@ def _load_pairs(args: argparse.Namespace) -> tuple[list[Pair], dict[str, str], l
         if not pairs:
             which = f" for alias {args.alias!r}" if args.alias else ""
             raise CliError(f"{name}: no shadow records{which}", 1)
+        _need_texts(args, pairs)
         note = " (skipped an incomplete last line)" if skipped else ""
         print(f"compare: {len(pairs)} shadow pairs from {name}{note}", file=sys.stderr)
         return pairs, {"kind": "shadow_log", "file": name}, [], None, None
@@ -397,6 +398,19 @@ def _client_names(args: argparse.Namespace) -> list[tuple[str, str]]:
     return names
 
 
+def _need_texts(args: argparse.Namespace, pairs: list[Pair]) -> list[Pair]:
+    """The pairs both sides answered with text; a clear error when the judge or embeddings
+    were asked for and there is none (shadow records keep no text unless record_text)."""
+    usable = [p for p in pairs if p.comparable()]
+    if usable or (args.similarity == "lexical" and args.judge is None):
+        return usable
+    what = "--judge" if args.judge else "--similarity embedding"
+    if args.shadow_log is not None:
+        raise CliError(f"{what} needs both answers' texts: the shadow log has none "
+                       "(record them with [shadow] record_text = true)", 2)
+    raise CliError(f"{what} needs both answers' texts: no prompt was answered by both sides", 1)
+
+
 def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any) -> tuple[Any, Any, Any, Any]:
     """(scores, verdicts, embedder, judge) for --similarity embedding:... and --judge."""
     if args.similarity == "lexical" and args.judge is None:
@@ -404,12 +418,7 @@ def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any) -> tuple
     from bedrock_lifecycle.cli import compare_run
     from bedrock_lifecycle.toolkit.judge import DEFAULT_RUBRIC, Embedder, Judge
 
-    usable = [p for p in pairs if p.comparable()]
-    if not usable:
-        what = "--judge" if args.judge else "--similarity embedding"
-        why = ("the shadow log has no answer texts (record them with [shadow] record_text = true)"
-               if args.shadow_log is not None else "no prompt was answered by both sides")
-        raise CliError(f"{what} needs both answers' texts: {why}", 2 if args.shadow_log is not None else 1)
+    usable = _need_texts(args, pairs)
     if client is None:
         client = compare_run.make_client(_client_names(args), _region(args), args.concurrency)
     embedder = Embedder(client, args.similarity.partition(":")[2], _region(args)) if args.similarity != "lexical" else None
