@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.cli.compare_run import Progress
-from bedrock_lifecycle.core.runtime import reset_warnings
 from bedrock_lifecycle.lifecycle.prices import PriceTable, overrides_as_prices
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.compare import (

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.cli import main
-from bedrock_lifecycle.core.runtime import reset_warnings
 from bedrock_lifecycle.lifecycle import prices as P
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.checks import evaluate, parse_expectations, shape_diff

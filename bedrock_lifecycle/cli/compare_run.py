@@ -85,7 +85,7 @@ def call_one(client: Any, model: str, request: dict[str, Any]) -> Outcome:
     """One Converse call; never raises (an exception becomes the outcome's error code).
     Latency is the wall-clock time the caller waits, retries and fallbacks included."""
     from bedrock_lifecycle.core.classify import error_code
-    from bedrock_lifecycle.core.runtime import META_KEY
+    from bedrock_lifecycle.core.flow import META_KEY
 
     params = copy.deepcopy(request)
     params["modelId"] = model

@@ -368,7 +368,7 @@ def _load_pairs(args: argparse.Namespace) -> tuple[list[Pair], dict[str, str], l
         prompts = parse_prompts(_read_lines(args.prompts, "--prompts"), name)
     except CompareInputError as exc:
         raise CliError(str(exc), 2) from None
-    from bedrock_lifecycle.core.runtime import reset_warnings
+    from bedrock_lifecycle.api import reset_warnings
 
     reset_warnings()  # this run's lifecycle warnings are collected, even if seen before
     with compare_run.collect_warnings() as collector:
