@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.cli import main
-from bedrock_lifecycle.core.runtime import reset_warnings
 from bedrock_lifecycle.lifecycle import prices as P
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.judge import DEFAULT_RUBRIC, VERDICTS, judge_messages, parse_verdict
