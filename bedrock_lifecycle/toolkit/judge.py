@@ -180,7 +180,7 @@ class Embedder:
             tokens = int(raw) if isinstance(raw, str) and raw.isdigit() else 0
         return _vector(self.family, payload), tokens, None
 
-    def similarity(self, a: str, b: str) -> float | None:
+    def score(self, a: str, b: str) -> float | None:
         """Cosine similarity of the two texts' embeddings; None when either cannot be embedded."""
         if a == b:
             return 1.0
@@ -300,9 +300,7 @@ class Judge:
 
 
 def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        code = (response.get("Error") or {}).get("Code")
-        if code:
-            return str(code)
-    return type(exc).__name__
+    """The error code of a failed call, by the one classifier the client uses."""
+    from bedrock_lifecycle.core.classify import error_code
+
+    return error_code(exc)[0] or type(exc).__name__
