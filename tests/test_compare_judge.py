@@ -196,3 +196,17 @@ def test_judging_recorded_shadow_pairs(local_bedrock_env: LocalBedrock, tmp_path
     code, out, err = run(capsys, "compare", "--shadow-log", str(_shadow(tmp_path, False)), "--judge", JUDGE)
     assert code == 2 and out == ""
     assert "record_text = true" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_legacy_judge_model_is_warned_about(local_bedrock_env: LocalBedrock, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    legacy = "anthropic.claude-3-haiku-20240307-v1:0"  # Legacy on 2026-04-01 (bundled data)
+    local_bedrock_env.reply(LITE, "a")
+    local_bedrock_env.reply(PRO, "b")
+    local_bedrock_env.reply(legacy, '{"verdict": "different", "reason": "a is not b"}')
+    code, out, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(_prompts(tmp_path)),
+                         "--judge", legacy, "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["judge"]["verdicts"]["different"] == 4
+    assert any(legacy in w and "Legacy" in w for w in s["warnings"]), s["warnings"]

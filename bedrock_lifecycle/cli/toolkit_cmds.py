@@ -411,8 +411,10 @@ def _need_texts(args: argparse.Namespace, pairs: list[Pair]) -> list[Pair]:
     raise CliError(f"{what} needs both answers' texts: no prompt was answered by both sides", 1)
 
 
-def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any) -> tuple[Any, Any, Any, Any]:
-    """(scores, verdicts, embedder, judge) for --similarity embedding:... and --judge."""
+def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any,
+              warnings_seen: list[str]) -> tuple[Any, Any, Any, Any]:
+    """(scores, verdicts, embedder, judge) for --similarity embedding:... and --judge; the
+    lifecycle warnings of the embedding and judge models are added to ``warnings_seen``."""
     if args.similarity == "lexical" and args.judge is None:
         return None, None, None, None
     from bedrock_lifecycle.cli import compare_run
@@ -424,12 +426,13 @@ def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any) -> tuple
     embedder = Embedder(client, args.similarity.partition(":")[2], _region(args)) if args.similarity != "lexical" else None
     judge = Judge(client, args.judge, _read_rubric(args.rubric) or DEFAULT_RUBRIC) if args.judge else None
     progress = compare_run.Progress(len(usable))
-    with compare_run.collect_warnings():
+    with compare_run.collect_warnings() as collector:
         scores, verdicts = compare_run.score_pairs(usable, embedder=embedder, judge=judge,
                                                    concurrency=args.concurrency, progress=progress)
     skipped = len(pairs) - len(usable)
     progress.finish(f"compare: scored {len(usable)} pairs"
                     + (f" (skipped {skipped} without both texts)" if skipped else ""))
+    warnings_seen.extend(m for m in collector.messages if m not in warnings_seen)
     return scores, verdicts, embedder, judge
 
 
@@ -439,7 +442,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     prices = _price_table(args.prices, config.prices)
     _read_rubric(args.rubric)  # a bad rubric file is a usage error before any call
     pairs, source, warnings_seen, client, _ = _load_pairs(args)
-    scores, verdicts, embedder, judge = _evaluate(args, pairs, client)
+    scores, verdicts, embedder, judge = _evaluate(args, pairs, client, warnings_seen)
     method = None if embedder is None else f"embedding: cosine of {embedder.model_id} vectors (floored at 0)"
     summary = summarise(
         pairs, baseline=args.baseline, candidate=args.candidate, threshold=args.threshold, prices=prices,
