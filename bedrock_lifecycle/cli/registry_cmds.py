@@ -55,6 +55,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
                    help="cache directory (default: BEDROCK_LIFECYCLE_CACHE_DIR or the platform cache dir)")
+    p.add_argument("--prices", action="store_true",
+                   help="refresh on-demand prices from the AWS Price List API instead (see docs/compare.md)")
     p.set_defaults(func=cmd_sync)
 
 
@@ -227,6 +229,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.prices:
+        from bedrock_lifecycle.cli.prices_cmd import cmd_sync_prices
+
+        return cmd_sync_prices(args)
     from bedrock_lifecycle.lifecycle import sync as sync_mod
 
     regions = list(dict.fromkeys(args.region)) or [r for r in [default_region(None)] if r]

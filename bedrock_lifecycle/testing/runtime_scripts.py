@@ -46,17 +46,25 @@ class RuntimeScripts:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         latency: float = 0.0,
+        content: list[dict[str, Any]] | Callable[[RecordedRequest], list[dict[str, Any]]] | None = None,
+        usage: dict[str, int] | None = None,
     ) -> None:
         """How ``model_id`` answers successful calls (replaces an earlier reply script).
 
-        ``text`` may be a function of the :class:`RecordedRequest`. Token counts default to an
-        estimate (4 characters a token) from the request and the text. ``latency`` seconds are
-        slept before answering and reported as ``metrics.latencyMs``.
+        ``text`` may be a function of the :class:`RecordedRequest` (a judge model's verdicts,
+        for instance). Token counts default to an estimate (4 characters a token) from the
+        request and the text. ``latency`` seconds are slept before answering and reported as
+        ``metrics.latencyMs``. Converse only: ``content`` replaces the answer's content blocks
+        (a list, or a function of the request), e.g. ``[{"toolUse": {...}}]``; ``usage`` adds
+        fields to the usage (``cacheReadInputTokens``, ...). Embedding models (Titan, Cohere)
+        answer InvokeModel embedding bodies with deterministic vectors without a script.
         """
         with self._app.lock:
             state = self._app.state(RuntimeState)
             state.scripted.add(model_id)
-            state.replies[model_id] = Reply(text, stop_reason, input_tokens, output_tokens, latency)
+            state.replies[model_id] = Reply(
+                text, stop_reason, input_tokens, output_tokens, latency, content, usage
+            )
 
     def fail(
         self,
