@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 UTC = _dt.timezone.utc
 _CACHE_LIMIT = 16384  # distinct (model ID, region) pairs kept before the cache starts over
-_LAYERS = ("bundled", "api", "override")  # lowest precedence first
+_LAYERS = ("bundled", "health", "api", "override")  # lowest precedence first (health: docs/readiness.md)
 _FIELDS = ("status", "legacy", "extended_access", "eol", "replacements")
 
 
@@ -321,10 +321,12 @@ class Registry:
         api_entries: Iterable[LifecycleEntry] = (),
         base_model_map: Mapping[str, str] | None = None,
         resolver: ControlPlaneResolverLike | None = None,
+        health_entries: Iterable[LifecycleEntry] = (),
     ) -> None:
         self._catalogue = tuple(catalogue)
         self._indexes = {
             "bundled": _Index(entries, "bundled"),
+            "health": _Index(health_entries, "health"),
             "api": _Index(api_entries, "api"),
             "override": _Index(overrides, "override"),
         }
@@ -350,7 +352,7 @@ class Registry:
         The disk cache is re-read at most once per ``sync.DISK_CACHE_TTL`` seconds per
         directory; a missing, corrupt or foreign cache file warns once and is ignored.
         """
-        from bedrock_lifecycle.lifecycle import bundled, sync
+        from bedrock_lifecycle.lifecycle import bundled, health, sync
 
         data = bundled.load()
         return cls(
@@ -360,6 +362,7 @@ class Registry:
             api_entries=sync.cached_api_entries(cache_dir),
             base_model_map=base_model_map,
             resolver=resolver,
+            health_entries=health.cached_entries(cache_dir),  # after `sync --health`
         )
 
     def _snapshot(self) -> _Snapshot:
@@ -402,13 +405,24 @@ class Registry:
         self.replace_api_entries(loaded)
         return len(loaded)
 
+    def replace_health_entries(self, entries: Iterable[LifecycleEntry]) -> None:
+        """Swap the AWS Health (``health``) layer, as :meth:`replace_api_entries` does."""
+        index = _Index(entries, "health")
+        with self._lock:
+            self._indexes["health"] = index
+            self._snap = self._snapshot()
+
     @property
     def api_entries(self) -> tuple[LifecycleEntry, ...]:
-        return self._snap.layers[1][1].entries
+        return self._indexes["api"].entries
+
+    @property
+    def health_entries(self) -> tuple[LifecycleEntry, ...]:
+        return self._indexes["health"].entries
 
     @property
     def overrides(self) -> tuple[LifecycleEntry, ...]:
-        return self._snap.layers[2][1].entries
+        return self._indexes["override"].entries
 
     # ---------------------------------------------------------------- lookups
 
