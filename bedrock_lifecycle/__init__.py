@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "client": "bedrock_lifecycle.dropin",
-    "wrap": "bedrock_lifecycle.dropin",
-    "reset_warnings": "bedrock_lifecycle.dropin",
-    "reconfigure": "bedrock_lifecycle.dropin",
-    "routing_key": "bedrock_lifecycle.routing",
-    "subscribe": "bedrock_lifecycle.events",
-    "AttemptEvent": "bedrock_lifecycle.events",
+    "client": "bedrock_lifecycle.api",
+    "wrap": "bedrock_lifecycle.api",
+    "reset_warnings": "bedrock_lifecycle.api",
+    "reconfigure": "bedrock_lifecycle.api",
+    "routing_key": "bedrock_lifecycle.core.routing",
+    "subscribe": "bedrock_lifecycle.observe.events",
+    "AttemptEvent": "bedrock_lifecycle.observe.events",
     "Config": "bedrock_lifecycle.config",
     "load_config": "bedrock_lifecycle.config",
     "ConfigError": "bedrock_lifecycle.errors",
@@ -47,12 +47,13 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
+    from bedrock_lifecycle.api import client as client
+    from bedrock_lifecycle.api import reconfigure as reconfigure
+    from bedrock_lifecycle.api import reset_warnings as reset_warnings
+    from bedrock_lifecycle.api import wrap as wrap
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
-    from bedrock_lifecycle.dropin import client as client
-    from bedrock_lifecycle.dropin import reconfigure as reconfigure
-    from bedrock_lifecycle.dropin import reset_warnings as reset_warnings
-    from bedrock_lifecycle.dropin import wrap as wrap
+    from bedrock_lifecycle.core.routing import routing_key as routing_key
     from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
     from bedrock_lifecycle.errors import ConfigError as ConfigError
     from bedrock_lifecycle.errors import ModelApproachingEOLWarning as ModelApproachingEOLWarning
@@ -64,15 +65,14 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.errors import ModelLifecycleError as ModelLifecycleError
     from bedrock_lifecycle.errors import ModelLifecycleWarning as ModelLifecycleWarning
     from bedrock_lifecycle.errors import UnknownModelError as UnknownModelError
-    from bedrock_lifecycle.events import AttemptEvent as AttemptEvent
-    from bedrock_lifecycle.events import subscribe as subscribe
     from bedrock_lifecycle.ids import ModelId as ModelId
     from bedrock_lifecycle.ids import ModelIdError as ModelIdError
     from bedrock_lifecycle.ids import parse_model_id as parse_model_id
     from bedrock_lifecycle.lifecycle.model import LifecycleStatus as LifecycleStatus
     from bedrock_lifecycle.lifecycle.model import State as State
     from bedrock_lifecycle.lifecycle.registry import Registry as Registry
-    from bedrock_lifecycle.routing import routing_key as routing_key
+    from bedrock_lifecycle.observe.events import AttemptEvent as AttemptEvent
+    from bedrock_lifecycle.observe.events import subscribe as subscribe
 
 
 def __getattr__(name: str) -> Any:

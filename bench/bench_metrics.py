@@ -23,9 +23,9 @@ CONFIG = {"aliases": {"chat": {"targets": [MODEL]}}}
 
 
 def bench_events(number: int = 20_000, repeat: int = 15) -> dict[str, float]:
-    from bedrock_lifecycle import exporters
-    from bedrock_lifecycle.events import AttemptEvent
-    from bedrock_lifecycle.metrics import Metrics
+    from bedrock_lifecycle.observe import exporters
+    from bedrock_lifecycle.observe.events import AttemptEvent
+    from bedrock_lifecycle.observe.metrics import Metrics
 
     null = open(os.devnull, "w")  # noqa: SIM115 - kept open for the run
     ev = AttemptEvent("chat", MODEL, "us-east-1", "Converse", "ok", None, 412.5, 120, 48,
@@ -60,7 +60,7 @@ def bench_events(number: int = 20_000, repeat: int = 15) -> dict[str, float]:
 
 def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
     import bedrock_lifecycle
-    from bedrock_lifecycle import exporters
+    from bedrock_lifecycle.observe import exporters
 
     null = open(os.devnull, "w")  # noqa: SIM115 - kept open for the run
     lg = logging.getLogger(exporters.LOGGER_NAME)

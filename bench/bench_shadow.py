@@ -80,7 +80,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_shadow(block: int = 50, rounds: int = 20) -> dict[str, float]:
-    from bedrock_lifecycle.shadow import mirror_of
+    from bedrock_lifecycle.migrate.shadow import mirror_of
 
     results: dict[str, float] = {}
     with server_process(_SERVER) as url:

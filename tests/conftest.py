@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bedrock_lifecycle import metrics
-from bedrock_lifecycle.dropin import reset_warnings
+from bedrock_lifecycle.api import reset_warnings
+from bedrock_lifecycle.observe import metrics
 from bedrock_lifecycle.testing import LocalBedrock
 
 

@@ -6,7 +6,7 @@ import random
 import sys
 import threading
 
-from bedrock_lifecycle.cooldown import Cooldowns
+from bedrock_lifecycle.core.cooldown import Cooldowns
 
 
 class Clock:

@@ -16,7 +16,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import create_parser
 
-from bedrock_lifecycle.fallback import (
+from bedrock_lifecycle.core.classify import (
     DEFAULT_CLASSIFIER,
     Classifier,
     Disposition,

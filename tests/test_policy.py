@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
+from bedrock_lifecycle.core.policy import Action, Decision, Policy, decide
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
-from bedrock_lifecycle.policy import Action, Decision, Policy, decide
 
 UTC = dt.timezone.utc
 AT = dt.datetime(2026, 7, 1, 12, tzinfo=UTC)

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedrock_lifecycle import routing
 from bedrock_lifecycle.config import AliasConfig, Config, RampStep, SystemOverride, Target
-from bedrock_lifecycle.routing import (
+from bedrock_lifecycle.core import routing
+from bedrock_lifecycle.core.routing import (
     current_routing_key,
     order_targets,
     plan,
@@ -245,7 +245,7 @@ def test_keyed_order_is_stable_across_processes() -> None:
     import sys
 
     code = (
-        "from bedrock_lifecycle.routing import order_targets\n"
+        "from bedrock_lifecycle.core.routing import order_targets\n"
         "from bedrock_lifecycle.config import Target\n"
         f"ts=[Target(model=m) for m in {MODELS!r}]\n"
         "print([order_targets(ts,[1,2,3,4,5],key=f'u{i}')[0] for i in range(40)])\n"
@@ -550,7 +550,7 @@ def test_closest_alias() -> None:
 
 def test_client_compiled_alias_agrees_with_plan_alias_for_keys() -> None:
     """dropin's _CompiledAlias is a faster form of plan_alias: same order for every key."""
-    from bedrock_lifecycle.dropin import _CompiledAlias
+    from bedrock_lifecycle.core.planner import CompiledAlias as _CompiledAlias
 
     alias = AliasConfig(
         targets=[Target(model=m, weight=w) for m, w in zip(MODELS[:3], [5, 1, 2], strict=True)],

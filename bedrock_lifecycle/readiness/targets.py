@@ -17,7 +17,7 @@ class UsageError(ValueError):
 
 def load_config(environ: Mapping[str, str] | None = None) -> Any:
     """The configuration as the client reads it (file or SSM parameter, environment)."""
-    from bedrock_lifecycle import sources
+    from bedrock_lifecycle.config import sources
     from bedrock_lifecycle.errors import ConfigError
 
     try:

@@ -8,7 +8,7 @@ percentiles; counts go out as sums. No request waits on CloudWatch; failures are
 and logged, never raised.
 
 :class:`FleetAnalyzer` reads the fleet's numbers back with ``GetMetricData``, judges each
-canary with the same pure :func:`bedrock_lifecycle.analysis.judge` the in-process analysis
+canary with the same pure :func:`bedrock_lifecycle.migrate.canary.judge` the in-process analysis
 uses, and on a rollback writes the configuration back to the SSM parameter (canary weight
 0 everywhere, plus a record of why under ``rollbacks``) so every process follows it
 within its TTL. Run it as one scheduled job (``bedrock-lifecycle analyze --fleet``), not
@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from bedrock_lifecycle.events import AttemptEvent
+from bedrock_lifecycle.observe.events import AttemptEvent
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -236,7 +236,7 @@ class FleetAnalyzer:
         return self._cw
 
     def stats(self, alias: str, models: list[str]) -> dict[str, Any]:
-        from bedrock_lifecycle.analysis import Stats
+        from bedrock_lifecycle.migrate.canary import Stats
 
         end = self.now().replace(microsecond=0) + _dt.timedelta(seconds=1)
         start = end - _dt.timedelta(seconds=self.window)
@@ -270,9 +270,9 @@ class FleetAnalyzer:
 
     def run_once(self, *, apply: bool = False) -> list[dict[str, Any]]:
         """One analysis pass; with ``apply`` a rollback is written back to the source."""
-        from bedrock_lifecycle.analysis import judge
-        from bedrock_lifecycle.routing import weights_at
-        from bedrock_lifecycle.sources import build
+        from bedrock_lifecycle.config.sources import build
+        from bedrock_lifecycle.core.routing import weights_at
+        from bedrock_lifecycle.migrate.canary import judge
 
         doc = self.source.fetch(fresh=True)
         cfg = build(doc, None, {})

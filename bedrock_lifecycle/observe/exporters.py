@@ -7,16 +7,16 @@ thread. No exporter ever raises into a request: the caller's thread only appends
 bounded queue or checks a log level; writing happens off it (EMF) or is guarded.
 
 Nothing here records prompt or response content or credentials: exporters only see
-:class:`~bedrock_lifecycle.events.AttemptEvent`, which carries neither.
+:class:`~bedrock_lifecycle.observe.events.AttemptEvent`, which carries neither.
 
-- ``log``: one JSON line per attempt on logger ``bedrock_lifecycle.metrics`` (INFO).
+- ``log``: one JSON line per attempt on logger ``bedrock_lifecycle.observe.metrics`` (INFO).
 - ``emf``: CloudWatch Embedded Metric Format lines on stdout (or a given stream), one
   document per (alias, model, region) per flush, flushed by a daemon thread every second
   or every 100 events, and at exit. Namespace and dimensions match
-  :mod:`bedrock_lifecycle.cloudwatch`, so EMF and PutMetricData land in the same metrics.
+  :mod:`bedrock_lifecycle.observe.cloudwatch`, so EMF and PutMetricData land in the same metrics.
 - ``otel``: OpenTelemetry counters, a latency histogram and one span per attempt; needs
   the optional ``opentelemetry-api`` (``pip install bedrock-lifecycle[otel]``).
-- ``cloudwatch``: :class:`bedrock_lifecycle.cloudwatch.CloudWatchPublisher` (PutMetricData
+- ``cloudwatch``: :class:`bedrock_lifecycle.observe.cloudwatch.CloudWatchPublisher` (PutMetricData
   from a background thread), one per region of the clients that name it.
 """
 
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from bedrock_lifecycle.errors import ConfigError
-from bedrock_lifecycle.events import AttemptEvent
+from bedrock_lifecycle.observe.events import AttemptEvent
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -44,8 +44,8 @@ ENV_METRICS = "BEDROCK_LIFECYCLE_METRICS"
 EXPORTERS = ("cloudwatch", "emf", "file", "log", "otel")
 OFF = "off"  # turns the built-in metrics off too (alone)
 NAMESPACE = "BedrockLifecycle"
-NO_ALIAS = "(none)"  # as bedrock_lifecycle.cloudwatch: CloudWatch dimension values cannot be empty
-LOGGER_NAME = "bedrock_lifecycle.metrics"
+NO_ALIAS = "(none)"  # as bedrock_lifecycle.observe.cloudwatch: CloudWatch dimension values cannot be empty
+LOGGER_NAME = "bedrock_lifecycle.observe.metrics"
 
 _WIRE = frozenset({"ok", "error"})  # outcomes that were a request to Bedrock
 _ERRORS = frozenset({"error", "stream_error"})
@@ -116,7 +116,7 @@ def event_record(ev: AttemptEvent) -> dict[str, Any]:
 
 
 class LogExporter:
-    """One JSON line per attempt on ``bedrock_lifecycle.metrics``.
+    """One JSON line per attempt on ``bedrock_lifecycle.observe.metrics``.
 
     The log message is the JSON document; ``record.bedrock_lifecycle`` carries the same
     dict for structured handlers. When the logger is not enabled for ``level`` the cost is
@@ -159,7 +159,7 @@ class EmfExporter:
     errors), ``Refusals`` (refused or skipped by the lifecycle policy, never sent),
     ``Fallbacks``, ``InputTokens``, ``OutputTokens`` (Count) and ``Latency``
     (Milliseconds, successful attempts; up to 100 values per document). Shadow copies are
-    their own series, model ``"<model> (shadow)"``, as in :mod:`bedrock_lifecycle.cloudwatch`.
+    their own series, model ``"<model> (shadow)"``, as in :mod:`bedrock_lifecycle.observe.cloudwatch`.
     """
 
     def __init__(
@@ -367,7 +367,7 @@ class OtelExporter:
             if ev.error_code:
                 a["error.type"] = ev.error_code
             if ev.shadow:
-                a["bedrock_lifecycle.shadow"] = True
+                a["bedrock_lifecycle.migrate.shadow"] = True
             if len(self._attrs) < 4096:  # bounded: attribute sets are few in practice
                 self._attrs[key] = a
         return a
@@ -396,7 +396,7 @@ class OtelExporter:
         end = ev.at or time.time()
         span_attrs = dict(attrs)
         span_attrs["bedrock_lifecycle.role"] = ev.role
-        span_attrs["bedrock_lifecycle.fallback"] = ev.fallback
+        span_attrs["bedrock_lifecycle.core.classify"] = ev.fallback
         span_attrs["bedrock_lifecycle.canary"] = ev.canary
         if ev.input_tokens is not None:
             span_attrs["gen_ai.usage.input_tokens"] = ev.input_tokens
@@ -438,7 +438,7 @@ def get(name: str, region: str | None = None) -> Callable[[AttemptEvent], None]:
                 ex = OtelExporter()
             elif name == "cloudwatch":
                 # Metrics land in the region the calls were made in (one publisher per region).
-                from bedrock_lifecycle.cloudwatch import CloudWatchPublisher
+                from bedrock_lifecycle.observe.cloudwatch import CloudWatchPublisher
 
                 ex = CloudWatchPublisher(region=region or None)
             else:

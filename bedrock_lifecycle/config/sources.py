@@ -29,7 +29,8 @@ from typing import Any, Protocol
 
 from cachetools import TTLCache
 
-from bedrock_lifecycle.config import ENV_CONFIG, Config, load_config, parse_document
+from bedrock_lifecycle.config.loading import load_config, parse_document
+from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
 from bedrock_lifecycle.errors import ConfigError
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -220,10 +221,8 @@ class Reloader:
         explicit: Any = None,
         ttl: float = DEFAULT_TTL,
         version: str | None = None,
-        apply: Callable[[Any, Config], Any] | None = None,
+        apply: Callable[[Any, Config], Any],
     ) -> None:
-        from bedrock_lifecycle.dropin import reconfigure
-
         self._client = weakref.ref(client)
         self.source = source
         self.environ = dict(environ)
@@ -234,7 +233,7 @@ class Reloader:
         self.failures = 0
         self.last_error: str | None = None
         self.last_check: _dt.datetime | None = None
-        self._apply = apply or reconfigure
+        self._apply = apply  # puts a version in force or raises ConfigError (api.reconfigure)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-config", daemon=True)
 

@@ -1,0 +1,46 @@
+"""Configuration (layer L2): the schema, loading from file/env/arguments, sources, reload.
+
+``from bedrock_lifecycle.config import Config, load_config`` is the public spelling;
+the submodules are :mod:`.schema` (pydantic models), :mod:`.loading` (layers and
+precedence), :mod:`.sources` (file, SSM) and :mod:`.reload` (the background reloader).
+"""
+
+from bedrock_lifecycle.config.loading import env_layer, load_config, parse_document
+from bedrock_lifecycle.config.schema import (
+    ENV_CONFIG,
+    ENV_PREFIX,
+    AliasConfig,
+    AnalysisConfig,
+    Config,
+    LifecycleOverride,
+    PolicyConfig,
+    RampStep,
+    RegistryConfig,
+    RoutingConfig,
+    ShadowConfig,
+    ShadowSinkConfig,
+    SystemOverride,
+    Target,
+    alias_key,
+)
+
+__all__ = [
+    "ENV_CONFIG",
+    "ENV_PREFIX",
+    "AliasConfig",
+    "AnalysisConfig",
+    "Config",
+    "LifecycleOverride",
+    "PolicyConfig",
+    "RampStep",
+    "RegistryConfig",
+    "RoutingConfig",
+    "ShadowConfig",
+    "ShadowSinkConfig",
+    "SystemOverride",
+    "Target",
+    "alias_key",
+    "env_layer",
+    "load_config",
+    "parse_document",
+]
