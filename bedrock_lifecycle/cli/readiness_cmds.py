@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,23 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_preflight)
 
+    p = sub.add_parser("diff", help="research: two models side by side, and what the application must change")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--region", action="append", default=[], metavar="R",
+                   help="region to read; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
+    p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate lifecycle at this instant")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("notices", help="Bedrock lifecycle notices from the AWS Health API")
+    p.add_argument("--region", action="append", default=[], metavar="R",
+                   help="only events for this region; repeatable (default: every region)")
+    p.add_argument("--organization", action="store_true",
+                   help="the organisation's view (management or delegated administrator account)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_notices)
+
 
 def _regions(given: list[str]) -> tuple[str, ...]:
     regions = tuple(dict.fromkeys(given)) or tuple(
@@ -111,3 +129,108 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     verdict = "ready" if code == 0 else "NOT ready"
     print(f"{verdict}: {n['pass']} passed, {n['warn']} warnings, {n['fail']} failed, {n['not_checked']} not checked")
     return code
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.readiness import diff
+    from bedrock_lifecycle.readiness.targets import UsageError, load_config, registry_for
+
+    regions = _regions(args.region)
+    try:
+        registry = registry_for(load_config())
+        old, new, changes = diff.diff(args.old, args.new, regions, registry, now_or(args.at))
+    except UsageError as exc:
+        raise CliError(str(exc), 2) from None
+    if args.json:
+        print_json({"regions": list(regions), "old": old.to_json(), "new": new.to_json(), "changes": changes})
+        return 0
+    rows = [("", old.model_id, new.model_id, "source (old / new)")]
+    for key, label in diff.FIELDS:
+        a, b = old.values.get(key), new.values.get(key)
+        if a is None and b is None and key not in ("context_window", "max_output"):
+            continue
+        src = old.sources.get(key, "-")
+        if new.sources.get(key, "-") != src:
+            src += " / " + new.sources.get(key, "-")
+        rows.append((label, _show(a), _show(b), src))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3])
+    for facts in (old, new):
+        for line in facts.not_checked:
+            print(f"not checked ({facts.model_id}): {line}")
+    print()
+    print("What the application must change:" if changes else "Nothing to change found in these facts.")
+    for line in changes:
+        print(f"  - {line}")
+    return 0
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" if not isinstance(v, list) else f"{k} → {'/'.join(v)}"
+                         for k, v in value.items() if v is not None) or "-"
+    if isinstance(value, list):
+        return ", ".join("?" if v is None else str(v) for v in value) or "-"
+    return str(value)
+
+
+def cmd_notices(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.lifecycle import health
+
+    try:
+        notices = health.fetch_notices(health.default_client(), args.region, organization=args.organization)
+    except health.HealthUnavailable as exc:
+        print(f"bedrock-lifecycle notices: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json({"organization": args.organization, "notices": [n.to_json() for n in notices]})
+        return 0
+    if not notices:
+        print("No Bedrock scheduled-change notices in AWS Health.")
+        return 0
+    for n in notices:
+        who = f", account {n.account_id}" if n.account_id else ""
+        print(f"{n.arn}")
+        print(f"  {n.region}, {n.status}, updated {health.iso_or_dash(n.last_updated)}{who}")
+        print(f"  models: {', '.join(n.models) or 'none found'}")
+        if n.replacements:
+            print(f"  recommended instead: {', '.join(n.replacements)}")
+        for d in n.dates:
+            print(f"  {d.kind}: {d.at.date().isoformat()}")
+        pending = [v for v, st in n.entities if st == "PENDING"]
+        if pending:
+            print(f"  still pending: {', '.join(pending)}")
+    return 0
+
+
+def health_sync(regions: list[str], args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """``sync --health``: fetch and cache the notices of every region (the registry is
+    regional; ``regions`` only name the sync's own); (JSON for the report, lines to print).
+
+    Without the support plan (or permission) it is one line and the sync result stands."""
+    from bedrock_lifecycle.lifecycle import health
+    from bedrock_lifecycle.readiness import notices as notices_mod
+    from bedrock_lifecycle.readiness.targets import UsageError, load_config
+
+    report = health.sync_health((), organization=args.organization, cache_dir=args.cache_dir)
+    data = report.to_json()
+    if report.unavailable is not None:
+        return data, [f"health: {report.unavailable}"]
+    try:
+        config = load_config()
+    except UsageError:
+        config = None
+    baseline = notices_mod.registry_without_health(args.cache_dir, config)
+    found = notices_mod.conflicts(report.entries, baseline, now_or(None))
+    data["conflicts"] = [c.to_json() for c in found]
+    lines = [f"health: {len(report.notices)} notices, {len(report.entries)} model/region dates"
+             + (f" (cache: {report.cache_path})" if report.written else "")]
+    if report.cache_error:
+        lines.append(f"health: error: {report.cache_error}")
+    lines += [f"health: conflict: {c.line()}" for c in found]
+    return data, lines

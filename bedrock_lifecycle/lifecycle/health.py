@@ -195,9 +195,10 @@ def _kind_near(sentence: str, start: int, end: int) -> str:
 
 def parse_text(
     text: str, providers: Iterable[str] | None = None
-) -> tuple[tuple[str, ...], tuple[NoticeDate, ...]]:
-    """(model IDs, dated milestones) found in a notice's text."""
-    return model_ids_in(text, providers), dates_in(text)
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[NoticeDate, ...]]:
+    """(retiring model IDs, recommended replacements, dated milestones) in a notice's text."""
+    retiring, replacements = _ids_by_role(text, providers)
+    return retiring, replacements, dates_in(text)
 
 
 def _bundled_providers() -> frozenset[str]:
@@ -433,6 +434,10 @@ def _utc(value: Any) -> _dt.datetime | None:
     if isinstance(value, _dt.datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     return None
+
+
+def iso_or_dash(d: _dt.datetime | None) -> str:
+    return "-" if d is None else d.date().isoformat()
 
 
 def _iso(d: _dt.datetime | None) -> str | None:

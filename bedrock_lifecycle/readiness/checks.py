@@ -122,7 +122,7 @@ def access(cp: ControlPlane, subject: Subject) -> Check:
 # --------------------------------------------------------------------------- region and profile
 
 
-def _profile_regions(profile: dict[str, Any]) -> list[str]:
+def profile_regions(profile: dict[str, Any]) -> list[str]:
     regions = []
     for m in profile.get("models") or ():
         arn = str(m.get("modelArn") or "")
@@ -132,7 +132,7 @@ def _profile_regions(profile: dict[str, Any]) -> list[str]:
     return sorted(set(regions))
 
 
-def _carries(profile: dict[str, Any], base: str) -> bool:
+def carries(profile: dict[str, Any], base: str) -> bool:
     return any(str(m.get("modelArn") or "").endswith(f"foundation-model/{base}") for m in profile.get("models") or ())
 
 
@@ -143,9 +143,9 @@ def region_and_profile(cp: ControlPlane, subject: Subject) -> Check:
     details, error = cp.model(base)
     profiles, perror = cp.profiles()
     kind = parse_model_id(subject.configured).kind
-    carrying = [p for p in profiles or () if _carries(p, base)]
-    lines = [f"profile {p.get('inferenceProfileId')} routes to {', '.join(_profile_regions(p)) or '?'}" for p in carrying]
-    data: dict[str, Any] = {"profiles": {str(p.get("inferenceProfileId")): _profile_regions(p) for p in carrying}}
+    carrying = [p for p in profiles or () if carries(p, base)]
+    lines = [f"profile {p.get('inferenceProfileId')} routes to {', '.join(profile_regions(p)) or '?'}" for p in carrying]
+    data: dict[str, Any] = {"profiles": {str(p.get("inferenceProfileId")): profile_regions(p) for p in carrying}}
     if error is not None and error_of(error)[0] == "ResourceNotFoundException":
         return Check("region", Status.FAIL, f"{base} is not offered in {cp.region}", tuple(lines),
                      (f"choose a region that offers {base}" + (" or one of its profiles" if carrying else ""),), data=data)
@@ -158,7 +158,7 @@ def region_and_profile(cp: ControlPlane, subject: Subject) -> Check:
             return Check("region", Status.FAIL, f"profile {subject.configured} is not offered in {cp.region}",
                          tuple(lines), (f"use a profile offered here (for {base}: {offered}) or another region",), data=data)
         return Check("region", Status.PASS,
-                     f"profile {subject.configured} is offered in {cp.region}; routes to {', '.join(_profile_regions(mine))}",
+                     f"profile {subject.configured} is offered in {cp.region}; routes to {', '.join(profile_regions(mine))}",
                      tuple(lines), data=data)
     if error is not None:
         return not_checked("region", error, ACTIONS["model"])
