@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.lifecycle import health
-from bedrock_lifecycle.lifecycle.health import Notice, NoticeDate, dates_in, entries_from_notices, parse_text
+from bedrock_lifecycle.lifecycle.health import (
+    Notice,
+    NoticeDate,
+    dates_in,
+    entries_from_notices,
+    parse_text,
+)
 from bedrock_lifecycle.lifecycle.registry import Registry
 from bedrock_lifecycle.testing import LocalBedrock
 
