@@ -85,7 +85,7 @@ def from_snapshots(
             tpm += tokens * 60.0 / span
     if not processes:
         return None
-    return Load(rpm, tpm, "average", f"metrics snapshots in {directory} ({processes} processes)", "each process's life")
+    return Load(rpm, tpm, "average", f"metrics snapshots in {directory} ({processes} process{'es' if processes != 1 else ''})", "each process's life")
 
 
 def _read(path: Path) -> dict[str, Any] | None:
