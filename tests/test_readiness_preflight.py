@@ -165,6 +165,7 @@ def test_region_and_profile_answers(env: Path, capsys: pytest.CaptureFixture[str
     assert code == 1 and region["status"] == "fail"
     assert "cannot be invoked on demand in us-east-1 (inference types: INFERENCE_PROFILE)" in str(region["summary"])
     assert "us.anthropic.claude-sonnet-4-5-20250929-v1:0" in region["actions"][0]  # type: ignore[index]
+    assert "no on-demand quota applies" in str(checks[SONNET_45]["quotas"]["summary"])
     assert "global.anthropic.claude-sonnet-4-5-20250929-v1:0" in region["actions"][0]  # type: ignore[index]
     # A profile the region does not offer.
     eu = "eu." + SONNET_45

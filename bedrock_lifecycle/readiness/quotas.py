@@ -134,6 +134,10 @@ def check(
         return Check("quotas", Status.WARN, f"cannot match quotas: the name of {subject.base_model_id} is unknown "
                      "(GetFoundationModel did not answer and the registry has no name)")
     kind = expected_kind(subject.configured)
+    types = (details or {}).get("inferenceTypesSupported")
+    if kind == "on-demand" and types is not None and "ON_DEMAND" not in types:
+        return Check("quotas", Status.WARN, "no on-demand quota applies: this ID cannot be invoked on demand "
+                     "(see region); run preflight with the profile ID to check its cross-region quotas")
     listing, error = book.defaults()
     if listing is None:
         listing, _ = book.applied()  # names and codes are in the applied listing too
