@@ -514,7 +514,7 @@ class Runtime:
                     else current + block
                 )
         if t.body_adapter and info.family_members:
-            adapter = _load_adapter(t.body_adapter)
+            adapter = self.config.adapter(t.body_adapter)  # resolved when the version was validated
             for m in info.family_members:
                 if m in out:
                     out[m] = adapter(out[m], cand.model)
@@ -798,22 +798,6 @@ def _attach(exc: BaseException, attempts: list[dict[str, Any]]) -> None:
     _note(exc, attempts)
 
 
-_adapters: dict[str, Callable[[Any, str], Any]] = {}
-
-
-def _load_adapter(path: str) -> Callable[[Any, str], Any]:
-    fn = _adapters.get(path)
-    if fn is None:
-        import importlib
-
-        mod_name, _, attr = path.partition(":")
-        if not attr:
-            mod_name, _, attr = path.rpartition(".")
-        fn = getattr(importlib.import_module(mod_name), attr)
-        _adapters[path] = fn
-    return fn
-
-
 class _GuardedEventStream(EventStream):  # type: ignore[misc]
     """The same event stream, whose mid-stream errors carry the attempts and the code a
     non-streaming call would use (``ThrottlingException``, not ``throttlingException``)."""
@@ -892,6 +876,12 @@ class _LifecycleMixin:
             return send(operation_name, api_params)
         return rt.call(self, send, operation_name, api_params)  # type: ignore[arg-type]
 
+    def close(self) -> None:
+        rt: Runtime | None = self.__dict__.get(_STATE_ATTR)
+        if rt is not None and rt.shared.reloader is not None:
+            rt.shared.reloader.stop()  # a closed client's configuration is never reloaded
+        super().close()  # type: ignore[misc]
+
 
 def _lifecycle_class(cls: type) -> type:
     if issubclass(cls, _LifecycleMixin):
@@ -916,7 +906,7 @@ def _botocore_retries_off(client: BaseClient) -> bool:
 def wrap(
     existing: BaseClient,
     *,
-    config: Config | Mapping[str, Any] | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     registry: Any = None,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
@@ -960,8 +950,10 @@ def wrap(
     existing.__class__ = _lifecycle_class(type(existing))
     existing.__dict__[_STATE_ATTR] = rt
     if source is not None:
-        rt.shared.reloader = sources.Reloader(
-            existing, source, environ=env, explicit=config, ttl=sources.ttl_from(env), version=cfg.version
+        from bedrock_lifecycle.config.reload import Reloader
+
+        rt.shared.reloader = Reloader(
+            existing, source, apply=reconfigure, environ=env, explicit=config, ttl=source.ttl, version=cfg.version
         ).start()
 
     shadow.attach(rt, env)
@@ -973,7 +965,7 @@ def client(
     service_name: str = "bedrock-runtime",
     /,
     *,
-    config: Config | Mapping[str, Any] | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     session: Any = None,
     registry: Any = None,
     clock: Clock | None = None,
