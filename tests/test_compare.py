@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.cli.toolkit_cmds import Progress
 from bedrock_lifecycle.compare import (
@@ -33,7 +34,6 @@ from bedrock_lifecycle.compare import (
     similarity,
     summarise,
 )
-from bedrock_lifecycle.core.runtime import reset_warnings
 from bedrock_lifecycle.report import render
 from bedrock_lifecycle.testing import LocalBedrock
 

@@ -218,7 +218,7 @@ def call_one(client: Any, model: str, request: dict[str, Any]) -> Outcome:
     """One Converse call; never raises (an exception becomes the outcome's error code).
     Latency is the wall-clock time the caller waits, retries and fallbacks included."""
     from bedrock_lifecycle.core.classify import error_code
-    from bedrock_lifecycle.core.runtime import META_KEY
+    from bedrock_lifecycle.core.flow import META_KEY
 
     params = copy.deepcopy(request)
     params["modelId"] = model
@@ -450,7 +450,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             prompts = parse_prompts(_read_lines(args.prompts, "--prompts"), name)
         except CompareInputError as exc:
             raise CliError(str(exc), 2) from None
-        from bedrock_lifecycle.core.runtime import reset_warnings
+        from bedrock_lifecycle.api import reset_warnings
 
         region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         reset_warnings()  # this run's lifecycle warnings are collected, even if seen before
