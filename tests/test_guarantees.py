@@ -303,7 +303,7 @@ def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> 
 def _wrapped(local_bedrock: Any, policy: dict[str, Any], now: str, overrides: Sequence[LifecycleEntry] = ()) -> Any:
     from botocore.config import Config as BotoConfig
 
-    from bedrock_lifecycle.core.runtime import reset_warnings, wrap
+    from bedrock_lifecycle.api import reset_warnings, wrap
 
     reset_warnings()
     data = bundled.load()

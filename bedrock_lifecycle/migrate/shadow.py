@@ -40,12 +40,10 @@ from __future__ import annotations
 
 import atexit
 import datetime as _dt
-import difflib
 import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 import weakref
@@ -64,6 +62,7 @@ from bedrock_lifecycle.migrate.shadowlog import ShadowLogWarning as ShadowLogWar
 from bedrock_lifecycle.migrate.shadowlog import Sink, log_path
 from bedrock_lifecycle.migrate.shadowlog import check_log as check_log  # re-exported
 from bedrock_lifecycle.util.responses import converse_text, usage_of
+from bedrock_lifecycle.util.text import similarity
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -86,31 +85,6 @@ _SHADOW_OP = {
 _STREAMING = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _CONVERSE_KEEP = ("messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig")
 _INVOKE_KEEP = ("contentType", "accept", "guardrailIdentifier", "guardrailVersion")
-
-_SIMILARITY_TOKENS = 2000
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
-
-
-# --------------------------------------------------------------------------- similarity
-
-
-def normalise(text: str) -> list[str]:
-    """Casefolded words and punctuation marks, whitespace dropped: what similarity compares."""
-    return _TOKEN_RE.findall(text.casefold())
-
-
-def similarity(a: str, b: str) -> float:
-    """``difflib.SequenceMatcher(None, A, B, autojunk=False).ratio()`` where A and B are
-    :func:`normalise`\\ d token lists (the first 2000 tokens of each).
-
-    1.0 is the same text up to case and whitespace; 0.0 nothing in common. Tokens rather
-    than characters: it measures wording, and it stays cheap (character-level matching is
-    quadratic-ish on long answers and would hold the GIL the callers need).
-    Two empty texts are identical (1.0).
-    """
-    ta, tb = normalise(a)[:_SIMILARITY_TOKENS], normalise(b)[:_SIMILARITY_TOKENS]
-    return round(difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio(), 4)
-
 
 # ------------------------------------------------------------------------ reading answers
 
