@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import warnings
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ from bench._util import Controlled, controlled_server
 
 TARGETS = ["amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0", "anthropic.claude-sonnet-4-6"]
 FALLBACK = "amazon.nova-micro-v1:0"
+MODELS = [*TARGETS, FALLBACK]
 MESSAGES = [{"role": "user", "content": [{"text": "soak"}]}]
 HEADER = "x-soak-call"
 READ_TIMEOUT = 0.5
@@ -89,9 +91,10 @@ class Tally:
     injected: Counter[str] = field(default_factory=Counter)
     attempt_codes: Counter[str] = field(default_factory=Counter)  # every failed attempt, client's view
     lost: list[str] = field(default_factory=list)
-    wall: list[float] = field(default_factory=list)  # served calls, seconds
-    own: list[float] = field(default_factory=list)  # served calls: wall minus time on the wire
-    sent: dict[str, list[str]] = field(default_factory=dict)  # call id -> models on the wire
+    # Compact, so the RSS at the end is the library's more than this bookkeeping's:
+    wall: array[float] = field(default_factory=lambda: array("d"))  # served calls, seconds
+    own: array[float] = field(default_factory=lambda: array("d"))  # served: wall minus time on the wire
+    sent: list[bytes | None] = field(default_factory=list)  # by call number: models on the wire (MODELS indices)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -104,8 +107,17 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _wire(attempts: Any) -> list[str]:
-    return [a["model"] for a in attempts or () if a.get("outcome") in ("ok", "error")]
+def _index(model: Any) -> int:
+    return MODELS.index(model) if model in MODELS else 255
+
+
+def _wire(attempts: Any) -> bytes:
+    return bytes(_index(a.get("model")) for a in attempts or () if a.get("outcome") in ("ok", "error"))
+
+
+def _bookkeeping_mb(tally: Tally) -> float:
+    sizes = sys.getsizeof(tally.sent) + sum(sys.getsizeof(b) for b in tally.sent if b is not None)
+    return (sizes + tally.wall.buffer_info()[1] * 16) / 2**20
 
 
 def _count_codes(tally: Tally, attempts: Any) -> None:  # holds tally.lock
@@ -143,6 +155,7 @@ def _run(calls: int, threads: int, seed: int) -> dict[str, Any]:
     tally = Tally()
     local = threading.local()
     ids = itertools.count()
+    tally.sent = [None] * calls
     in_flight: dict[int, tuple[str, float]] = {}
 
     def tag(request: Any, **_: Any) -> None:
@@ -160,8 +173,8 @@ def _run(calls: int, threads: int, seed: int) -> dict[str, Any]:
         rss_start = rss_mb()
 
         def one(rng: random.Random) -> None:
-            call = f"c{next(ids)}"
-            local.call = call
+            n = next(ids)
+            call = local.call = str(n)
             r = rng.random()
             acc = 0.0
             for kind, share in FAULTS:
@@ -188,7 +201,7 @@ def _run(calls: int, threads: int, seed: int) -> dict[str, Any]:
                     tally.outcomes["served"] += 1
                     tally.wall.append(wall)
                     tally.own.append(max(0.0, wall - wire))
-                    tally.sent[call] = _wire(attempts)
+                    tally.sent[n] = _wire(attempts)
                     _count_codes(tally, attempts)
             except Exception as exc:
                 attempts = getattr(exc, "attempts", None)
@@ -198,7 +211,7 @@ def _run(calls: int, threads: int, seed: int) -> dict[str, Any]:
                         resp_err = getattr(exc, "response", None)
                         code = (resp_err or {}).get("Error", {}).get("Code") if isinstance(resp_err, dict) else None
                         tally.codes[code or type(exc).__name__] += 1
-                        tally.sent[call] = _wire(attempts)
+                        tally.sent[n] = _wire(attempts)
                         _count_codes(tally, attempts)
                     else:
                         tally.lost.append(f"{call}: {exc!r}")
@@ -225,34 +238,40 @@ def _run(calls: int, threads: int, seed: int) -> dict[str, Any]:
                 for call, started in list(in_flight.values())]
         gc.collect()
         rss_end = rss_mb()
+        bookkeeping = _bookkeeping_mb(tally)
         records = server.records(HEADER)
 
     # The server's record, per call, against the client's attempts.
-    seen: dict[str, list[str]] = {}
+    seen: dict[int, bytearray] = {}
     untagged = 0
     for call_id, model, _op, _status, _code in records:
         if not call_id:
             untagged += 1
             continue
-        seen.setdefault(str(call_id), []).append(str(model))
+        seen.setdefault(int(str(call_id)), bytearray()).append(_index(model))
     answered = Counter(str(code) for _c, model, _o, _s, code in records if code and model != TARGETS[2])
     eol_target = sum(1 for _c, model, *_ in records if model == TARGETS[2])
     duplicates = mismatches = 0
-    for call_id in set(seen) | set(tally.sent):
-        client_side, server_side = tally.sent.get(call_id, []), seen.get(call_id, [])
+    for n, client in enumerate(tally.sent):
+        client_side, server_side = client or b"", bytes(seen.pop(n, b""))
         duplicates += max(0, len(server_side) - len(client_side))
         mismatches += client_side != server_side
-    lost = tally.lost + hung
+    duplicates += sum(len(extra) for extra in seen.values())  # requests of no call we made
+    # Calls that never ended (hung, or their thread died) are lost too.
+    unaccounted = calls - tally.outcomes["served"] - tally.outcomes["failed"] - len(tally.lost)
+    lost = tally.lost + hung + [f"{unaccounted - len(hung)} calls never run"] * (unaccounted > len(hung))
     result = {
         "calls": calls, "threads": threads, "seconds": round(elapsed, 1), "requests": len(records),
         "faulted_requests": sum(answered.values()), "answered": dict(answered),  # not the EOL target's
         "eol_target_requests": eol_target, "attempt_codes": dict(tally.attempt_codes),
         "injected": dict(tally.injected), "served": tally.outcomes["served"],
-        "failed": tally.outcomes["failed"], "failed_by_code": dict(tally.codes), "lost": len(lost),
+        "failed": tally.outcomes["failed"], "failed_by_code": dict(tally.codes),
+        "lost": len(tally.lost) + unaccounted,
         "duplicate_sends": duplicates, "attempts_mismatches": mismatches, "untagged_requests": untagged,
         "p50_ms": _percentile(tally.wall, 0.50) * 1000, "p99_ms": _percentile(tally.wall, 0.99) * 1000,
         "own_p50_us": _percentile(tally.own, 0.50) * 1e6, "own_p99_us": _percentile(tally.own, 0.99) * 1e6,
-        "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1), "lost_examples": lost[:5],
+        "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
+        "bookkeeping_mb": round(bookkeeping, 1), "lost_examples": lost[:5],
     }
     return result
 
@@ -274,7 +293,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"  served latency              p50 {r['p50_ms']:.1f} ms   p99 {r['p99_ms']:.1f} ms (retries, backoff, "
           "timeouts included)")
     print(f"  library's own time          p50 {r['own_p50_us']:.0f} µs   p99 {r['own_p99_us']:.0f} µs")
-    print(f"  RSS                         {r['rss_start_mb']:.1f} MB at start, {r['rss_end_mb']:.1f} MB at end")
+    print(f"  RSS                         {r['rss_start_mb']:.1f} MB at start, {r['rss_end_mb']:.1f} MB at end "
+          f"(of which this benchmark's own records ≈ {r['bookkeeping_mb']:.1f} MB)")
     for example in r["lost_examples"]:
         print("  lost:", example)
 
