@@ -39,8 +39,11 @@ def reconfigure(client: Any, config: Config) -> Version:
     validated in full before anything changes; on error the old version stays and
     :class:`~bedrock_lifecycle.errors.ConfigError` is raised.
     """
+    from bedrock_lifecycle.migrate import shadow
+
     st = state_of(client)
     v = st.build(config)
+    shadow.check_log(config)  # a shadow log that cannot be opened rejects the version
     st.put_in_force(v)
     _features(st, st.environ)
     return v
@@ -102,6 +105,9 @@ def wrap(
     from bedrock_lifecycle.observe import metrics
 
     metrics.validate(env, st.region)  # unknown exporter names fail before anything changes
+    from bedrock_lifecycle.migrate import shadow
+
+    shadow.check_log(cfg)  # so does a shadow log that cannot be opened (records never lost silently)
     if is_async(existing):
         from bedrock_lifecycle.core import adriver
 

@@ -28,6 +28,7 @@ from bedrock_lifecycle.testing.generation import (
 from bedrock_lifecycle.testing.scripting import Delay, Reply, StreamFault, take
 from bedrock_lifecycle.testing.wire import (
     ACCOUNT_ID,
+    CONNECTION_RESET,
     INVALID_MODEL_MESSAGE,
     Fault,
     RecordedRequest,
@@ -150,6 +151,8 @@ def _model_call(
     if failure is None and reply is not None:
         seconds += reply.latency
     app.sleep(wake, seconds)
+    if failure is not None and failure.code == CONNECTION_RESET:
+        return Response(0, [], b"", reset=True)
     if failure is not None:
         return error_response(failure)
     if op == "Converse":

@@ -22,6 +22,7 @@ from bedrock_lifecycle.testing.scripting import (
 from bedrock_lifecycle.testing.scripting import operations as _operations
 from bedrock_lifecycle.testing.scripting import times as _times
 from bedrock_lifecycle.testing.wire import (
+    CONNECTION_RESET,
     DEFAULT_MESSAGES,
     EOL_MESSAGE,
     Fault,
@@ -96,6 +97,25 @@ class RuntimeScripts:
                 retry_after,
                 _operations(operations, RUNTIME_OPERATIONS),
             ),
+        )
+
+    def reset_connection(
+        self,
+        model_id: str,
+        times: int | None = 1,
+        *,
+        operations: str | Iterable[str] | None = None,
+    ) -> None:
+        """The next ``times`` calls to ``model_id`` are read, then their TCP connection is
+        reset (RST) without an answer: what a crashed host or a dropped load-balancer
+        connection looks like. botocore raises a connection error. Scripted in the same
+        queue as :meth:`fail`, so the two fire in the order they were scripted; recorded
+        with status 0 and error code ``"ConnectionReset"``."""
+        self._add(
+            lambda state: state.faults,
+            model_id,
+            Fault(CONNECTION_RESET, "connection reset", 0, _times(times), None,
+                  _operations(operations, RUNTIME_OPERATIONS)),
         )
 
     def eol(self, model_id: str, *, operations: str | Iterable[str] | None = None) -> None:
