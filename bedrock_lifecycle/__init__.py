@@ -20,6 +20,8 @@ _EXPORTS = {
     "wrap": "bedrock_lifecycle.core.runtime",
     "reset_warnings": "bedrock_lifecycle.core.runtime",
     "reconfigure": "bedrock_lifecycle.core.runtime",
+    "install": "bedrock_lifecycle.installer",
+    "uninstall": "bedrock_lifecycle.installer",
     "routing_key": "bedrock_lifecycle.core.routing",
     "subscribe": "bedrock_lifecycle.observe.events",
     "AttemptEvent": "bedrock_lifecycle.observe.events",
@@ -68,6 +70,8 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.ids import ModelId as ModelId
     from bedrock_lifecycle.ids import ModelIdError as ModelIdError
     from bedrock_lifecycle.ids import parse_model_id as parse_model_id
+    from bedrock_lifecycle.installer import install as install
+    from bedrock_lifecycle.installer import uninstall as uninstall
     from bedrock_lifecycle.lifecycle.model import LifecycleStatus as LifecycleStatus
     from bedrock_lifecycle.lifecycle.model import State as State
     from bedrock_lifecycle.lifecycle.registry import Registry as Registry
