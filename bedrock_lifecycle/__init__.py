@@ -21,6 +21,7 @@ _EXPORTS = {
     "reset_warnings": "bedrock_lifecycle.core.runtime",
     "reconfigure": "bedrock_lifecycle.core.runtime",
     "install": "bedrock_lifecycle.installer",
+    "concrete_model": "bedrock_lifecycle.concrete",
     "uninstall": "bedrock_lifecycle.installer",
     "routing_key": "bedrock_lifecycle.core.routing",
     "subscribe": "bedrock_lifecycle.observe.events",
@@ -49,6 +50,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
+    from bedrock_lifecycle.concrete import concrete_model as concrete_model
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
     from bedrock_lifecycle.core.routing import routing_key as routing_key
