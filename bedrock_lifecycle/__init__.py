@@ -21,7 +21,8 @@ _EXPORTS = {
     "reset_warnings": "bedrock_lifecycle.core.runtime",
     "reconfigure": "bedrock_lifecycle.core.runtime",
     "install": "bedrock_lifecycle.installer",
-    "concrete_model": "bedrock_lifecycle.concrete",
+    "concrete_model": "bedrock_lifecycle.interop",
+    "lifecycle_metadata": "bedrock_lifecycle.interop",
     "uninstall": "bedrock_lifecycle.installer",
     "routing_key": "bedrock_lifecycle.core.routing",
     "subscribe": "bedrock_lifecycle.observe.events",
@@ -50,14 +51,14 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
-    from bedrock_lifecycle.concrete import concrete_model as concrete_model
+    # client()/wrap() are typed by _typing until core's own signatures carry those types
+    from bedrock_lifecycle._typing import client as client
+    from bedrock_lifecycle._typing import wrap as wrap
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
     from bedrock_lifecycle.core.routing import routing_key as routing_key
-    from bedrock_lifecycle.core.runtime import client as client
     from bedrock_lifecycle.core.runtime import reconfigure as reconfigure
     from bedrock_lifecycle.core.runtime import reset_warnings as reset_warnings
-    from bedrock_lifecycle.core.runtime import wrap as wrap
     from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
     from bedrock_lifecycle.errors import ConfigError as ConfigError
     from bedrock_lifecycle.errors import ModelApproachingEOLWarning as ModelApproachingEOLWarning
@@ -74,6 +75,8 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.ids import parse_model_id as parse_model_id
     from bedrock_lifecycle.installer import install as install
     from bedrock_lifecycle.installer import uninstall as uninstall
+    from bedrock_lifecycle.interop import concrete_model as concrete_model
+    from bedrock_lifecycle.interop import lifecycle_metadata as lifecycle_metadata
     from bedrock_lifecycle.lifecycle.model import LifecycleStatus as LifecycleStatus
     from bedrock_lifecycle.lifecycle.model import State as State
     from bedrock_lifecycle.lifecycle.registry import Registry as Registry

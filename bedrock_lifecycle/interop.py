@@ -1,4 +1,5 @@
-"""Which concrete model an alias stands for, for frameworks that look capabilities up by model ID.
+"""Helpers for frameworks and typed code: which concrete model an alias stands for, and
+typed access to a response's lifecycle metadata.
 
 LangChain, LlamaIndex and pydantic-ai decide streaming, tool use, context size or a
 request profile from the ``modelId`` string; an alias such as ``chat`` names no model, so
@@ -75,3 +76,17 @@ def _config_of(client: Any, config: Config | Mapping[str, Any] | None,
 
     cfg, _ = sources.initial(os.environ if environ is None else environ)
     return cfg
+
+
+def lifecycle_metadata(response: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``BedrockLifecycle`` part of a response's (or a ``ClientError``'s) ``ResponseMetadata``.
+
+    The same as ``response["ResponseMetadata"]["BedrockLifecycle"]``, but typed code can call
+    it: the boto3 stubs' ``ResponseMetadataTypeDef`` does not declare our key. ``None`` when
+    the response did not come through a lifecycle client.
+    """
+    from bedrock_lifecycle.core.runtime import META_KEY
+
+    meta = response.get("ResponseMetadata")
+    found = meta.get(META_KEY) if isinstance(meta, Mapping) else None
+    return found if isinstance(found, dict) else None
