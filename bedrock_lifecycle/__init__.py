@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "client": "bedrock_lifecycle.core.runtime",
-    "wrap": "bedrock_lifecycle.core.runtime",
-    "reset_warnings": "bedrock_lifecycle.core.runtime",
-    "reconfigure": "bedrock_lifecycle.core.runtime",
+    "client": "bedrock_lifecycle.api",
+    "wrap": "bedrock_lifecycle.api",
+    "reset_warnings": "bedrock_lifecycle.api",
+    "reconfigure": "bedrock_lifecycle.api",
     "install": "bedrock_lifecycle.installer",
+    "uninstall": "bedrock_lifecycle.installer",
     "concrete_model": "bedrock_lifecycle.interop",
     "lifecycle_metadata": "bedrock_lifecycle.interop",
-    "uninstall": "bedrock_lifecycle.installer",
     "routing_key": "bedrock_lifecycle.core.routing",
     "subscribe": "bedrock_lifecycle.observe.events",
     "AttemptEvent": "bedrock_lifecycle.observe.events",
@@ -51,14 +51,14 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
-    # client()/wrap() are typed by _typing until core's own signatures carry those types
+    # client()/wrap() are typed by _typing until api's own signatures carry those types
     from bedrock_lifecycle._typing import client as client
     from bedrock_lifecycle._typing import wrap as wrap
+    from bedrock_lifecycle.api import reconfigure as reconfigure
+    from bedrock_lifecycle.api import reset_warnings as reset_warnings
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
     from bedrock_lifecycle.core.routing import routing_key as routing_key
-    from bedrock_lifecycle.core.runtime import reconfigure as reconfigure
-    from bedrock_lifecycle.core.runtime import reset_warnings as reset_warnings
     from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
     from bedrock_lifecycle.errors import ConfigError as ConfigError
     from bedrock_lifecycle.errors import ModelApproachingEOLWarning as ModelApproachingEOLWarning

@@ -7,7 +7,7 @@ stays one). Without the stubs both are ``Any`` to a checker, as botocore itself 
 
 The declarations below exist only for type checkers (``bedrock_lifecycle/__init__.py``
 re-exports them under ``TYPE_CHECKING``; at run time the names are
-``bedrock_lifecycle.core.runtime``'s). tests/test_typing.py checks that they take the same
+``bedrock_lifecycle.api``'s). tests/test_typing.py checks that they take the same
 parameters as the functions they describe and that mypy accepts typed use and rejects
 wrong use.
 """
@@ -33,7 +33,7 @@ ClientT = TypeVar("ClientT", bound=BaseClient)
 __all__ = ["BedrockRuntimeClient", "ClientT"]
 
 if TYPE_CHECKING:
-    # Bodies are "..." on purpose: these are declarations, the implementations live in core.
+    # Bodies are "..." on purpose: these are declarations, the implementations live in api.
 
     def client(  # type: ignore[empty-body]
         service_name: Literal["bedrock-runtime"] = "bedrock-runtime",

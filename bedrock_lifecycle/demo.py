@@ -127,6 +127,28 @@ def main() -> int:
     return 0
 
 
+# The demo's prompts and each model's answer: most say the same thing (reworded, reordered
+# or reformatted), some differ in substance, one answers in another shape.
+_QA: tuple[tuple[str, str, str], ...] = (
+    ("What is the capital of France?", "Paris is the capital of France.", "The capital of France is Paris."),
+    ("How many days are in a leap year?", "A leap year has 366 days.", "There are 366 days in a leap year."),
+    ("Boiling point of water at sea level?", "Water boils at 100 °C (212 °F) at sea level.",
+     "At sea level, water boils at 100 °C, which is 212 °F."),
+    ("Name the largest planet.", "Jupiter is the largest planet in the Solar System.",
+     "The largest planet in the Solar System is Jupiter."),
+    ("Who wrote Hamlet?", "William Shakespeare wrote Hamlet.", "Hamlet was written by William Shakespeare."),
+    ("List the primary colours.", "Red, yellow and blue.", "- red\n- yellow\n- blue"),
+    ("Classify the sentiment: 'I love it'", "positive", "Positive."),
+    ("Translate 'thank you' into French.", "Merci.", "In French, 'thank you' is 'merci'."),
+    ("Is 17 a prime number?", "Yes, 17 is a prime number.", "17 is prime: its only divisors are 1 and itself."),
+    ("Refund window for opened items?", "Opened items can be returned within 30 days with a receipt.",
+     "Opened items cannot be returned; only unopened items within 14 days."),
+    ("Extract the total from: 'Total due: $42.10'", '{"total": 42.10}', "The total due is $42.10."),
+    ("Summarise our SLA in one line.", "We answer every ticket within one business day.",
+     "I'm sorry, I can't help with that request."),
+)
+
+
 def _demo_compare(bedrock: object) -> None:
     """Side by side: the Legacy model against its replacement on a prompts file."""
     import json
@@ -135,15 +157,23 @@ def _demo_compare(bedrock: object) -> None:
 
     from bedrock_lifecycle.cli import main as cli
 
-    bedrock.reply(SONNET_45, text=lambda req: "Paris is the capital of France.", latency=0.004)  # type: ignore[attr-defined]
-    bedrock.reply(SONNET_46, text=lambda req: "The capital of France is Paris.", latency=0.003)  # type: ignore[attr-defined]
+    answers = {q: (b, c) for q, b, c in _QA}
+
+    def answer(side: int) -> Any:
+        def text(req: Any) -> str:
+            question = req.body["messages"][-1]["content"][0]["text"]
+            return answers[question][side]
+        return text
+
+    bedrock.reply(SONNET_45, text=answer(0), latency=0.004)  # type: ignore[attr-defined]
+    bedrock.reply(SONNET_46, text=answer(1), latency=0.003)  # type: ignore[attr-defined]
     out = Path(tempfile.mkdtemp(prefix="bedrock-lifecycle-demo-"))
     prompts = out / "prompts.jsonl"
     with prompts.open("w") as f:
-        for i in range(12):
-            f.write(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": [{"text": f"Question {i}"}]}]}) + "\n")
+        for i, (question, _, _) in enumerate(_QA, 1):
+            f.write(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": [{"text": question}]}]}) + "\n")
     report = out / "compare.html"
-    _say("\n7. Side-by-side comparison: the Legacy model against its replacement (12 prompts):")
+    _say(f"\n7. Side-by-side comparison: the Legacy model against its replacement ({len(_QA)} prompts):")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cli(["compare", "--baseline", SONNET_45, "--candidate", SONNET_46, "--prompts", str(prompts),

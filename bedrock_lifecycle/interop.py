@@ -62,9 +62,9 @@ def concrete_model(
 def _config_of(client: Any, config: Config | Mapping[str, Any] | None,
                environ: Mapping[str, str] | None) -> Config:
     if client is not None:
-        from bedrock_lifecycle.core.runtime import runtime_of
+        from bedrock_lifecycle.api import runtime_of
 
-        in_force: Config = runtime_of(client).current().config
+        in_force: Config = runtime_of(client).version.config
         return in_force
     if isinstance(config, Config):
         return config
@@ -85,7 +85,7 @@ def lifecycle_metadata(response: Mapping[str, Any]) -> dict[str, Any] | None:
     it: the boto3 stubs' ``ResponseMetadataTypeDef`` does not declare our key. ``None`` when
     the response did not come through a lifecycle client.
     """
-    from bedrock_lifecycle.core.runtime import META_KEY
+    from bedrock_lifecycle.core.flow import META_KEY
 
     meta = response.get("ResponseMetadata")
     found = meta.get(META_KEY) if isinstance(meta, Mapping) else None

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bedrock_lifecycle.ids import KNOWN_PROVIDERS
-from bedrock_lifecycle.scan import SKIP_DIRS, scan_paths
+from bedrock_lifecycle.toolkit.scan import SKIP_DIRS, scan_paths
 
 IDS = [
     "anthropic.claude-3-haiku-20240307-v1:0",

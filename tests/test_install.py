@@ -12,7 +12,7 @@ import botocore.session
 import pytest
 
 import bedrock_lifecycle
-from bedrock_lifecycle.core.runtime import runtime_of
+from bedrock_lifecycle.api import runtime_of
 from bedrock_lifecycle.installer import is_installed
 from bedrock_lifecycle.testing import LocalBedrock
 
@@ -65,7 +65,7 @@ def test_the_installed_client_is_what_wrap_makes(env: LocalBedrock) -> None:
     installed = session.client("bedrock-runtime")
     # the same runtime type over the same configuration, and the same lifecycle class shape
     assert type(runtime_of(installed)) is type(runtime_of(wrapped))
-    assert runtime_of(installed).config == runtime_of(wrapped).config
+    assert runtime_of(installed).version.config == runtime_of(wrapped).version.config
     assert type(installed).__name__ == type(wrapped).__name__
     assert isinstance(installed, type(wrapped).__mro__[1])  # the lifecycle mixin
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_lifecycle import _typing
-from bedrock_lifecycle.core import runtime
+from bedrock_lifecycle import _typing, api
 
 pytest.importorskip("mypy_boto3_bedrock_runtime")
 
@@ -83,7 +82,7 @@ def test_mypy_types_client_and_wrap(tmp_path: Path) -> None:
 def test_the_declarations_take_the_parameters_of_the_implementations() -> None:
     for name in ("client", "wrap"):
         declared = inspect.signature(getattr(_typing, name, None) or _declared(name))
-        real = inspect.signature(getattr(runtime, name))
+        real = inspect.signature(getattr(api, name))
         assert [(p.name, p.kind) for p in declared.parameters.values()] == [
             (p.name, p.kind) for p in real.parameters.values()
         ], name

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
+from bedrock_lifecycle.regions import RegionError, validate_region
 
 
 class CliError(Exception):
@@ -26,6 +27,15 @@ def instant_arg(value: str) -> _dt.datetime:
         return parse_instant(value, field="--at")
     except InstantError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def region_arg(value: str) -> str:
+    """argparse ``type=`` for ``--region``: a real region of some AWS partition, or a usage
+    error naming the closest one (argparse adds "argument --region:" itself)."""
+    try:
+        return validate_region(value, "--region")
+    except RegionError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
 
 
 def non_negative_int(value: str) -> int:

@@ -19,9 +19,7 @@ from bedrock_lifecycle.cli._common import (
     print_json,
     print_table,
 )
-from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
-
-_BAD = (State.LEGACY, State.EXTENDED_ACCESS, State.EOL)
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus
 
 
 def add_parser(sub: Any) -> None:
@@ -33,6 +31,12 @@ def add_parser(sub: Any) -> None:
     _common(p)
     p.add_argument("--within", type=non_negative_int, default=0, metavar="DAYS",
                    help="also fail when a model reaches EOL within DAYS (default 0)")
+    p.add_argument("--guaranteed-for", type=non_negative_int, metavar="DAYS",
+                   help="also fail when a model's earliest possible EOL is within DAYS (or unknown)")
+    p.add_argument("--max-data-age", type=non_negative_int, metavar="DAYS",
+                   help="also fail when the newest lifecycle fact (bundled or synced) is older than DAYS")
+    p.add_argument("--trust", choices=["confirmed", "reported"],
+                   help="'reported': dates known only from third-party notes fail too (default: [policy] trust)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("resolve", help="where a request for ALIAS would go now")
@@ -53,7 +57,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
     from bedrock_lifecycle.config import sources
-    from bedrock_lifecycle.core.runtime import build_registry
+    from bedrock_lifecycle.core.state import build_registry
     from bedrock_lifecycle.errors import ConfigError
 
     try:
@@ -69,7 +73,8 @@ def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
 def _status_row(status: LifecycleStatus) -> dict[str, Any]:
     d = status.to_json()
     return {k: d[k] for k in ("model_id", "state", "legacy_date", "extended_access_date",
-                              "eol_date", "days_to_eol", "replacements", "source")}
+                              "eol_date", "days_to_eol", "replacements", "source", "confidence",
+                              "evidence_date", "policy", "legacy_period_days", "earliest_eol")}
 
 
 def _collect(config: Any, registry: Any, region: str, now: _dt.datetime) -> list[dict[str, Any]]:
@@ -120,15 +125,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     for a in data:
         for t in a["targets"]:
             share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
-            row = [a["alias"], t["role"], t["model_id"], share, t["state"],
-                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]),
+            row = [a["alias"], t["role"], t["model_id"], share, t["state"] + _reported(t),
+                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]), _safe_until(t),
                    ", ".join(t["replacements"]) or "-"]
             if shown:
                 row += _metric_cells(t["metrics"])
             rows.append(row)
-    headers = ["alias", "role", "model", "share", "state", "eol", "days", "replacement"]
+    headers = ["alias", "role", "model", "share", "state", "eol", "days", "safe until", "replacement"]
     if rows:
         print_table(headers + (_METRIC_HEADERS if shown else []), rows)
+    _print_data_age(config, now)
     if shown:
         n = len(live["processes"])
         print(f"\nLive metrics: {n} process(es) wrote snapshots in the last "
@@ -178,35 +184,66 @@ def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
     return live
 
 
+def _reported(t: dict[str, Any]) -> str:
+    return " (reported)" if t.get("confidence") == "reported" else ""
+
+
+def _safe_until(t: dict[str, Any]) -> str:
+    """'safe until at least' for an active model: its earliest possible EOL (guarantees.py)."""
+    return (t.get("earliest_eol") or "-")[:10] if t["state"] == "active" else "-"
+
+
+def _print_data_age(config: Any, now: _dt.datetime) -> Any:
+    from bedrock_lifecycle.lifecycle.gates import data_age
+
+    age = data_age(now, config.registry.cache_dir)
+    print(age.line())
+    if age.suggestion:
+        print(age.suggestion)
+    return age
+
+
 def _days(d: int | None) -> str:
     return "-" if d is None else str(d)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from bedrock_lifecycle.lifecycle.gates import data_age, data_age_problem, target_problem
+
     config, registry, region, now = _context(args)
     data = _collect(config, registry, region, now)
-    problems = []
+    trust = args.trust or config.policy.trust
+    problems, notes = [], []
     for a in data:
         for t in a["targets"]:
             if t["role"] == "target" and not t["weight"]:
                 continue  # a rolled-back or not-yet-ramped target takes no traffic
-            bad = t["state"] in {s.value for s in _BAD}
-            soon = t["days_to_eol"] is not None and 0 <= t["days_to_eol"] <= args.within
-            if bad or soon:
-                why = t["state"] if bad else f"EOL in {t['days_to_eol']} days"
+            why, note = target_problem(t, now, within=args.within, guaranteed_for=args.guaranteed_for, trust=trust)
+            if note:
+                notes.append(f"note: {a['alias']}: {t['model_id']}: {note}")
+            if why:
                 problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"],
                                  "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"]})
+    age = data_age(now, config.registry.cache_dir)
+    stale = data_age_problem(age, args.max_data_age)
+    if stale:
+        problems.append({"alias": "-", "model_id": "-", "state": "-", "reason": stale, "eol_date": None,
+                         "replacements": []})
     if args.json:
-        print_json({"ok": not problems, "region": region, "at": now.isoformat(), "problems": problems})
+        print_json({"ok": not problems, "region": region, "at": now.isoformat(), "problems": problems,
+                    "notes": notes, "data_age": age.to_json()})
     elif problems:
         print_table(["alias", "model", "problem", "eol", "replacement"],
                     [[p["alias"], p["model_id"], p["reason"], (p["eol_date"] or "-")[:10],
                       ", ".join(p["replacements"]) or "-"] for p in problems])
-        print(f"\n{len(problems)} configured model(s) need migrating (region {region}).")
+        print(f"\n{len(problems)} problem(s) with the configured models (region {region}).")
     else:
         n = sum(len(a["targets"]) for a in data)
         print(f"OK: {n} configured model(s) in {region}, none Legacy, in extended access, past EOL"
               + (f" or within {args.within} days of EOL." if args.within else "."))
+    if not args.json:
+        for line in [*notes, age.line(), *([age.suggestion] if age.suggestion else [])]:
+            print(line)
     return 1 if problems else 0
 
 

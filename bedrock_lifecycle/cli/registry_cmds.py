@@ -23,6 +23,7 @@ from bedrock_lifecycle.cli._common import (
     now_or,
     print_json,
     print_table,
+    region_arg,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
@@ -43,6 +44,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("list", help="every known model and its lifecycle state")
     _region_at(p)
     p.add_argument("--state", choices=_STATES, help="only models in this state")
+    p.add_argument("--confidence", choices=["confirmed", "reported"],
+                   help="only models whose lifecycle dates have this confidence")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("sync", help="refresh lifecycle data from the Bedrock API into the local cache")
@@ -55,7 +58,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _region_at(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
+    p.add_argument("--region", type=region_arg, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
                                     "the most conservative state over every region)")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate at this instant (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -110,11 +113,31 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         status = registry.lookup(args.model_id, region, at)
     except ModelIdError as exc:
         raise CliError(str(exc), 2) from None
+    age = _data_age(args, at)
     if args.json:
-        print_json(status.to_json())
+        print_json({**status.to_json(), "data_age": age.to_json()})
         return 0
     _print_status(status)
+    _print_age(age)
     return 0
+
+
+def _data_age(args: argparse.Namespace, at: _dt.datetime) -> Any:
+    from bedrock_lifecycle.lifecycle.gates import data_age
+
+    return data_age(at, args.cache_dir)
+
+
+def _print_age(age: Any) -> None:
+    print(age.line())
+    if age.suggestion:
+        print(age.suggestion)
+
+
+def _period(s: LifecycleStatus) -> str:
+    if s.legacy_period_days is None:
+        return "unknown"
+    return "6 months" if s.legacy_period_days == 182 else f"{s.legacy_period_days} days"
 
 
 def _print_status(s: LifecycleStatus) -> None:
@@ -136,7 +159,18 @@ def _print_status(s: LifecycleStatus) -> None:
         ("end of life", eol),
         ("replacements", ", ".join(s.replacements) or "-"),
         ("source", s.source + (f" ({s.entry.provenance})" if s.entry is not None and s.entry.provenance else "")),
+        ("policy", s.policy or "unknown"),
+        ("launch", fmt_date(s.launch_date)),
+        ("legacy period", _period(s)),
     ]
+    if s.confidence is not None:
+        ev = s.evidence_date
+        conf = s.confidence + (f" (evidence {ev.isoformat()})" if ev else "")
+        if s.reported:
+            conf += ": reported by third parties, not confirmed by AWS; warns, never refuses unless trusted"
+        rows.insert(rows.index(("replacements", ", ".join(s.replacements) or "-")), ("confidence", conf))
+    if s.state is State.ACTIVE:
+        rows.append(("safe until at least", fmt_date(s.safe_until) if s.safe_until else "unknown (no guarantee known)"))
     if s.name:
         rows.insert(2, ("name", s.name))
     if s.note:
@@ -155,28 +189,36 @@ def cmd_list(args: argparse.Namespace) -> int:
     state = State(args.state) if args.state else None
     registry = _registry(args)
     statuses = registry.list(region, at, state)
+    if args.confidence:
+        statuses = [s for s in statuses if s.confidence == args.confidence]
+    age = _data_age(args, at)
     if args.json:
         print_json({
             "region": region,
             "at": _iso(at),
             "state": args.state,
+            "confidence": args.confidence,
             "models": [s.to_json() for s in statuses],
+            "data_age": age.to_json(),
         })
         return 0
     rows = [
         (
             s.model_id,
-            s.state.value,
+            s.state.value + (" (reported)" if s.reported else ""),
             fmt_date(s.legacy_date),
             fmt_date(s.extended_access_date),
             fmt_date(s.eol_date),
             "-" if s.days_to_eol is None else s.days_to_eol,
+            fmt_date(s.safe_until),
             ", ".join(s.replacements) or "-",
             s.source,
         )
         for s in statuses
     ]
-    print_table(("model", "state", "legacy", "extended access", "eol", "days to eol", "replacement", "source"), rows)
+    print_table(("model", "state", "legacy", "extended access", "eol", "days to eol", "safe until",
+                 "replacement", "source"), rows)
+    _print_age(age)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 A CI gate: exit 1 when any finding is Legacy, in extended access or past EOL at ``--at``
 (default now), or reaches EOL within ``--within`` days; 0 otherwise; 2 on usage errors.
-What is found and skipped: :mod:`bedrock_lifecycle.scan` and docs/scan.md.
+What is found and skipped: :mod:`bedrock_lifecycle.toolkit.scan` and docs/scan.md.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def is_failing(status: LifecycleStatus, at: _dt.datetime, within_days: int) -> b
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-    from bedrock_lifecycle.scan import iter_files, scan_file
+    from bedrock_lifecycle.toolkit.scan import iter_files, scan_file
 
     for p in args.paths:
         if not os.path.exists(p):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bedrock_lifecycle.clock import InstantError, parse_instant
+from bedrock_lifecycle.clock import InstantError, check_range, parse_instant
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 
 if sys.version_info >= (3, 11):
@@ -52,6 +52,9 @@ class PolicyConfig(_Model):
     on_extended_access: Literal["ignore", "warn", "error", "fallback"] = "warn"
     on_eol: Literal["error", "fallback"] = "error"
     warn_before_eol_days: int = Field(default=90, ge=0, le=3650)
+    # "reported": dates known only from third-party notes of AWS material may refuse calls
+    # and fail `check` like confirmed ones (default: they only warn).
+    trust: Literal["confirmed", "reported"] = "confirmed"
 
 
 class SystemOverride(_Model):
@@ -213,10 +216,13 @@ def _instant(v: Any, field: str) -> Any:
             return parse_instant(v, field=field)
         except InstantError as exc:
             raise ValueError(str(exc)) from None
-    if isinstance(v, _dt.datetime):
-        return v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
-    if isinstance(v, _dt.date):
-        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
+    try:  # TOML/YAML dates and times: the same range check as strings (clock.check_range)
+        if isinstance(v, _dt.datetime):
+            return check_range(v, field=field, raw=str(v))
+        if isinstance(v, _dt.date):
+            return check_range(_dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc), field=field, raw=str(v))
+    except InstantError as exc:
+        raise ValueError(str(exc)) from None
     return v
 
 
@@ -264,6 +270,21 @@ class RegistryConfig(_Model):
     overrides: list[LifecycleOverride] = Field(default_factory=list)
 
 
+class PriceOverride(_Model):
+    """A negotiated (or otherwise known) on-demand price, USD per 1000 tokens; see docs/compare.md."""
+
+    input_per_1k: float = Field(ge=0, allow_inf_nan=False)
+    output_per_1k: float = Field(ge=0, allow_inf_nan=False)
+    cache_read_per_1k: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    cache_write_per_1k: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+def _check_price_keys(v: dict[str, PriceOverride]) -> dict[str, PriceOverride]:
+    for key in v:
+        _check_model(key)  # a model ID, inference profile or ARN: aliases serve several models
+    return v
+
+
 class ShadowSinkConfig(_Model):
     """Where shadow pairs are recorded (JSONL), and whether texts are kept (opt-in)."""
 
@@ -276,6 +297,9 @@ class Config(_Model):
     routing: RoutingConfig = RoutingConfig()
     registry: RegistryConfig = RegistryConfig()
     shadow: ShadowSinkConfig = ShadowSinkConfig()
+    # [prices."MODEL_ID"]: user price overrides; they win over synced and bundled prices.
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    _v_prices = field_validator("prices")(classmethod(lambda cls, v: _check_price_keys(v)))
     aliases: dict[str, AliasConfig] = Field(default_factory=dict)
     # Fallback chains for concrete model IDs the application calls directly.
     chains: dict[str, list[str]] = Field(default_factory=dict)

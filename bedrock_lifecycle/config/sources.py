@@ -221,10 +221,8 @@ class Reloader:
         explicit: Any = None,
         ttl: float = DEFAULT_TTL,
         version: str | None = None,
-        apply: Callable[[Any, Config], Any] | None = None,
+        apply: Callable[[Any, Config], Any],
     ) -> None:
-        from bedrock_lifecycle.core.runtime import reconfigure
-
         self._client = weakref.ref(client)
         self.source = source
         self.environ = dict(environ)
@@ -235,7 +233,7 @@ class Reloader:
         self.failures = 0
         self.last_error: str | None = None
         self.last_check: _dt.datetime | None = None
-        self._apply = apply or reconfigure
+        self._apply = apply  # puts a version in force or raises ConfigError (api.reconfigure)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-config", daemon=True)
 

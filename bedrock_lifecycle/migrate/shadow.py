@@ -40,12 +40,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as _dt
-import difflib
 import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 import weakref
@@ -54,10 +52,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_lifecycle.config import AliasConfig, alias_key
+from bedrock_lifecycle.config import AliasConfig
 from bedrock_lifecycle.core.classify import error_code
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
+from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.sync import state_of
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent, converse_text, usage_of
+from bedrock_lifecycle.util.responses import converse_text, usage_of
+from bedrock_lifecycle.util.text import similarity
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -80,31 +82,6 @@ _SHADOW_OP = {
 _STREAMING = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _CONVERSE_KEEP = ("messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig")
 _INVOKE_KEEP = ("contentType", "accept", "guardrailIdentifier", "guardrailVersion")
-
-_SIMILARITY_TOKENS = 2000
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
-
-
-# --------------------------------------------------------------------------- similarity
-
-
-def normalise(text: str) -> list[str]:
-    """Casefolded words and punctuation marks, whitespace dropped: what similarity compares."""
-    return _TOKEN_RE.findall(text.casefold())
-
-
-def similarity(a: str, b: str) -> float:
-    """``difflib.SequenceMatcher(None, A, B, autojunk=False).ratio()`` where A and B are
-    :func:`normalise`\\ d token lists (the first 2000 tokens of each).
-
-    1.0 is the same text up to case and whitespace; 0.0 nothing in common. Tokens rather
-    than characters: it measures wording, and it stays cheap (character-level matching is
-    quadratic-ish on long answers and would hold the GIL the callers need).
-    Two empty texts are identical (1.0).
-    """
-    ta, tb = normalise(a)[:_SIMILARITY_TOKENS], normalise(b)[:_SIMILARITY_TOKENS]
-    return round(difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio(), 4)
-
 
 # ------------------------------------------------------------------------ reading answers
 
@@ -323,7 +300,7 @@ def _close_all() -> None:
 
 
 class ShadowMirror:
-    """The shadow pool of one client (``mirror_of(client)``); its ``on_success`` hook.
+    """The shadow pool of one client (``mirror_of(client)``), an observer of its calls.
 
     ``workers`` threads send copies; at most ``max_pending`` wait in the queue, more are
     dropped and counted. ``rng`` draws the samples (inject a seeded ``random.Random`` in
@@ -332,7 +309,7 @@ class ShadowMirror:
 
     def __init__(
         self,
-        runtime: Any,
+        state: ClientState,
         *,
         workers: int = DEFAULT_WORKERS,
         max_pending: int = DEFAULT_MAX_PENDING,
@@ -341,7 +318,7 @@ class ShadowMirror:
     ) -> None:
         if workers < 1 or max_pending < 0:
             raise ValueError("workers must be >= 1 and max_pending >= 0")
-        self._runtime = runtime
+        self._state = state
         self.workers = workers
         self.max_pending = max_pending
         self.rng = rng or random.Random()
@@ -362,13 +339,14 @@ class ShadowMirror:
 
     # ------------------------------------------------------------ caller's thread
 
-    def __call__(self, operation: str, params: dict[str, Any], plan: Any, model: str, response: Any) -> None:
-        """``Runtime.on_success`` hook: decide, copy and enqueue; never blocks."""
-        alias = plan.alias
-        if alias is None or self._closed:
+    def on_call(self, record: CallRecord) -> None:
+        """Observer of served calls: decide, copy and enqueue; never blocks."""
+        alias = record.alias
+        if alias is None or self._closed or record.kind != "call" or record.model is None:
             return
-        rt = self._runtime.current()
-        found = rt.aliases.get(alias_key(alias))
+        operation, params, model, response = record.operation, record.params or {}, record.model, record.response
+        rt = self._state.version
+        found = rt.alias(alias)
         if found is None:
             return
         cfg = found[1].shadow
@@ -384,9 +362,9 @@ class ShadowMirror:
         if isinstance(req, str):
             self._skip(req)
             return
-        sink = getattr(rt.config, "shadow", None)  # [shadow] log / record_text
-        log_path = getattr(sink, "log", None) or None
-        record_text = bool(getattr(sink, "record_text", False))
+        sink = rt.config.shadow  # [shadow] log / record_text
+        log_path = sink.log or None
+        record_text = sink.record_text
         primary, primary_text = _primary_side(operation, model, response, record_text)
         self._submit(_Job(found[0], operation, req[0], req[1], primary, primary_text, log_path, record_text))
 
@@ -466,14 +444,14 @@ class ShadowMirror:
                     cond.notify_all()
 
     def _run(self, job: _Job) -> None:
-        rt = self._runtime.current()
+        st = self._state
         model = job.params["modelId"]
         text: str | None = None
         tin = tout = None
         stop = code = None
         t0 = time.monotonic()
         try:
-            resp = rt.send_direct(job.shadow_op, job.params)
+            resp = st.send_direct(job.shadow_op, job.params)
             if job.shadow_op == "InvokeModel":
                 raw = resp["body"].read()
                 try:
@@ -493,18 +471,14 @@ class ShadowMirror:
         self._count("completed")
         if code is not None:
             self._count("errors")
-        metrics_event = getattr(rt.shared, "metrics_event", None)
-        if metrics_event is not None or rt.events.active or GLOBAL_EVENTS.active:
-            ev = AttemptEvent(
-                alias=job.alias, model=model, region=rt.region, operation=job.shadow_op,
-                outcome="ok" if code is None else "error", error_code=code, latency_ms=latency,
-                input_tokens=tin, output_tokens=tout, role="shadow", shadow=True,
-                stop_reason=stop, at=time.time(),
-            )
-            if metrics_event is not None:
-                metrics_event(ev)
-            rt.events.emit(ev)
-            GLOBAL_EVENTS.emit(ev)
+        if st.observers or GLOBAL:
+            attempt = {"model": model, "outcome": "ok" if code is None else "error", "error_code": code,
+                       "message": None, "duration_ms": latency, "role": "shadow"}
+            usage = {"inputTokens": tin, "outputTokens": tout}
+            shadow_record = CallRecord("shadow", job.shadow_op, job.alias, job.alias, model if code is None else None,
+                                       [attempt], {"usage": usage, "stopReason": stop}, None, st.region, None)
+            notify([o for o in st.observers.items if o is not self], shadow_record)
+            notify(GLOBAL.items, shadow_record)
         record = {
             "at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
             "alias": job.alias,
@@ -567,8 +541,7 @@ class ShadowMirror:
                     break
                 self._cond.wait(left)
             clean = self._threads == 0
-        with contextlib.suppress(ValueError):
-            self._runtime.on_success.remove(self)
+        self._state.observers.remove(self)
         self._sink.close()
         _live.discard(self)
         return clean
@@ -581,30 +554,24 @@ class ShadowMirror:
 # -------------------------------------------------------------------------- attaching
 
 
-def _wanted(runtime: Any) -> bool:
-    if getattr(runtime.shared, "reloader", None) is not None:
+def _wanted(state: ClientState) -> bool:
+    if state.reloader is not None:
         return True  # the configuration can change at run time: be ready for a shadow
-    return any(a.shadow is not None for a in runtime.config.aliases.values())
+    return any(a.shadow is not None for a in state.version.config.aliases.values())
 
 
-def attach(runtime: Any, environ: Mapping[str, str]) -> None:
-    """Give a client's runtime its shadow pool (idempotent: a second call does nothing).
+def attach(state: ClientState, environ: Mapping[str, str]) -> None:
+    """Give a client its shadow pool (idempotent: a second call does nothing).
 
-    The hook is only installed when an alias configures ``shadow`` or the configuration
-    can be reloaded, so clients without shadow traffic pay nothing per call.
+    The observer is only installed when an alias configures ``shadow`` or the
+    configuration can be reloaded, so clients without shadow traffic pay nothing per call.
     """
     global _atexit_registered
-    shared = runtime.shared
-    if getattr(shared, "shadow", None) is not None or not _wanted(runtime):
+    if state.plugins.get("shadow") is not None or not _wanted(state):
         return
-    sink = getattr(runtime.config, "shadow", None)  # pool size keys, once config has them
-    mirror = ShadowMirror(
-        runtime,
-        workers=int(getattr(sink, "workers", None) or DEFAULT_WORKERS),
-        max_pending=int(getattr(sink, "max_pending", None) or DEFAULT_MAX_PENDING),
-    )
-    shared.shadow = mirror
-    runtime.on_success.append(mirror)
+    mirror = ShadowMirror(state)
+    state.plugins["shadow"] = mirror
+    state.observers.add(mirror)
     _live.add(mirror)
     with _atexit_lock:
         if not _atexit_registered:
@@ -614,6 +581,5 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
 
 def mirror_of(client: Any) -> ShadowMirror | None:
     """The shadow pool of a wrapped client, or None when it has none."""
-    from bedrock_lifecycle.core.runtime import runtime_of
-
-    return getattr(runtime_of(client).shared, "shadow", None)
+    mirror: ShadowMirror | None = state_of(client).plugins.get("shadow")
+    return mirror

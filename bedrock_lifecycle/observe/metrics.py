@@ -39,8 +39,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bedrock_lifecycle.core.observer import CallRecord
+from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.observe import exporters
-from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.events import AttemptEvent, bus_of, events_of
+from bedrock_lifecycle.util.responses import usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -439,35 +442,65 @@ def reset() -> None:
 # ----------------------------------------------------------------------------- attaching
 
 
-def attach(runtime: Any, environ: Mapping[str, str]) -> None:
+def validate(environ: Mapping[str, str], region: str) -> None:
+    """Raise :class:`~bedrock_lifecycle.errors.ConfigError` for an unknown exporter or a
+    missing OpenTelemetry, before a client changes at all (exporters are per process)."""
+    for n in exporters.parse_names(environ.get(ENV_METRICS)):
+        if n not in (exporters.OFF, "file"):
+            exporters.get(n, region)
+
+
+class MetricsObserver:
+    """Feeds :data:`METRICS` with one tuple per call on the caller's thread (no event
+    objects are built); shadow copies arrive as events."""
+
+    __slots__ = ("metrics",)
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def on_call(self, record: CallRecord) -> None:
+        if record.kind == "shadow":
+            for ev in events_of(record):
+                self.metrics(ev)
+            return
+        resp = record.response
+        tin = tout = None
+        if resp is not None:
+            usage = resp.get("usage") if resp.__class__ is dict else None
+            if usage.__class__ is dict:
+                tin, tout = usage.get("inputTokens"), usage.get("outputTokens")  # type: ignore[union-attr]
+            else:
+                tin, tout, _ = usage_of(resp)
+        self.metrics.record_call((record.alias, record.attempts, tin, tout, record.baseline, time.time()))
+
+
+def attach(state: ClientState, environ: Mapping[str, str]) -> None:
     """Wire the built-in metrics and the exporters named in ``BEDROCK_LIFECYCLE_METRICS``
-    into a client's runtime (idempotent per client).
+    into a client (idempotent per client).
 
     Everything is validated and created before anything is subscribed: a
     :class:`~bedrock_lifecycle.errors.ConfigError` (unknown exporter, OpenTelemetry not
-    installed) leaves the client's bus untouched."""
+    installed) leaves the client untouched."""
+    if "metrics" in state.plugins:
+        return
     names = exporters.parse_names(environ.get(ENV_METRICS))
-    shared = runtime.shared
-    if getattr(shared, "metrics_attached", False):
-        return
     if names == (exporters.OFF,):
-        shared.metrics_attached = True
+        state.plugins["metrics"] = None
         return
-    # The built-in metrics take the client's attempt lists directly (no events built on
-    # the caller's thread); shadow copies reach them through ``metrics_event``.
-    subscribers: list[Any] = [exporters.get(n, runtime.region) for n in names if n != "file"]
+    subscribers: list[Any] = [exporters.get(n, state.region) for n in names if n != "file"]
     directory = None
     if "file" in names:
         from bedrock_lifecycle.lifecycle.sync import resolve_cache_dir
 
-        directory = resolve_cache_dir(runtime.config.registry.cache_dir, environ) / "metrics"
-    for fn in subscribers:
-        runtime.events.subscribe(fn)
-    shared.metrics_sink = METRICS.record_call
-    shared.metrics_event = METRICS
-    shared.metrics_queue = METRICS._pending  # the client appends its per-call tuples directly
-    shared.metrics_apply = METRICS.apply
-    shared.metrics_attached = True
+        directory = resolve_cache_dir(state.version.config.registry.cache_dir, environ) / "metrics"
+    if subscribers:
+        bus = bus_of(state)
+        for fn in subscribers:
+            bus.subscribe(fn)
+    observer = MetricsObserver(METRICS)
+    state.plugins["metrics"] = observer
+    state.observers.add(observer)
     if directory is not None:
         WRITER.add(directory)
 
