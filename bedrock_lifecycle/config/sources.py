@@ -170,6 +170,10 @@ def source_from(value: str, *, session: Any = None) -> ConfigSource:
     value = value.strip()
     if value.startswith("ssm:"):
         return SSMSource(value[4:], session=session)
+    if value.startswith("appconfig:"):
+        from bedrock_lifecycle.config.appconfig import AppConfigSource
+
+        return AppConfigSource(value[len("appconfig:"):], session=session)
     return FileSource(value)
 
 
@@ -200,7 +204,7 @@ def initial(environ: Mapping[str, str], explicit: Any = None, *, session: Any = 
     if not name:
         return load_config(explicit, environ=environ), None
     src = source_from(name, session=session)
-    if isinstance(src, SSMSource):
+    if hasattr(src, "ttl"):  # SSM and AppConfig sources poll at the reload interval
         src.ttl = ttl_from(environ)
     try:
         doc = src.fetch()
