@@ -46,6 +46,11 @@ def reconfigure(client: Any, config: Config) -> Version:
     return v
 
 
+def is_async(client: Any) -> bool:
+    """An aiobotocore client (told by its class, without importing aiobotocore)."""
+    return any(c.__module__.startswith("aiobotocore") for c in type(client).__mro__)
+
+
 def _botocore_retries_off(client: Any) -> bool:
     retries = getattr(client.meta.config, "retries", None) or {}
     total = retries.get("total_max_attempts")
@@ -63,8 +68,10 @@ def wrap(
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
+    asleep: Callable[[float], Any] | None = None,
 ) -> Any:
-    """Upgrade a bedrock-runtime client in place and return it.
+    """Upgrade a bedrock-runtime client in place and return it: a boto3/botocore client,
+    or an aiobotocore one (then ``await`` its calls; ``asleep`` replaces ``asyncio.sleep``).
 
     A client with botocore's own retries on keeps them; every attempt botocore makes
     counts against ``max_attempts_per_target`` (see docs/configuration.md).
@@ -72,7 +79,8 @@ def wrap(
     from botocore.client import BaseClient
 
     if not isinstance(existing, BaseClient):
-        raise TypeError(f"wrap() takes a botocore bedrock-runtime client, got {type(existing).__name__}")
+        raise TypeError("wrap() takes a boto3/botocore or aiobotocore bedrock-runtime client, "
+                        f"got {type(existing).__name__}")
     service = existing.meta.service_model.service_name
     if service != "bedrock-runtime":
         raise TypeError(f"wrap() takes a bedrock-runtime client, got a {service!r} client")
@@ -94,9 +102,17 @@ def wrap(
     from bedrock_lifecycle.observe import metrics
 
     metrics.validate(env, st.region)  # unknown exporter names fail before anything changes
-    plain = plain_class(type(existing))
-    st.send_direct = lambda operation, params: plain._make_api_call(existing, operation, params)  # type: ignore[attr-defined]
-    existing.__class__ = lifecycle_class(type(existing))
+    if is_async(existing):
+        from bedrock_lifecycle.core import adriver
+
+        plain = plain_class(type(existing))
+        st.asleep = asleep
+        st.send_direct = adriver.aio_send_direct(existing, plain, st)
+        existing.__class__ = adriver.aio_lifecycle_class(type(existing))
+    else:
+        plain = plain_class(type(existing))
+        st.send_direct = lambda operation, params: plain._make_api_call(existing, operation, params)  # type: ignore[attr-defined]
+        existing.__class__ = lifecycle_class(type(existing))
     existing.__dict__[STATE_ATTR] = st
     if source is not None:
         st.reloader = sources.Reloader(

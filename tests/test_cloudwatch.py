@@ -13,12 +13,8 @@ import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config.sources import SSMSource
 from bedrock_lifecycle.core.flow import META_KEY
-from bedrock_lifecycle.observe.cloudwatch import (
-    NAMESPACE,
-    CloudWatchPublisher,
-    FleetAnalyzer,
-    wait_published,
-)
+from bedrock_lifecycle.fleet import FleetAnalyzer
+from bedrock_lifecycle.observe.cloudwatch import NAMESPACE, CloudWatchPublisher, wait_published
 from bedrock_lifecycle.observe.events import AttemptEvent
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_PRO, StaticRegistry

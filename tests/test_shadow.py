@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,18 @@ import pytest
 from botocore.config import Config as BotoConfig
 
 import bedrock_lifecycle
-from bedrock_lifecycle.api import runtime_of, wrap
+from bedrock_lifecycle.api import reconfigure, runtime_of, wrap
+from bedrock_lifecycle.config import load_config
 from bedrock_lifecycle.core.flow import META_KEY
-from bedrock_lifecycle.migrate.shadow import ShadowMirror, mirror_of, shadow_request, similarity
+from bedrock_lifecycle.errors import ConfigError
+from bedrock_lifecycle.migrate.shadow import (
+    ShadowLogWarning,
+    ShadowMirror,
+    check_log,
+    mirror_of,
+    shadow_request,
+    similarity,
+)
 from bedrock_lifecycle.observe.events import AttemptEvent
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.util.text import normalise
@@ -306,13 +316,59 @@ def test_close_is_clean_and_stops_mirroring(bedrock: LocalBedrock) -> None:
     assert bedrock.calls(model_id=SHADOW) == 1
 
 
-def test_unwritable_log_never_reaches_the_caller(bedrock: LocalBedrock, tmp_path: Path, closing: list[ShadowMirror]) -> None:
-    c = make(bedrock, config(1.0, shadow={"log": str(tmp_path / "missing-dir" / "s.jsonl")}))
+def test_a_log_that_cannot_be_opened_fails_client_creation(bedrock: LocalBedrock, tmp_path: Path) -> None:
+    missing = tmp_path / "missing-dir" / "s.jsonl"
+    with pytest.raises(ConfigError) as err:
+        make(bedrock, config(1.0, shadow={"log": str(missing)}))
+    msg = str(err.value)
+    assert len(msg.splitlines()) == 1
+    assert repr(str(missing)) in msg and "BEDROCK_LIFECYCLE_SHADOW_LOG" in msg
+    assert "No such file or directory" in msg and f"the directory {missing.parent} does not exist" in msg
+    assert not missing.parent.exists()  # nothing created behind the caller's back
+    (tmp_path / "a-dir").mkdir()
+    with pytest.raises(ConfigError, match="Is a directory"):  # from the environment, too
+        make(bedrock, config(1.0), environ={"BEDROCK_LIFECYCLE_SHADOW_LOG": str(tmp_path / "a-dir")})
+
+
+def test_a_named_log_is_checked_even_without_a_shadow_alias(bedrock: LocalBedrock, tmp_path: Path) -> None:
+    cfg = {"aliases": {"chat": {"targets": [PRIMARY]}}, "shadow": {"log": str(tmp_path / "no" / "s.jsonl")}}
+    with pytest.raises(ConfigError, match="does not exist"):
+        make(bedrock, cfg)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (ENOSPC on every write)")
+def test_later_write_failures_warn_once_and_are_counted(bedrock: LocalBedrock, closing: list[ShadowMirror],
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    c = make(bedrock, config(1.0, shadow={"log": "/dev/full"}))  # opens fine, every write fails
     m = mirror(c)
     closing.append(m)
+    m.workers = 1  # one worker: the records fail in order
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(5):
+            c.converse(modelId="chat", messages=MESSAGES)  # the caller never sees the failure
+        assert m.drain(10)
+    lost = [w for w in caught if issubclass(w.category, ShadowLogWarning)]
+    assert len(lost) == 1 and "/dev/full" in str(lost[0].message) and "No space left" in str(lost[0].message)
+    assert [r.getMessage() for r in caplog.records if "shadow log" in r.getMessage()] == [str(lost[0].message)]
+    s = m.stats()
+    assert (s["completed"], s["recorded"], s["write_errors"]) == (5, 0, 5)
+
+
+def test_a_reloaded_version_with_a_bad_log_is_warned_about_and_check_log_refuses_it(
+        bedrock: LocalBedrock, tmp_path: Path, closing: list[ShadowMirror]) -> None:
+    good = tmp_path / "good.jsonl"
+    c = make(bedrock, config(1.0, shadow={"log": str(good)}))
+    m = mirror(c)
+    closing.append(m)
+    bad = load_config(config(1.0, shadow={"log": str(tmp_path / "gone" / "s.jsonl")}), environ={})
+    with pytest.raises(ConfigError, match="gone"):
+        check_log(bad)  # what a reload runs before putting a version in force
+    with pytest.warns(ShadowLogWarning, match="does not exist"):
+        reconfigure(c, bad)  # put in force without the check: warned, never raised
     c.converse(modelId="chat", messages=MESSAGES)
     assert m.drain(10)
-    assert m.stats()["write_errors"] == 1 and m.stats()["recorded"] == 0
+    assert m.stats()["write_errors"] == 1 and len(good.read_text().splitlines()) == 0
 
 
 def test_interpreter_exit_does_not_wait_for_a_hung_shadow(bedrock: LocalBedrock) -> None:

@@ -6,7 +6,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
@@ -77,3 +77,11 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
 
 def fmt_date(d: _dt.datetime | None) -> str:
     return "-" if d is None else d.date().isoformat()
+
+
+def replacement_text(t: Mapping[str, Any]) -> str:
+    """AWS's replacement, else the suggested successor marked as a suggestion."""
+    if t.get("replacements"):
+        return ", ".join(t["replacements"])
+    suggested = t.get("suggested_replacements") or []
+    return ", ".join(f"{m} (suggested)" for m in suggested) or "-"

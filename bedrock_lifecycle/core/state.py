@@ -139,6 +139,9 @@ class ClientState:
         self.send_direct: Callable[[str, dict[str, Any]], Any] = _unset_send
         self.reloader: Any = None
         self.environ: Mapping[str, str] = {}  # the environment the client was made with
+        # Async clients: the event loop of their first call, and an injected async sleep.
+        self.loop: Any = None
+        self.asleep: Any = None
         self.version: Version = None  # type: ignore[assignment]  # set by put_in_force
 
     def build(self, config: Config) -> Version:

@@ -175,7 +175,8 @@ def lifecycle_class(cls: type) -> type:
 
 def plain_class(cls: type) -> type:
     """The client class before the swap."""
-    return cls._bl_plain if issubclass(cls, LifecycleMixin) else cls  # type: ignore[attr-defined,no-any-return]
+    plain: type = cls.__dict__.get("_bl_plain", cls)  # set on the swapped classes (sync and async)
+    return plain
 
 
 def state_of(client: Any) -> ClientState:

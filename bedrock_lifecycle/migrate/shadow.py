@@ -38,7 +38,6 @@ model is of the provider family the body is written for (else skipped, counted a
 from __future__ import annotations
 
 import atexit
-import contextlib
 import datetime as _dt
 import json
 import logging
@@ -58,6 +57,8 @@ from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.core.sync import state_of
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.migrate.shadowlog import ShadowLogWarning as ShadowLogWarning  # re-exported
+from bedrock_lifecycle.migrate.shadowlog import Sink, check_log, log_path
 from bedrock_lifecycle.util.responses import converse_text, usage_of
 from bedrock_lifecycle.util.text import similarity
 
@@ -226,52 +227,6 @@ def _primary_side(operation: str, model: str, response: Any, record_text: bool) 
     return side, text
 
 
-# -------------------------------------------------------------------------------- sink
-
-
-class _Sink:
-    """Append-only JSONL file: one ``os.write`` per line on an ``O_APPEND`` descriptor
-    (whole lines even with several writers), created ``0600`` (records may hold texts)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._path: str | None = None
-        self._fd: int | None = None
-        self._failed_path: str | None = None
-
-    def write(self, path: str, record: dict[str, Any]) -> bool:
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        with self._lock:
-            try:
-                if self._fd is None or path != self._path:
-                    self._close_locked()
-                    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-                    self._fd = os.open(os.path.expanduser(path), flags, 0o600)
-                    self._path = path
-                view = memoryview(line)
-                while view:
-                    n = os.write(self._fd, view)
-                    view = view[n:]
-                self._failed_path = None
-                return True
-            except OSError as exc:
-                if self._failed_path != path:  # once per failing path, not per record
-                    log.warning("bedrock-lifecycle shadow log %r: cannot write: %s", path, exc)
-                    self._failed_path = path
-                self._close_locked()
-                return False
-
-    def _close_locked(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-        self._fd = self._path = None
-
-    def close(self) -> None:
-        with self._lock:
-            self._close_locked()
-
-
 # -------------------------------------------------------------------------------- pool
 
 
@@ -331,7 +286,7 @@ class ShadowMirror:
         self._busy = 0  # copies in flight
         self._closed = False
         self._pid = os.getpid()
-        self._sink = _Sink()
+        self._sink = Sink()
         self._last_drop_log = 0.0
         self._counts = {"sampled": 0, "sent": 0, "dropped": 0, "completed": 0, "errors": 0, "recorded": 0,
                         "write_errors": 0}
@@ -415,7 +370,7 @@ class ShadowMirror:
         self._cond = threading.Condition(threading.Lock())
         self._queue = deque()
         self._threads = self._idle = self._busy = 0
-        self._sink = _Sink()
+        self._sink = Sink()
 
     # ------------------------------------------------------------ worker threads
 
@@ -550,6 +505,10 @@ class ShadowMirror:
     def closed(self) -> bool:
         return self._closed
 
+    def open_log(self, path: str, *, strict: bool = True) -> bool:
+        """Open the shadow log now (created ``0600``); see :meth:`Sink.open`."""
+        return self._sink.open(path, strict=strict)
+
 
 # -------------------------------------------------------------------------- attaching
 
@@ -561,15 +520,28 @@ def _wanted(state: ClientState) -> bool:
 
 
 def attach(state: ClientState, environ: Mapping[str, str]) -> None:
-    """Give a client its shadow pool (idempotent: a second call does nothing).
+    """Give a client its shadow pool (idempotent), and open the shadow log.
 
     The observer is only installed when an alias configures ``shadow`` or the
-    configuration can be reloaded, so clients without shadow traffic pay nothing per call.
+    configuration can be reloaded, so clients without shadow traffic pay nothing per
+    call. A log that cannot be opened raises :class:`~bedrock_lifecycle.errors.ConfigError`
+    at creation; for a reloaded version (in force already) it is warned about: run
+    :func:`check_log` first.
     """
     global _atexit_registered
-    if state.plugins.get("shadow") is not None or not _wanted(state):
+    config = state.version.config
+    existing = state.plugins.get("shadow")
+    path = log_path(config)
+    if existing is not None:
+        if path is not None:
+            existing.open_log(path, strict=False)
+        return
+    if not _wanted(state):
+        check_log(config)  # no pool, but a named log must be writable all the same
         return
     mirror = ShadowMirror(state)
+    if path is not None:
+        mirror.open_log(path)
     state.plugins["shadow"] = mirror
     state.observers.add(mirror)
     _live.add(mirror)

@@ -43,6 +43,7 @@ from bedrock_lifecycle.core.observer import CallRecord
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.observe import exporters
 from bedrock_lifecycle.observe.events import AttemptEvent, bus_of, events_of
+from bedrock_lifecycle.util.files import private_dir
 from bedrock_lifecycle.util.responses import usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -566,6 +567,9 @@ class SnapshotWriter:
         for d in dirs:
             path = d / f"{doc['pid']}.json"
             try:
+                # 0700 however it came to exist (and its missing parents, the cache
+                # directory included): the snapshots name models and aliases in use.
+                private_dir(d)
                 write_document(path, doc)
                 written.append(path)
             except Exception as exc:
