@@ -21,6 +21,7 @@ from bedrock_lifecycle.testing.scripting import (
 )
 from bedrock_lifecycle.testing.scripting import operations as _operations
 from bedrock_lifecycle.testing.scripting import times as _times
+from bedrock_lifecycle.testing.tools import ToolScript
 from bedrock_lifecycle.testing.wire import (
     CONNECTION_RESET,
     DEFAULT_MESSAGES,
@@ -66,6 +67,23 @@ class RuntimeScripts:
             state.replies[model_id] = Reply(
                 text, stop_reason, input_tokens, output_tokens, latency, content, usage
             )
+
+    def reply_tool_use(
+        self,
+        model_id: str,
+        name: str | None = None,
+        tool_input: Any = None,
+        *,
+        times: int | None = 1,
+    ) -> None:
+        """The next ``times`` Converse/ConverseStream calls to ``model_id`` that offer tools
+        answer with a ``toolUse`` block and ``stopReason: tool_use``: tool ``name`` (``None``:
+        the one ``toolChoice`` names, else the first offered) with ``tool_input`` (``None``:
+        the smallest input its schema accepts). A call that sends a tool's result, or offers
+        no tools, is answered as usual and leaves the script in place; so is structured output
+        through a tool (pydantic-ai's ``final_result``, LangChain's ``with_structured_output``).
+        """
+        self._add(lambda state: state.tool_uses, model_id, ToolScript(name, tool_input, _times(times)))
 
     def fail(
         self,
