@@ -53,6 +53,6 @@ def is_denied(exc: BaseException) -> bool:
     return error_of(exc)[0] in _DENIED
 
 
-def describe(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     code, message = error_of(exc)
     return f"{code}: {message}" if message else code

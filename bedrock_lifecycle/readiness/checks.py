@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from bedrock_lifecycle.ids import parse_model_id
 from bedrock_lifecycle.lifecycle.model import State
-from bedrock_lifecycle.readiness.aws import Clients, describe, error_of, is_denied
+from bedrock_lifecycle.readiness.aws import Clients, error_of, error_text, is_denied
 from bedrock_lifecycle.readiness.model import Check, Status, Subject
 
 ACTIONS: Final = {
@@ -62,7 +62,7 @@ def not_checked(name: str, exc: BaseException, action: str) -> Check:
     if is_denied(exc):
         return Check(name, Status.NOT_CHECKED, f"not checked: missing permission {action}",
                      actions=(f"grant {action} to run this check",), iam_action=action)
-    return Check(name, Status.NOT_CHECKED, f"not checked: {action.partition(':')[2]} failed ({describe(exc)})",
+    return Check(name, Status.NOT_CHECKED, f"not checked: {action.partition(':')[2]} failed ({error_text(exc)})",
                  iam_action=None)
 
 
@@ -167,7 +167,7 @@ def region_and_profile(cp: ControlPlane, subject: Subject) -> Check:
     if kind != "foundation-model" or "ON_DEMAND" in types:
         return Check("region", Status.PASS, f"{subject.configured} can be invoked on demand in {cp.region}", tuple(lines), data=data)
     if perror is not None:
-        lines.append(f"(profiles not listed: {describe(perror)})")
+        lines.append(f"(profiles not listed: {error_text(perror)})")
     fix = f"call it through a profile ID ({', '.join(str(p.get('inferenceProfileId')) for p in carrying)})" if carrying \
         else "use provisioned throughput or another model"
     return Check("region", Status.FAIL,
