@@ -157,9 +157,10 @@ def region_and_profile(cp: ControlPlane, subject: Subject) -> Check:
             offered = ", ".join(str(p.get("inferenceProfileId")) for p in carrying) or "none"
             return Check("region", Status.FAIL, f"profile {subject.configured} is not offered in {cp.region}",
                          tuple(lines), (f"use a profile offered here (for {base}: {offered}) or another region",), data=data)
+        others = tuple(line for line in lines if not line.startswith(f"profile {subject.configured} "))
         return Check("region", Status.PASS,
                      f"profile {subject.configured} is offered in {cp.region}; routes to {', '.join(profile_regions(mine))}",
-                     tuple(lines), data=data)
+                     others, data=data)
     if error is not None:
         return not_checked("region", error, ACTIONS["model"])
     types = [str(t) for t in details.get("inferenceTypesSupported") or ()] if details else []
