@@ -151,7 +151,7 @@ def test_slow_shadow_does_not_slow_the_caller(bedrock: LocalBedrock, closing: li
     _p50(shadowed, 5)
     base = _p50(plain, 30)
     with_shadow = _p50(shadowed, 30)
-    assert with_shadow < base + 30.0, (base, with_shadow)
+    assert with_shadow < base + 250.0, (base, with_shadow)  # a blocking copy would add 500 ms; load cannot
     assert m.stats()["in_flight"] >= 1  # the shadow copies really were slow and still running
     t0 = time.monotonic()
     m.close(timeout=0.1)
