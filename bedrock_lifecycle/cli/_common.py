@@ -76,14 +76,18 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
 
 
 def replacement_text(
-    replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
+    replacements: Sequence[str] | Mapping[str, Any], suggested: Sequence[str] = (), width: int | None = None
 ) -> str:
     """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
     suggested successor marked ``(suggested)``; else ``-``.
 
-    With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:
-    ``anthropic.claude-haiku-4-5… (suggested)``.
+    ``replacements`` may also be a status as JSON (``LifecycleStatus.to_json()``: its
+    ``replacements`` and ``suggested_replacements``). With ``width``, a longer text is cut
+    with ``…`` and keeps the ``(suggested)`` mark: ``anthropic.claude-haiku-4-5… (suggested)``.
     """
+    if isinstance(replacements, Mapping):
+        suggested = replacements.get("suggested_replacements") or ()
+        replacements = replacements.get("replacements") or ()
     mark = ""
     if replacements:
         text = ", ".join(replacements)
@@ -100,10 +104,3 @@ def replacement_text(
 def fmt_date(d: _dt.datetime | None) -> str:
     return "-" if d is None else d.date().isoformat()
 
-
-def replacement_text(t: Mapping[str, Any]) -> str:
-    """AWS's replacement, else the suggested successor marked as a suggestion."""
-    if t.get("replacements"):
-        return ", ".join(t["replacements"])
-    suggested = t.get("suggested_replacements") or []
-    return ", ".join(f"{m} (suggested)" for m in suggested) or "-"
