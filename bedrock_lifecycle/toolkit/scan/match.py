@@ -86,7 +86,7 @@ _REST = re.compile(
     rb"(?P<name>[a-z0-9][a-z0-9-]*(?:\.[0-9][a-z0-9-]*)*)"
     rb"(?P<version>:[a-z0-9-]+)?(?::[a-z0-9-]+)?" + _END
 )
-# A geography just before "<provider>." (searched in a short window ending at the dot).
+# A geography just before "<provider>." (tried at each start in a short window before the dot).
 _GEO_WORD = re.compile(rb"[a-z]{2,6}(?:-[a-z]{2,6})?\.")
 _ARN = re.compile(
     rb"arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]{0,20}:(?:[0-9]{12})?:[a-z-]+/"
@@ -109,8 +109,9 @@ _ANSI_TAIL = re.compile(rb"(?:\x1b|\\(?:033|x1[bB]|u001[bB]|e))\[[0-9;?]*[A-Za-z
 _STRONG = re.compile(r"[a-z][0-9]|[0-9][a-z]|[0-9]\.[0-9]")
 _V_NAME = re.compile(r"v[0-9]+(?:\.[0-9]+)*")
 _DOT, _CLOSE_PLACEHOLDER = ord("."), frozenset(b"})")
-# An unknown geography is accepted (AWS adds new ones: ca., in.), except these words, which
-# in code are receivers: "self.amazon.nova-pro-v1" is an attribute chain, not a profile.
+# A short word before "<provider>." that is not a known geography is reported as written (an
+# identifier Bedrock refuses), except these words, which in code are receivers:
+# "self.amazon.nova-pro-v1" is an attribute chain, not a profile.
 NOT_GEOGRAPHIES = frozenset(
     {
         "self", "this", "that", "cls", "super", "ctx", "cfg", "conf", "config", "app", "env",
