@@ -60,7 +60,8 @@ def main() -> int:
     with LocalBedrock() as bedrock, _env({**bedrock.env(), "BEDROCK_LIFECYCLE_NOW": os.environ.get("BEDROCK_LIFECYCLE_NOW", DEMO_NOW)}):
         _say(f"Local Bedrock at {bedrock.endpoint_url}; library clock pinned at {os.environ['BEDROCK_LIFECYCLE_NOW']}.")
         _say("The application changed one line: boto3.client('bedrock-runtime') -> bedrock_lifecycle.client()\n")
-        client = bedrock_lifecycle.client(region_name="us-east-1", config=CONFIG)
+        # Any: the demo reads our BedrockLifecycle key, which the boto3 stubs do not declare
+        client: Any = bedrock_lifecycle.client(region_name="us-east-1", config=CONFIG)
 
         _say("1. An alias: modelId='chat' resolves to a concrete model per the weights.")
         with warnings.catch_warnings(record=True) as caught:
@@ -228,7 +229,7 @@ def _demo_canary(bedrock: object, messages: Any) -> None:
         }},
         "routing": {"max_attempts_per_target": 1},
     }
-    client = bedrock_lifecycle.client(region_name="us-east-1", config=config)
+    client: Any = bedrock_lifecycle.client(region_name="us-east-1", config=config)
     bedrock.fail(SONNET_46, "InternalServerException", times=None)  # type: ignore[attr-defined]
     _say("\n8. Canary analysis: the canary starts failing; the library rolls it back by itself:")
     with warnings.catch_warnings(record=True) as caught:

@@ -529,9 +529,3 @@ def test_messages_say_when(tmp_path: Path, capsys: pytest.CaptureFixture[str], m
     code, out, _ = run(capsys, "scan", "a.py", "--region", "us-east-1", "--at", at, "--format", "github")
     assert code == 1 and expected in out.splitlines()[0]
     assert "Suggested replacement (not named by AWS): anthropic.claude-haiku-4-5-20251001-v1:0." in out
-
-
-def test_replacement_text_takes_a_status_as_json_too() -> None:
-    assert replacement_text({"replacements": [], "suggested_replacements": ["x.y-1"]}) == "x.y-1 (suggested)"
-    assert replacement_text({"replacements": ["a.b-1"], "suggested_replacements": ["x.y-1"]}) == "a.b-1"
-    assert replacement_text({}) == "-"

@@ -6,7 +6,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
@@ -76,18 +76,14 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
 
 
 def replacement_text(
-    replacements: Sequence[str] | Mapping[str, Any], suggested: Sequence[str] = (), width: int | None = None
+    replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
 ) -> str:
     """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
     suggested successor marked ``(suggested)``; else ``-``.
 
-    ``replacements`` may also be a status as JSON (``LifecycleStatus.to_json()``: its
-    ``replacements`` and ``suggested_replacements``). With ``width``, a longer text is cut
-    with ``…`` and keeps the ``(suggested)`` mark: ``anthropic.claude-haiku-4-5… (suggested)``.
+    With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:
+    ``anthropic.claude-haiku-4-5… (suggested)``.
     """
-    if isinstance(replacements, Mapping):
-        suggested = replacements.get("suggested_replacements") or ()
-        replacements = replacements.get("replacements") or ()
     mark = ""
     if replacements:
         text = ", ".join(replacements)
@@ -103,4 +99,3 @@ def replacement_text(
 
 def fmt_date(d: _dt.datetime | None) -> str:
     return "-" if d is None else d.date().isoformat()
-

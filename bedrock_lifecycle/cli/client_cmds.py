@@ -187,7 +187,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
             row = [a["alias"], t["role"], t["model_id"], share, t["state"] + _reported(t),
                    (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]), _safe_until(t),
-                   replacement_text(t)]
+                   replacement_text(t["replacements"], t.get("suggested_replacements") or [])]
             if shown:
                 row += _metric_cells(t["metrics"])
             rows.append(row)
@@ -298,7 +298,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 role = t["role"] + (" (weight 0)" if t["role"] == "target" and not t["weight"] else "")
                 problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": role,
                                  "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"],
-                                 "replacement": replacement_text(t)})
+                                 "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
     refused = target_problems(config, ctx.registry, region, now)
     for why in refused:
         problems.append({"alias": "-", "model_id": "-", "state": "-", "role": "-", "reason": f"client refuses: {why}",

@@ -57,6 +57,9 @@ def add_parser(sub: Any) -> None:
                    help="cache directory (default: BEDROCK_LIFECYCLE_CACHE_DIR or the platform cache dir)")
     p.add_argument("--prices", action="store_true",
                    help="refresh on-demand prices from the AWS Price List API instead (see docs/compare.md)")
+    p.add_argument("--health", action="store_true",
+                   help="also read Bedrock lifecycle notices from AWS Health (docs/readiness.md)")
+    p.add_argument("--organization", action="store_true", help="with --health: the organisation's view")
     p.set_defaults(func=cmd_sync)
 
 
@@ -242,8 +245,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
         # Failures are in the report (table or JSON); no Python warning dump on top.
         warnings.simplefilter("ignore", sync_mod.CacheWarning)
         report = sync_mod.sync(regions, cache_dir=args.cache_dir)
+    health_json: dict[str, Any] | None = None
+    health_lines: list[str] = []
+    if args.health:  # a source of its own; its failure never fails the sync (readiness_cmds)
+        from bedrock_lifecycle.cli.readiness_cmds import health_sync
+
+        health_json, health_lines = health_sync(regions, args)
     if args.json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), **({"health": health_json} if args.health else {})})
     else:
         rows = []
         for r in report.results:
@@ -257,6 +266,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"cache: {report.cache_path}")
         if report.cache_error:
             print(f"error: {report.cache_error}", file=sys.stderr)
+        for line in health_lines:
+            print(line)
     if report.all_failed:
         if not args.json:
             print(f"error: every region failed ({', '.join(report.failed_regions)})", file=sys.stderr)

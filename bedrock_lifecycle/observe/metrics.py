@@ -54,7 +54,7 @@ from bedrock_lifecycle.observe.series import (
     Histogram,
     Series,
 )
-from bedrock_lifecycle.util.files import private_dir
+from bedrock_lifecycle.util.files import atomic_write_json, ensure_private_dir
 from bedrock_lifecycle.util.responses import usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -387,8 +387,6 @@ class SnapshotWriter:
             dirs = list(self.dirs)
         if not dirs:
             return []
-        from bedrock_lifecycle.lifecycle.sync import write_document
-
         doc = self.metrics.document()
         written = []
         for d in dirs:
@@ -396,8 +394,8 @@ class SnapshotWriter:
             try:
                 # 0700 however it came to exist (and its missing parents, the cache
                 # directory included): the snapshots name models and aliases in use.
-                private_dir(d)
-                write_document(path, doc)
+                ensure_private_dir(d, tighten=True)
+                atomic_write_json(path, doc)
                 written.append(path)
             except Exception as exc:
                 if d not in self.failed:

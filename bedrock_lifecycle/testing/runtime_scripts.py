@@ -21,7 +21,9 @@ from bedrock_lifecycle.testing.scripting import (
 )
 from bedrock_lifecycle.testing.scripting import operations as _operations
 from bedrock_lifecycle.testing.scripting import times as _times
+from bedrock_lifecycle.testing.tools import ToolScript
 from bedrock_lifecycle.testing.wire import (
+    CONNECTION_RESET,
     DEFAULT_MESSAGES,
     EOL_MESSAGE,
     Fault,
@@ -66,6 +68,23 @@ class RuntimeScripts:
                 text, stop_reason, input_tokens, output_tokens, latency, content, usage
             )
 
+    def reply_tool_use(
+        self,
+        model_id: str,
+        name: str | None = None,
+        tool_input: Any = None,
+        *,
+        times: int | None = 1,
+    ) -> None:
+        """The next ``times`` Converse/ConverseStream calls to ``model_id`` that offer tools
+        answer with a ``toolUse`` block and ``stopReason: tool_use``: tool ``name`` (``None``:
+        the one ``toolChoice`` names, else the first offered) with ``tool_input`` (``None``:
+        the smallest input its schema accepts). A call that sends a tool's result, or offers
+        no tools, is answered as usual and leaves the script in place; so is structured output
+        through a tool (pydantic-ai's ``final_result``, LangChain's ``with_structured_output``).
+        """
+        self._add(lambda state: state.tool_uses, model_id, ToolScript(name, tool_input, _times(times)))
+
     def fail(
         self,
         model_id: str,
@@ -96,6 +115,25 @@ class RuntimeScripts:
                 retry_after,
                 _operations(operations, RUNTIME_OPERATIONS),
             ),
+        )
+
+    def reset_connection(
+        self,
+        model_id: str,
+        times: int | None = 1,
+        *,
+        operations: str | Iterable[str] | None = None,
+    ) -> None:
+        """The next ``times`` calls to ``model_id`` are read, then their TCP connection is
+        reset (RST) without an answer: what a crashed host or a dropped load-balancer
+        connection looks like. botocore raises a connection error. Scripted in the same
+        queue as :meth:`fail`, so the two fire in the order they were scripted; recorded
+        with status 0 and error code ``"ConnectionReset"``."""
+        self._add(
+            lambda state: state.faults,
+            model_id,
+            Fault(CONNECTION_RESET, "connection reset", 0, _times(times), None,
+                  _operations(operations, RUNTIME_OPERATIONS)),
         )
 
     def eol(self, model_id: str, *, operations: str | Iterable[str] | None = None) -> None:

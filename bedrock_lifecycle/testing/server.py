@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from bedrock_lifecycle.testing import (
+    appconfig_routes,
     control_routes,
     health_routes,
     pricing_routes,
@@ -26,6 +27,7 @@ from bedrock_lifecycle.testing import (
     runtime_routes,
 )
 from bedrock_lifecycle.testing.app import App, Service
+from bedrock_lifecycle.testing.appconfig_routes import APPCONFIG_OPERATIONS, AppConfigScripts
 from bedrock_lifecycle.testing.control_routes import CONTROL_OPERATIONS, ControlScripts
 from bedrock_lifecycle.testing.health_routes import HEALTH_OPERATIONS, HealthScripts
 from bedrock_lifecycle.testing.httpd import LocalHTTPServer
@@ -46,6 +48,7 @@ from bedrock_lifecycle.testing.wire import (
 
 __all__ = [
     "ACCOUNT_ID",
+    "APPCONFIG_OPERATIONS",
     "CONTROL_OPERATIONS",
     "DEFAULT_MESSAGES",
     "EOL_MESSAGE",
@@ -68,6 +71,7 @@ SERVICES: Final[tuple[Service, ...]] = (
     quotas_routes.SERVICE,
     health_routes.SERVICE,
     pricing_routes.SERVICE,
+    appconfig_routes.SERVICE,
 )
 _ALL_OPERATIONS: Final = tuple(op for service in SERVICES for op in service.operations)
 
@@ -98,7 +102,7 @@ def _make_client(service: str, endpoint_url: str, region: str, kwargs: dict[str,
         return _session.client(service, **options)
 
 
-class LocalBedrock(RuntimeScripts, ControlScripts, QuotaScripts, HealthScripts, PricingScripts):
+class LocalBedrock(RuntimeScripts, ControlScripts, QuotaScripts, HealthScripts, PricingScripts, AppConfigScripts):
     """A local Bedrock: runtime and control plane on ``http://127.0.0.1:<port>``.
 
     ``with LocalBedrock() as bedrock:`` starts it on a free port and stops it on exit.
