@@ -529,3 +529,9 @@ def test_messages_say_when(tmp_path: Path, capsys: pytest.CaptureFixture[str], m
     code, out, _ = run(capsys, "scan", "a.py", "--region", "us-east-1", "--at", at, "--format", "github")
     assert code == 1 and expected in out.splitlines()[0]
     assert "Suggested replacement (not named by AWS): anthropic.claude-haiku-4-5-20251001-v1:0." in out
+
+
+def test_lookup_refuses_a_made_up_geography(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "lookup", f"ap.{SONNET46}")
+    assert code == 2 and out == ""
+    assert "'ap.' is not a cross-region inference profile geography" in err and "did you mean 'apac.'" in err
