@@ -221,7 +221,9 @@ def test_config_price_overrides_win(local_bedrock_env: LocalBedrock, tmp_path: P
     assert code == 0, err
     s = json.loads(out)
     assert s["candidate"]["cost_usd"] == 2.0 and s["baseline"]["cost_usd"] == pytest.approx(0.0003)
-    cfg.write_text(f'[prices."{PRO}"]\ninput_per_1k = -1\noutput_per_1k = 1.0\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[prices."{PRO}"]\ninput_per_1k = -1\noutput_per_1k = 1.0\n')
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(bad))
     code, out, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(f))
     assert code == 2 and "input_per_1k" in err and len(err.strip().splitlines()) == 1
 
