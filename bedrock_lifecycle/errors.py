@@ -153,6 +153,23 @@ def bind_to_client(exc_class: type[ClientError], client: Any) -> type[ClientErro
     return cls
 
 
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of a botocore ``ClientError``; (class name, text) for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error") or {}
+        if err.get("Code"):
+            return str(err["Code"]), str(err.get("Message") or "")
+    return type(exc).__name__, str(exc)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed AWS call or other error: ``Code: message`` (never a traceback,
+    never request content). The one spelling every module uses."""
+    code, message = error_of(exc)
+    return f"{code}: {message}" if message else code
+
+
 def describe(status: LifecycleStatus) -> str:
     """One human sentence: model, region, state, dates, days left, replacement."""
     where = status.region or "every region"

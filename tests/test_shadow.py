@@ -20,7 +20,8 @@ from botocore.config import Config as BotoConfig
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import reconfigure, runtime_of, wrap
-from bedrock_lifecycle.config import ConfigReloadWarning, load_config
+from bedrock_lifecycle.config import load_config
+from bedrock_lifecycle.config.reload import ConfigReloadWarning
 from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.migrate.shadow import (
