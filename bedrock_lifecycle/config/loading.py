@@ -57,7 +57,7 @@ def parse_document(raw: bytes, *, name: str, suffix: str = "") -> dict[str, Any]
 
 def _parse_toml_or_json(text: str, name: str, suffix: str) -> dict[str, Any]:
     is_json = suffix == ".json" or (suffix not in (".toml",) and text.lstrip().startswith("{"))
-    limits.check_text(text, name)  # before the parser recurses
+    limits.check_text(text, name, toml=not is_json)  # before the parser recurses
     try:
         data = json.loads(text) if is_json else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
@@ -75,7 +75,7 @@ def _parse_yaml(text: str, name: str) -> dict[str, Any]:
         import yaml  # optional: TOML and JSON need nothing beyond the standard library
     except ImportError:
         raise ConfigError(f"{name}: YAML configuration needs PyYAML (pip install pyyaml), or use TOML/JSON") from None
-    limits.check_text(text, name)  # flow-style [ { nesting
+    limits.check_text(text, name, toml=False)  # flow-style [ { nesting
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
