@@ -72,6 +72,9 @@ class CachedSource(ABC):
     """The part of every source that is not about the store (see the module docstring)."""
 
     kind: ClassVar[str] = "remote"
+    #: Share reads through the process-wide cache (a remote store: one read per TTL per
+    #: process). A local file is cheap to read and a new client must see it as it is now.
+    shared_cache: ClassVar[bool] = True
     name: str
     ttl: float = DEFAULT_TTL
     suffix: str = ""  # file-name suffix deciding the format (.json, .toml, .yaml), if any
@@ -95,7 +98,7 @@ class CachedSource(ABC):
     def fetch(self, *, fresh: bool = False) -> Document:
         """The current document; at most one store read per ``ttl`` per process unless ``fresh``."""
         key = (self.kind, self.cache_key())
-        if not fresh:
+        if not fresh and self.shared_cache:
             with self._cache_lock:
                 hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
@@ -107,7 +110,8 @@ class CachedSource(ABC):
         except ConfigError as exc:
             raise DocumentError(str(exc), version=version) from None
         doc = Document(data, version, self.name, self.kind)
-        self._remember(key, doc)
+        if self.shared_cache:
+            self._remember(key, doc)
         return doc
 
     def _remember(self, key: tuple[str, str], doc: Document) -> None:
@@ -125,6 +129,7 @@ class CachedSource(ABC):
 
 class FileSource(CachedSource):
     kind = "file"
+    shared_cache = False
 
     def __init__(self, path: str | os.PathLike[str], *, label: str = f"{ENV_CONFIG} file", ttl: float = DEFAULT_TTL) -> None:
         self.path = Path(path).expanduser()
