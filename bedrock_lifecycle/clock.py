@@ -22,13 +22,41 @@ class InstantError(ValueError):
     """An ISO 8601 instant could not be parsed; the message names the field and value."""
 
 
+# Instants the library accepts. Lifecycle arithmetic adds and subtracts up to ~10 years
+# (warn_before_eol_days <= 3650, launch + 12 months, legacy periods), which overflows
+# datetime near year 1 or 9999; no real lifecycle date or clock is anywhere near either.
+MIN_INSTANT = _dt.datetime(1900, 1, 1, tzinfo=UTC)
+MAX_INSTANT = _dt.datetime(9000, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def check_range(value: _dt.datetime, *, field: str = "instant", raw: object = None) -> _dt.datetime:
+    """``value`` if within MIN_INSTANT..MAX_INSTANT, else InstantError naming field and value."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not MIN_INSTANT <= value <= MAX_INSTANT:
+        shown = raw if raw is not None else value.isoformat()
+        raise InstantError(
+            f"{field}: {shown!r} is outside the supported range "
+            f"{MIN_INSTANT.date().isoformat()}..{MAX_INSTANT.date().isoformat()}"
+        )
+    return value
+
+
+def clamp(value: _dt.datetime) -> _dt.datetime:
+    """``value`` moved into MIN_INSTANT..MAX_INSTANT (for datetimes built in code, not parsed)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return MIN_INSTANT if value < MIN_INSTANT else MAX_INSTANT if value > MAX_INSTANT else value
+
+
 def parse_instant(value: str, *, field: str = "instant") -> _dt.datetime:
     """Parse ISO 8601 into an aware UTC datetime.
 
     A bare date (``2026-10-14``) means 00:00 UTC of that day: lifecycle dates are
     published as calendar days, and the start of the UTC day is the earliest reading,
     so warnings and refusals never come late (the API reports 08:00 UTC; see
-    docs/registry.md). A naive time is taken as UTC.
+    docs/registry.md). A naive time is taken as UTC. Instants outside
+    ``MIN_INSTANT..MAX_INSTANT`` are refused (InstantError naming the field and value).
     """
     if not isinstance(value, str) or not value.strip():
         raise InstantError(f"{field}: expected an ISO 8601 date or time, got {value!r}")
@@ -38,8 +66,9 @@ def parse_instant(value: str, *, field: str = "instant") -> _dt.datetime:
     try:
         if len(text) == 10:
             d = _dt.date.fromisoformat(text)
-            return _dt.datetime(d.year, d.month, d.day, tzinfo=UTC)
-        parsed = _dt.datetime.fromisoformat(text)
+            parsed = _dt.datetime(d.year, d.month, d.day, tzinfo=UTC)
+        else:
+            parsed = _dt.datetime.fromisoformat(text)
     except ValueError:
         raise InstantError(
             f"{field}: {value!r} is not an ISO 8601 date or time "
@@ -47,7 +76,11 @@ def parse_instant(value: str, *, field: str = "instant") -> _dt.datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:30:00-01:00
+        raise InstantError(f"{field}: {value!r} is outside the supported range") from None
+    return check_range(parsed, field=field, raw=value)
 
 
 def system_now() -> _dt.datetime:

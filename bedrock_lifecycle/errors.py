@@ -163,14 +163,26 @@ def describe(status: LifecycleStatus) -> str:
     if status.extended_access_date:
         word = "since" if status.at >= status.extended_access_date else "from"
         dates.append(f"extended access (prices may rise) {word} {_d(status.extended_access_date)}")
+    period = status.legacy_period_days
+    short = period is not None and period <= 90 and status.state is State.LEGACY
     if status.eol_date:
         days = status.days_to_eol
         if days is not None and days >= 0:
-            dates.append(f"end of life on {_d(status.eol_date)} ({days} days left)")
+            eol = f"end of life on {_d(status.eol_date)}, {days} days left"
+            dates.append(f"this model has a {period}-day Legacy period: {eol}" if short else f"end of life on {_d(status.eol_date)} ({days} days left)")
         else:
             dates.append(f"end of life since {_d(status.eol_date)}")
+    elif short:
+        dates.append(f"this model has a {period}-day Legacy period: end of life can come {period} days after Legacy starts")
     if dates:
         parts.append("; ".join(dates))
+    if status.reported and status.entry is not None:
+        ev = status.evidence_date
+        parts.append(
+            "These dates are reported, not confirmed by AWS"
+            + (f" (evidence from {ev.isoformat()})" if ev else "")
+            + f": {status.entry.provenance[:200]}"
+        )
     if status.replacements:
         parts.append("Use " + " or ".join(status.replacements) + " instead")
     elif status.suggested_replacements:

@@ -3,9 +3,15 @@
 Forms (see ../shared/data/model-ids.txt and botocore's ``InvokeModelIdentifier``):
 
 - plain foundation model: ``anthropic.claude-3-haiku-20240307-v1:0``
-- context-window variant: ``anthropic.claude-v2:1:200k``, ``amazon.titan-text-express-v1:0:8k``
-- cross-region inference profile: ``us.anthropic.claude-sonnet-4-5-20250929-v1:0``
-  (any 2-6 letter geography, optionally hyphenated such as ``us-gov``)
+- provisioned-throughput variant, a third ``:`` segment naming the context window or
+  modality: ``anthropic.claude-v2:1:200k``, ``amazon.titan-text-express-v1:0:8k``,
+  ``cohere.embed-english-v3:0:512``, ``amazon.nova-premier-v1:0:mm``,
+  ``amazon.nova-premier-v1:0:1000k``. The segment follows botocore's rule
+  (``[a-z0-9-]{1,63}``), so forms AWS adds later parse too.
+- cross-region inference profile: ``us.anthropic.claude-sonnet-4-5-20250929-v1:0``, with a
+  geography from :data:`KNOWN_GEOGRAPHIES` only. Any other short prefix before a known
+  provider (``ap.``, ``amer.``, ``custom.``) is refused: Bedrock has no such profile, and
+  reading it as one would give it the base model's lifecycle.
 - ARNs: foundation-model, inference-profile, application-inference-profile,
   provisioned-model, custom-model, imported-model, custom-model-deployment,
   (default-)prompt-router, prompt, and SageMaker endpoints.
@@ -15,6 +21,7 @@ Parsing is pure and cached: it runs on every request.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -53,7 +60,7 @@ class ModelId:
     base_model_id: str | None = None
     provider: str | None = None
     version: str | None = None  # the ":N" suffix, e.g. "0" in "...-v1:0"
-    context_window: str | None = None  # "200k"
+    context_window: str | None = None  # the third segment: "200k", "512", "mm"
     geography: str | None = None  # "us", "eu", "apac", "global", "us-gov", ...
     is_arn: bool = False
     partition: str | None = None
@@ -82,7 +89,7 @@ class ModelId:
 # [a-z0-9-]; names may contain further dots (deepseek.v3.1, openai.gpt-5.4).
 _BASE_RE = re.compile(
     r"(?P<provider>[a-z0-9][a-z0-9-]{0,62})\.(?P<name>[a-z0-9][a-z0-9.-]{0,126}?)"
-    r"(?::(?P<version>[a-z0-9-]{1,63}))?(?::(?P<ctx>[0-9]+[km]))?"
+    r"(?::(?P<version>[a-z0-9-]{1,63}))?(?::(?P<ctx>[a-z0-9-]{1,63}))?"
 )
 _GEO_RE = re.compile(r"(?P<geo>[a-z]{2,6}(?:-[a-z]{2,6})?)\.(?P<rest>.+)")
 
@@ -145,6 +152,7 @@ def _parse_cached(value: str) -> ModelId:
     if text.startswith("arn:"):
         return _parse_arn(text)
     base = _parse_base(text)
+    _refuse_unknown_geography(text)
     if base is not None and not _looks_like_profile(text):
         b, provider, version, ctx = base
         return ModelId(text, "foundation-model", b, provider, version, ctx)
@@ -163,7 +171,9 @@ def _parse_cached(value: str) -> ModelId:
     )
 
 
-# Geographies AWS uses today; a future prefix is recognised when a known provider follows it.
+# Cross-region inference profile geographies: model-ids.txt section 5 (the AWS CDK enum,
+# litellm, and for "ca"/"in" third-party copies of AWS model cards). tests/test_ids.py checks
+# this set covers every prefix in that data, so a geography AWS adds is added here with it.
 KNOWN_GEOGRAPHIES: frozenset[str] = frozenset(
     {"us", "eu", "apac", "global", "jp", "au", "us-gov", "ca", "in"}
 )
@@ -177,18 +187,53 @@ KNOWN_PROVIDERS: frozenset[str] = frozenset(
 _GEO_HEAD_RE = re.compile(r"[a-z]{2,6}(?:-[a-z]{2,6})?")
 
 
+def _refuse_unknown_geography(text: str) -> None:
+    """``<short word>.<known provider>.<name>`` with a word that is not a geography."""
+    geo = unknown_geography(text)
+    if geo is not None:
+        raise ModelIdError(f"modelId {text!r:.160}: {unknown_geography_message(geo)}")
+
+
+def unknown_geography(value: str) -> str | None:
+    """The made-up geography when ``value`` (a profile ID or an inference-profile ARN) is
+    refused for that reason alone (``"ap"`` for ``ap.anthropic.claude-sonnet-4-6``), else None."""
+    text = value
+    if value.startswith("arn:"):
+        m = _ARN_RE.fullmatch(value)
+        if m is None or m.group("rtype") != "inference-profile":
+            return None
+        text = m.group("res")
+    head, _, rest = text.partition(".")
+    if (
+        head not in KNOWN_GEOGRAPHIES
+        and head not in KNOWN_PROVIDERS
+        and _GEO_HEAD_RE.fullmatch(head)
+        and rest.partition(".")[0] in KNOWN_PROVIDERS
+        and _parse_base(rest) is not None
+    ):
+        return head
+    return None
+
+
+def unknown_geography_message(geo: str) -> str:
+    """Why ``<geo>.`` cannot start an inference profile ID, with the closest known one."""
+    close = difflib.get_close_matches(geo, sorted(KNOWN_GEOGRAPHIES), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0] + '.'!r}?" if close else ""
+    return (
+        f"{geo + '.'!r} is not a cross-region inference profile geography "
+        f"(known: {', '.join(sorted(KNOWN_GEOGRAPHIES))}){hint}"
+    )
+
+
 def _looks_like_profile(text: str) -> bool:
     """``us.anthropic.claude...`` also matches provider="us", name="anthropic.claude...".
 
     Model names contain dots too (``openai.gpt-5.4``, ``zai.glm-4.7-flash``), so a prefix
-    counts as a geography when it is a known one, or when a known provider follows it.
+    counts as a geography only when it is a known one (an unknown short prefix before a
+    known provider was refused by :func:`_refuse_unknown_geography`).
     """
     head, _, rest = text.partition(".")
-    if not _GEO_HEAD_RE.fullmatch(head) or _parse_base(rest) is None:
-        return False
-    if head in KNOWN_PROVIDERS and head not in KNOWN_GEOGRAPHIES:
-        return False
-    return head in KNOWN_GEOGRAPHIES or rest.partition(".")[0] in KNOWN_PROVIDERS
+    return head in KNOWN_GEOGRAPHIES and _parse_base(rest) is not None
 
 
 def _parse_arn(text: str) -> ModelId:
@@ -226,6 +271,8 @@ def _parse_arn(text: str) -> ModelId:
             g.group("geo") in KNOWN_PROVIDERS and g.group("geo") not in KNOWN_GEOGRAPHIES
         ):
             raise ModelIdError(f"modelId {text!r:.160}: {res!r} is not an inference profile ID")
+        if g.group("geo") not in KNOWN_GEOGRAPHIES:
+            raise ModelIdError(f"modelId {text!r:.160}: {unknown_geography_message(g.group('geo'))}")
         b, provider, version, ctx = inner
         return ModelId(text, kind, b, provider, version, ctx, g.group("geo"), **common)  # type: ignore[arg-type]
     if kind == "custom-model":

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bedrock_lifecycle.core.runtime import reset_warnings
+from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.observe import metrics
 from bedrock_lifecycle.testing import LocalBedrock
 

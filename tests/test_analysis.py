@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from botocore.config import Config as BotoConfig
 
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config import AnalysisConfig
-from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import CanaryRollbackWarning, ModelLifecycleWarning
 from bedrock_lifecycle.migrate.canary import Stats, _Window, analysis_of, judge, p95, restore
 from bedrock_lifecycle.migrate.shadow import mirror_of
@@ -309,7 +310,7 @@ def test_gated_ramp_advances_only_while_the_canary_is_healthy(local_bedrock: Any
         "analysis": {"min_calls": 20, "gate_ramp": True, "max_p95_latency_ratio": 1000.0}}}}
     c = wrap(local_bedrock.runtime_client(), config=cfg, registry=StaticRegistry(),
              clock=lambda: at("2026-03-01"), environ={})
-    gates = runtime_of(c).shared.ramp_gates
+    gates = runtime_of(c).ramp_gates
 
     def served() -> str:
         return str(c.converse(modelId="chat", messages=MESSAGES)["ResponseMetadata"]["BedrockLifecycle"]["model_id"])
@@ -340,5 +341,5 @@ def test_gated_ramp_holds_and_rolls_back_a_failing_canary(local_bedrock: Any) ->
         for _ in range(200):
             c.converse(modelId="chat", messages=MESSAGES)
     rt = runtime_of(c)
-    assert rt.shared.ramp_gates.get("chat", 0) == 0  # never advanced to [0, 100]
+    assert rt.ramp_gates.get("chat", 0) == 0  # never advanced to [0, 100]
     assert [r["model"] for r in rt.rollbacks] == [NOVA_PRO]

@@ -69,9 +69,10 @@ def test_status_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_fails_on_a_legacy_target_and_passes_after_the_ramp(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "--at", "2026-11-25")
     assert code == 1 and SONNET_45 in out and "legacy" in out
-    # After the last ramp step the Legacy target has weight 0: it takes no traffic.
+    # After the last ramp step the Legacy target has weight 0, but a rollback or a new ramp
+    # step can send to it again: it still counts until it is removed from the configuration.
     code, out, _ = run(capsys, "check", "--at", "2026-12-16")
-    assert code == 0, out
+    assert code == 1 and SONNET_45 in out and "target (weight 0)" in out
 
 
 def test_check_within_days(capsys: pytest.CaptureFixture[str], env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +93,9 @@ def test_resolve_shows_weights_in_force_at_an_instant(capsys: pytest.CaptureFixt
         assert code == 0
         data = json.loads(out)
         assert [data["weights"][SONNET_45], data["weights"][SONNET_46]] == expected
-    assert data["model_id"] == SONNET_46  # weight 0 targets are never chosen
+    assert data["outcome"] == {"action": "send", "model": SONNET_46}  # weight 0 targets are never chosen
+    assert (data["order"][0]["model"], data["order"][0]["role"]) == (SONNET_46, "primary")
+    assert SONNET_45 not in [o["model"] for o in data["order"]]
 
 
 def test_resolve_follows_the_library_clock(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,14 +108,14 @@ def test_resolve_is_sticky_for_a_key(capsys: pytest.CaptureFixture[str]) -> None
     picks = set()
     for _ in range(5):
         _, out, _ = run(capsys, "resolve", "chat", "--at", "2026-12-01", "--key", "tenant-7", "--json")
-        picks.add(json.loads(out)["model_id"])
+        picks.add(json.loads(out)["outcome"]["model"])
     assert len(picks) == 1
 
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["resolve", "nope"], "no alias 'nope'"),
+        (["resolve", "nope"], "'nope'"),
         (["status", "--at", "yesterday"], "--at"),
         (["check", "--within", "-3"], "--within"),
     ],

@@ -14,7 +14,8 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import EventStreamError
 
 import bedrock_lifecycle
-from bedrock_lifecycle.core.runtime import META_KEY, wrap
+from bedrock_lifecycle.api import wrap
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ModelEndOfLifeError
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import (
@@ -303,7 +304,7 @@ def test_a_failing_hook_never_breaks_the_call(bedrock: LocalBedrock) -> None:
 
 
 def test_set_weight_rolls_a_canary_back_through_ramps(bedrock: LocalBedrock) -> None:
-    from bedrock_lifecycle.core.runtime import runtime_of
+    from bedrock_lifecycle.api import runtime_of
 
     c = make(bedrock, {"aliases": {"chat": {
         "targets": [{"model": NOVA_LITE, "weight": 50}, {"model": NOVA_PRO, "weight": 50}],
@@ -316,8 +317,8 @@ def test_set_weight_rolls_a_canary_back_through_ramps(bedrock: LocalBedrock) -> 
 
 def test_reconfigure_switches_atomically_under_load(bedrock: LocalBedrock) -> None:
     """Two versions whose alias and fallback always agree: any mix would show up."""
+    from bedrock_lifecycle.api import reconfigure
     from bedrock_lifecycle.config import load_config
-    from bedrock_lifecycle.core.runtime import reconfigure
 
     v1 = load_config({"aliases": {"chat": {"targets": [NOVA_LITE], "fallbacks": [NOVA_LITE]}}}, environ={})
     v2 = load_config({"aliases": {"chat": {"targets": [NOVA_PRO], "fallbacks": [NOVA_PRO]}},
@@ -349,8 +350,8 @@ def test_reconfigure_switches_atomically_under_load(bedrock: LocalBedrock) -> No
 
 
 def test_reconfigure_rejects_a_bad_version_and_keeps_the_old(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.api import reconfigure
     from bedrock_lifecycle.config import load_config
-    from bedrock_lifecycle.core.runtime import reconfigure
     from bedrock_lifecycle.errors import ConfigError
 
     c = make(bedrock, CHAT, now="2026-10-01")
@@ -361,8 +362,8 @@ def test_reconfigure_rejects_a_bad_version_and_keeps_the_old(bedrock: LocalBedro
 
 
 def test_rollback_override_stands_until_the_configuration_changes_that_alias(bedrock: LocalBedrock) -> None:
+    from bedrock_lifecycle.api import reconfigure, runtime_of
     from bedrock_lifecycle.config import load_config
-    from bedrock_lifecycle.core.runtime import reconfigure, runtime_of
 
     base = {"aliases": {"chat": {"targets": [{"model": NOVA_LITE, "weight": 50}, {"model": NOVA_PRO, "weight": 50}]},
                         "other": {"targets": [NOVA_MICRO]}}}
@@ -378,7 +379,7 @@ def test_rollback_override_stands_until_the_configuration_changes_that_alias(bed
 
 
 def test_every_weight_overridden_to_zero_still_serves_the_baseline(bedrock: LocalBedrock) -> None:
-    from bedrock_lifecycle.core.runtime import runtime_of
+    from bedrock_lifecycle.api import runtime_of
 
     c = make(bedrock, {"aliases": {"chat": {"targets": [{"model": NOVA_LITE, "weight": 1}, {"model": NOVA_PRO, "weight": 1}]}}})
     rt = runtime_of(c)

@@ -13,8 +13,9 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 
 import bedrock_lifecycle
+from bedrock_lifecycle.api import reset_warnings, runtime_of, wrap
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.core.operations import model_operations
-from bedrock_lifecycle.core.runtime import META_KEY, reset_warnings, runtime_of, wrap
 from bedrock_lifecycle.errors import (
     ConfigError,
     ModelApproachingEOLWarning,
@@ -243,8 +244,30 @@ def test_on_eol_fallback_moves_to_next_target() -> None:
 
 
 def test_alias_with_only_eol_targets_is_rejected_at_startup() -> None:
-    with pytest.raises(ConfigError, match="No other target or fallback is live"):
+    with pytest.raises(ConfigError, match=r"alias 'fast'.*end-of-life.*on_eol = 'fallback'"):
         make({"aliases": {"fast": {"targets": [HAIKU3]}}}, now="2026-10-01")
+    with pytest.raises(ConfigError, match=r"alias 'fast': every model is past its end-of-life date"):
+        make({"policy": {"on_eol": "fallback"}, "aliases": {"fast": {"targets": [HAIKU3]}}}, now="2026-10-01")
+
+
+def test_an_eol_target_beside_a_live_one_is_rejected_under_on_eol_error() -> None:
+    """Decided once: under on_eol = 'error' a key routed to the EOL target would fail,
+    so the configuration is refused at creation, naming alias, model, date, region, fix."""
+    cfg = {"aliases": {"chat": {"targets": [HAIKU3, HAIKU45]}}}
+    with pytest.raises(ConfigError) as info:
+        make(cfg, now="2026-12-01")
+    text = str(info.value)
+    for part in ("alias 'chat'", HAIKU3, "2026-09-10", "us-east-1", "remove it", "on_eol = 'fallback'"):
+        assert part in text
+    assert HAIKU45 not in text.split("Use")[0]  # the live target is not blamed
+    # A fallback past EOL counts too; under on_eol = 'fallback' the same alias is accepted.
+    with pytest.raises(ConfigError, match="alias 'chat'"):
+        make({"aliases": {"chat": {"targets": [HAIKU45], "fallbacks": [HAIKU3]}}}, now="2026-12-01")
+    c = make({"policy": {"on_eol": "fallback"}, **cfg}, now="2026-12-01")
+    with Stubber(c) as st:
+        st.add_response("converse", converse_response(), {"modelId": HAIKU45, "messages": MESSAGES})
+        with bedrock_lifecycle.routing_key("u1"):
+            c.converse(modelId="chat", messages=MESSAGES)
 
 
 def test_throttled_primary_retries_then_falls_back() -> None:
@@ -347,7 +370,7 @@ def test_client_factory_turns_botocore_retries_off_and_takes_a_session() -> None
     c = bedrock_lifecycle.client(session=session, config=CHAT, registry=StaticRegistry(), environ={})
     assert c.meta.region_name == "eu-west-1"
     assert c.meta.config.retries["total_max_attempts"] == 1
-    assert runtime_of(c).retry.owns_retries
+    assert runtime_of(c).owns_retries
 
 
 def test_config_errors_name_the_variable() -> None:

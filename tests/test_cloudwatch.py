@@ -9,15 +9,14 @@ from typing import Any
 import boto3
 import pytest
 
+import bedrock_lifecycle
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config.sources import SSMSource
-from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
-from bedrock_lifecycle.observe.cloudwatch import (
-    NAMESPACE,
-    CloudWatchPublisher,
-    FleetAnalyzer,
-    wait_published,
-)
+from bedrock_lifecycle.core.flow import META_KEY
+from bedrock_lifecycle.fleet import FleetAnalyzer
+from bedrock_lifecycle.observe.cloudwatch import CloudWatchPublisher, wait_published
 from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.names import NAMESPACE
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_PRO, StaticRegistry
 
@@ -84,7 +83,7 @@ def test_client_events_reach_cloudwatch_through_the_real_client(aws: str, local_
     c = wrap(local_bedrock.runtime_client(), config={"aliases": {"chat": {"targets": [NOVA_LITE]}}},
              registry=StaticRegistry(), environ={})
     pub = CloudWatchPublisher(region="us-east-1", start=False)
-    runtime_of(c).events.subscribe(pub)
+    bedrock_lifecycle.subscribe(pub, client=c)
     for _ in range(5):
         assert c.converse(modelId="chat", messages=MESSAGES)["ResponseMetadata"][META_KEY]["model_id"] == NOVA_LITE
     wait_published(pub)
@@ -123,7 +122,7 @@ def test_fleet_rollback_round_trip(aws: str, local_bedrock: LocalBedrock) -> Non
     # Every process following the parameter now sends nothing to the canary.
     environ = {**local_bedrock.env(), "AWS_ENDPOINT_URL_SSM": aws, "BEDROCK_LIFECYCLE_CONFIG": f"ssm:{PARAM}"}
     c = wrap(local_bedrock.runtime_client(), registry=StaticRegistry(), environ=environ)
-    runtime_of(c).shared.reloader.stop()
+    runtime_of(c).reloader.stop()
     served = {c.converse(modelId=alias, messages=MESSAGES)["ResponseMetadata"][META_KEY]["model_id"] for _ in range(20)}
     assert served == {NOVA_LITE}
 

@@ -66,12 +66,13 @@ def test_check_mode(tool: ModuleType, tmp_path: Path) -> None:
 def test_schema(committed: dict[str, Any]) -> None:
     assert committed["schema_version"] == bundled.SCHEMA_VERSION == 1
     assert len(committed["build_date"]) == 10
-    assert set(committed["sources"]) == {"S1", "S2", "S3"}
+    assert set(committed["sources"]) == {"S1", "S2", "S3", "A1"}
     assert committed["decisions"]
     keys = {
         "model_id", "name", "provider", "regions", "legacy", "extended_access", "eol",
         "replacements", "replacements_from", "replacement_note", "source", "table",
         "corroborated_by", "as_of", "provenance", "id_mapping", "rows", "notes",
+        "confidence", "evidence_date", "status",
     }
     for e in committed["entries"]:
         assert set(e) == keys
@@ -172,3 +173,80 @@ def test_regions_note_parser(tool: ModuleType) -> None:
     assert tool.split_alternatives("a.b-v1:0 in US East (N. Virginia)")[0] == ["a.b-v1:0"]
     assert tool.split_alternatives("a.x, b.y, and c.z")[0] == ["a.x", "b.y", "c.z"]
     assert tool.split_alternatives("a.x or b.y")[0] == ["a.x", "b.y"]
+
+
+# --------------------------------------------------------------------------- newer sources (issue 16)
+
+
+def _copy_data(tmp_path: Path) -> Path:
+    import shutil
+
+    d = tmp_path / "data"
+    shutil.copytree(DATA_DIR, d)
+    for p in d.iterdir():
+        p.chmod(0o644)
+    return d
+
+
+@needs_data
+@pytest.mark.parametrize(
+    ("file", "edit", "needle"),
+    [
+        ("legacy-announcements-2026-10.csv", lambda t: t + t.splitlines()[2] + "\n", "row 12: duplicate row for google.gemma-3-4b-it (row 3)"),
+        ("legacy-announcements-2026-10.csv", lambda t: t.replace("google.gemma-3-4b-it", "google.gemma-9-it", 1), "row 3: unknown model ID 'google.gemma-9-it'"),
+        ("legacy-announcements-2026-10.csv", lambda t: t.replace("google.gemma-3-4b-it,2027-03-30,,", "google.gemma-3-4b-it,2027-03-30,2027-04-01,", 1), "row 3: dates out of order"),
+        ("lifecycle-policy-cards.csv", lambda t: t + t.splitlines()[1] + "\n", "duplicate of row 2"),
+        ("lifecycle-policy-cards.csv", lambda t: t.replace("openai.gpt-6-astra,2026-09-08,2027-09-08", "openai.gpt-6-astra,2026-09-08,2026-09-01", 1), "row 2: dates out of order"),
+        ("lifecycle-policy-cards.csv", lambda t: t + t.splitlines()[1].replace("2026-09-08,2027-09-08", "2026-09-09,2027-09-09").replace("gpt-6-astra.html", "gpt-6-astra-2.html") + "\n", "conflicting launch for openai.gpt-6-astra (lifecycle-policy-cards.csv row 2: 2026-09-08, lifecycle-policy-cards.csv row 80: 2026-09-09)"),
+    ],
+)
+def test_build_validation_names_the_row(tool: ModuleType, tmp_path: Path, file: str, edit: Any, needle: str) -> None:
+    d = _copy_data(tmp_path)
+    p = d / file
+    p.write_text(edit(p.read_text()))
+    with pytest.raises(tool.BuildError) as e:
+        tool.build(d, "2026-12-01")
+    assert needle in str(e.value)
+    assert file in str(e.value)
+
+
+@needs_data
+def test_newer_sources_shape(committed: dict[str, Any]) -> None:
+    a1 = [e for e in committed["entries"] if e["source"] == "A1"]
+    assert len(a1) == 10 and {e["eol"] for e in a1} == {"2027-03-30"}
+    assert {e["model_id"] for e in a1 if e["confidence"] == "confirmed"} == {"meta.llama3-3-70b-instruct-v1:0"}
+    assert committed["confidence_counts"] == {"confirmed": 67, "reported": 9}
+    assert committed["newest_evidence"] == "2026-10-13"
+    cov = committed["model_coverage"]
+    assert cov["policy_2026_09"] == 11 and cov["launch_date"] > 60 and cov["eol_floor"] > 60
+    m = committed["models"]
+    assert m["moonshotai.kimi-k3"]["legacy_period_days"] == 45 and m["moonshotai.kimi-k3"]["eol_floor"] is None
+    assert m["openai.gpt-6.1-sol"]["legacy_period_days"] is None  # defers to OpenAI's own terms
+    assert m["anthropic.claude-3-haiku-20240307-v1:0"]["facts"]["launch"]["decision"].startswith("earliest wins")
+    # This project's own research fills gaps, with its file named in each fact.
+    opus47 = m["anthropic.claude-opus-4-7"]
+    assert (opus47["policy"], opus47["launch"], opus47["eol_floor"]) == ("pre-2026-09", "2026-04-16", "2027-04-16")
+    assert opus47["facts"]["launch"]["file"] == "tools/research/lifecycle-research.csv"
+    assert m["zai.glm-4.7"]["facts"]["launch"]["confidence"] == "reported"
+
+
+def test_docs_state_the_shipped_figures(committed: dict[str, Any]) -> None:
+    """docs/registry.md quotes the confidence counts, data age and coverage: keep them true."""
+    text = (REPO / "docs" / "registry.md").read_text(encoding="utf-8")
+    c, f, cov = committed["confidence_counts"], committed["fact_confidence_counts"], committed["model_coverage"]
+    assert f"**{c['confirmed']} are\nconfirmed and {c['reported']} reported**" in text
+    assert f"Of the {f['confirmed'] + f['reported']} per-model facts, {f['confirmed']} are confirmed and {f['reported']} reported" in " ".join(text.split())
+    assert f"**{committed['newest_evidence']}**" in text
+    flat = " ".join(text.split())
+    assert f"policy known for {cov['policy_2026_09'] + cov['policy_pre_2026_09']} ({cov['policy_2026_09']}" in flat
+    assert f"launch date for {cov['launch_date']}, card/table \"EOL no sooner than\" for {cov['eol_floor']}" in flat
+    assert f"Legacy period for {cov['legacy_period_days']} ({cov['legacy_period_from_card']} from a" in flat
+
+
+@needs_data
+def test_research_rows_are_validated_like_the_cards(tool: ModuleType, tmp_path: Path) -> None:
+    research = tmp_path / "research.csv"
+    text = (REPO / "tools" / "research" / "lifecycle-research.csv").read_text()
+    research.write_text(text + "anthropic.claude-opus-9,2027-01-01,,,,https://example.invalid,2027-01-01\n")
+    with pytest.raises(tool.BuildError, match=r"lifecycle-research.csv row 6: unknown model ID 'anthropic.claude-opus-9'"):
+        tool.build(DATA_DIR, "2026-12-01", research=research)

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 from botocore.config import Config as BotoConfig
 
+import bedrock_lifecycle
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.cli import main as cli_main
-from bedrock_lifecycle.core.runtime import runtime_of, wrap
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.observe import exporters, metrics
-from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.events import AttemptEvent, bus_of
 from bedrock_lifecycle.observe.exporters import EmfExporter, LogExporter, parse_names
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry, at
@@ -113,7 +114,7 @@ def test_otel_missing_is_a_config_error_with_the_install_hint(monkeypatch: pytes
     assert "BEDROCK_LIFECYCLE_METRICS" in str(info.value)
     assert "pip install 'bedrock-lifecycle[otel]'" in str(info.value)
     rt = raw.__dict__.get("_bedrock_lifecycle")  # whether wrap() swapped the class before failing
-    assert rt is None or not rt.events.active  # validated before anything was subscribed
+    assert rt is None  # validated before the client changed at all
 
 
 # ----------------------------------------------------------------------------- over HTTP
@@ -334,7 +335,7 @@ def test_cloudwatch_name_wires_the_publisher_of_the_clients_region(bedrock: Loca
     c = make(bedrock, CHAT, {"BEDROCK_LIFECYCLE_METRICS": "cloudwatch"})
     pub = exporters._instances.pop("cloudwatch:us-east-1")  # the test owns it from here
     try:
-        assert isinstance(pub, CloudWatchPublisher) and pub in runtime_of(c).events._subs
+        assert isinstance(pub, CloudWatchPublisher) and pub in bus_of(runtime_of(c)).subscribers
         fake = FakeCloudWatch()
         pub._client = fake
         c.converse(modelId="chat", messages=MESSAGES)
@@ -366,7 +367,7 @@ def test_otel_counters_histogram_and_spans(bedrock: LocalBedrock) -> None:
     otel = exporters.OtelExporter(meter_provider=MeterProvider(metric_readers=[reader]), tracer_provider=tp)
 
     c = make(bedrock, CHAT, {})
-    runtime_of(c).events.subscribe(otel)
+    bedrock_lifecycle.subscribe(otel, client=c)
     bedrock.reply(NOVA_LITE, SECRET_ANSWER, input_tokens=7, output_tokens=11)
     bedrock.fail(NOVA_LITE, "ThrottlingException", times=1)
     for _ in range(3):
@@ -409,7 +410,7 @@ def test_otel_exporter_never_raises_into_the_request(bedrock: LocalBedrock) -> N
 
     otel.calls = Boom()
     c = make(bedrock, CHAT, {})
-    runtime_of(c).events.subscribe(otel)
+    bedrock_lifecycle.subscribe(otel, client=c)
     assert c.converse(modelId="chat", messages=MESSAGES)["output"]
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bedrock_lifecycle
-from bedrock_lifecycle.core.runtime import runtime_of, wrap
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.observe import metrics
 from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent
 from bedrock_lifecycle.observe.metrics import (
@@ -26,6 +26,7 @@ from bedrock_lifecycle.observe.metrics import (
     Metrics,
     merge_documents,
 )
+from bedrock_lifecycle.observe.names import NO_ALIAS
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, RETIRING, StaticRegistry, at
 
@@ -148,8 +149,8 @@ def test_counters_by_outcome_code_and_flags() -> None:
 
     snap = m.snapshot()
     assert set(snap["chat"]) == {NOVA_LITE, NOVA_MICRO, f"{NOVA_PRO} (shadow)"}
-    assert snap[metrics.NO_ALIAS][NOVA_PRO]["calls"] == 1
-    assert m.series(None, NOVA_PRO) == m.series(metrics.NO_ALIAS, NOVA_PRO)
+    assert snap[NO_ALIAS][NOVA_PRO]["calls"] == 1
+    assert m.series(None, NOVA_PRO) == m.series(NO_ALIAS, NOVA_PRO)
 
 
 def test_distinct_error_codes_are_bounded() -> None:
@@ -297,7 +298,7 @@ def test_stream_error_counts_the_call_once_and_the_error(bedrock: LocalBedrock) 
 
 def test_refusals_are_counted_but_never_as_calls(bedrock: LocalBedrock) -> None:
     c = make(bedrock, {"aliases": {"m_old": {"targets": ["anthropic.claude-3-haiku-20240307-v1:0"]}}})
-    runtime_of(c).clock = lambda: at("2026-10-01")  # past the model's EOL
+    runtime_of(c).version.clock = lambda: at("2026-10-01")  # past the model's EOL
     with pytest.raises(c.exceptions.ResourceNotFoundException):
         c.converse(modelId="m_old", messages=MESSAGES)
     s = metrics.series("m_old", "anthropic.claude-3-haiku-20240307-v1:0")
@@ -322,11 +323,11 @@ def test_no_double_counting_with_a_global_hook_and_a_second_wrap(bedrock: LocalB
 def test_metrics_are_on_by_default_and_off_builds_no_events(bedrock: LocalBedrock) -> None:
     on = make(bedrock, {"aliases": {"m_on": {"targets": [NOVA_LITE]}}})
     # The built-in metrics take the attempt list directly: still no events are built.
-    assert runtime_of(on).shared.metrics_sink is not None and not runtime_of(on).events.active
+    assert runtime_of(on).plugins["metrics"] is not None and "events" not in runtime_of(on).plugins
     off = make(bedrock, {"aliases": {"m_off": {"targets": [NOVA_LITE]}}},
                environ={"BEDROCK_LIFECYCLE_METRICS": " OFF "})
-    assert not runtime_of(off).events.active  # nothing listens: events are not even built
-    assert runtime_of(off).shared.metrics_sink is None
+    assert "events" not in runtime_of(off).plugins  # nothing listens: events are not even built
+    assert runtime_of(off).plugins["metrics"] is None and not runtime_of(off).observers
     off.converse(modelId="m_off", messages=MESSAGES)
     on.converse(modelId="m_on", messages=MESSAGES)
     assert metrics.series("m_off", NOVA_LITE) is None

@@ -169,7 +169,7 @@ def test_every_row_every_region(reg: Registry, row: Row, region: str) -> None:
             assert s.days_to_eol == (s.eol_date - at).days
             assert isinstance(s.days_to_eol, int)
     # The same through a cross-region profile of the region's geography, and an ARN.
-    geo = "us-gov" if region.startswith("us-gov") else region.split("-")[0]
+    geo = next(g for g in ("us-gov", "us", "eu", "apac", "ca", "global") if region_in_geography(region, g))
     at = max(dates)
     assert reg.lookup(f"{geo}.{row.model_id}", region, at).state is State.EOL if exp[2] else True
     arn = f"arn:aws:bedrock:{region}::foundation-model/{row.model_id}"

@@ -1,11 +1,14 @@
 """Attempts on one target: backoff, Retry-After, deadlines, botocore's own attempts.
 
-A fake monotonic clock that the recorded ``sleep`` advances: no test really waits.
+Driven through the real call flow (``core.flow.call_flow`` run by the sync driver) for
+one concrete model with no fallback. A fake monotonic clock that the recorded ``sleep``
+advances: no test really waits.
 """
 
 from __future__ import annotations
 
 import random
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +16,14 @@ import pytest
 from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError, ReadTimeoutError
 
-from bedrock_lifecycle.config import RoutingConfig
+from bedrock_lifecycle.config import Config
+from bedrock_lifecycle.core.backoff import botocore_attempts, retry_after_seconds
 from bedrock_lifecycle.core.classify import DEFAULT_CLASSIFIER, Disposition, error_code
-from bedrock_lifecycle.core.retry import RetryRunner, botocore_attempts, retry_after_seconds
+from bedrock_lifecycle.core.flow import call_flow
+from bedrock_lifecycle.core.operations import model_operations
+from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.sync import run as drive
+from bedrock_lifecycle.lifecycle.registry import Registry
 
 RETRY, FALLBACK, FATAL = Disposition.RETRY, Disposition.FALLBACK, Disposition.FATAL
 STATUS = {
@@ -103,13 +111,44 @@ class Send:
         return item
 
 
-def runner(clock: Clock, *, owns_retries: bool = True, **routing: Any) -> RetryRunner:
+MODEL = "anthropic.claude-sonnet-4-6"
+_OPS = model_operations(__import__("botocore.session").session.get_session().get_service_model("bedrock-runtime"))
+_REGISTRY = Registry.default()
+
+
+class Runner:
+    def __init__(self, clock: Clock, owns_retries: bool, routing: dict[str, Any]) -> None:
+        self.clock, self.owns_retries, self.routing = clock, owns_retries, routing
+
+
+class Outcome:
+    def __init__(self, response: Any, error: BaseException | None) -> None:
+        self.response = response
+        self.error = error
+        raw = getattr(error, "attempts", None) or (
+            response["ResponseMetadata"]["BedrockLifecycle"]["attempts"] if isinstance(response, dict) else [])
+        self.attempts = [types.SimpleNamespace(duration=a["duration_ms"] / 1000.0, error=a["error_code"], **a) for a in raw]
+        self.disposition = None if error is None else classify(error)
+
+
+def runner(clock: Clock, *, owns_retries: bool = True, **routing: Any) -> Runner:
     cfg = {"max_attempts_per_target": 3, "backoff_initial_seconds": 0.1, "backoff_max_seconds": 2.0, **routing}
-    return RetryRunner(RoutingConfig(**cfg), sleep=clock.sleep, monotonic=clock.monotonic, owns_retries=owns_retries)
+    return Runner(clock, owns_retries, cfg)
 
 
-def run(r: RetryRunner, send: Send, deadline: float | None = None, stream_member: str | None = None) -> Any:
-    return r.run(send, "Converse", {"modelId": "m"}, classify=classify, deadline=deadline, stream_member=stream_member)
+def run(r: Runner, send: Send, deadline: float | None = None, stream_member: str | None = None) -> Outcome:
+    routing = dict(r.routing)
+    if deadline is not None:
+        routing["deadline_seconds"] = deadline - r.clock.t
+    st = ClientState(region="us-east-1", model_ops=_OPS, sleep=r.clock.sleep, owns_retries=r.owns_retries,
+                     registry=_REGISTRY)
+    st.monotonic = r.clock.monotonic
+    st.put_in_force(st.build(Config(routing=routing)))
+    op = "ConverseStream" if stream_member else "Converse"
+    try:
+        return Outcome(drive(call_flow(st.version, st, None, op, {"modelId": MODEL}), send, st.sleep), None)
+    except Exception as exc:
+        return Outcome(None, exc)
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +172,7 @@ def test_success_first_try_does_not_sleep() -> None:
     assert send.calls == 1 and clock.sleeps == []
     assert [a.outcome for a in out.attempts] == ["ok"]
     assert out.attempts[0].duration == pytest.approx(0.05)
-    assert send.params == [("Converse", {"modelId": "m"})]
+    assert send.params == [("Converse", {"modelId": MODEL})]
 
 
 def test_retry_then_success() -> None:
@@ -319,12 +358,6 @@ def test_deadline_already_passed_after_first_failure() -> None:
     send = Send(clock, [client_error(), ok()], cost=2.0)
     out = run(runner(clock), send, deadline=clock.t + 1.0)
     assert send.calls == 1 and clock.sleeps == [] and out.disposition is RETRY
-
-
-def test_runner_deadline_helper() -> None:
-    clock = Clock()
-    assert runner(clock).deadline() is None
-    assert runner(clock, deadline_seconds=7.5).deadline() == pytest.approx(clock.t + 7.5)
 
 
 # ------------------------------------------------------------------ botocore's own attempts

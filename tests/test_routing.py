@@ -550,7 +550,7 @@ def test_closest_alias() -> None:
 
 def test_client_compiled_alias_agrees_with_plan_alias_for_keys() -> None:
     """dropin's _CompiledAlias is a faster form of plan_alias: same order for every key."""
-    from bedrock_lifecycle.core.runtime import _CompiledAlias
+    from bedrock_lifecycle.core.planner import CompiledAlias as _CompiledAlias
 
     alias = AliasConfig(
         targets=[Target(model=m, weight=w) for m, w in zip(MODELS[:3], [5, 1, 2], strict=True)],

@@ -12,9 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config.reload import ConfigReloadWarning, Reloader
 from bedrock_lifecycle.config.sources import CachedSource, SSMSource, source_from
-from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry
@@ -74,7 +75,7 @@ def test_loads_from_ssm_and_reloads_within_ttl(env: dict[str, str]) -> None:
     wait_for(lambda: served(c)[0] == NOVA_PRO)
     model, version = served(c)
     assert model == NOVA_PRO and version.startswith(f"ssm:{PARAM}:{v2}:")
-    runtime_of(c).shared.reloader.stop()
+    runtime_of(c).reloader.stop()
 
 
 def test_toml_securestring_and_arn_form(env: dict[str, str]) -> None:
@@ -86,13 +87,13 @@ def test_toml_securestring_and_arn_form(env: dict[str, str]) -> None:
     c = wrap(boto3.client("bedrock-runtime", region_name="us-east-1"), registry=StaticRegistry(), environ={
         **env, "BEDROCK_LIFECYCLE_CONFIG": f"ssm:{PARAM}"})
     assert served(c)[0] == NOVA_MICRO
-    runtime_of(c).shared.reloader.stop()
+    runtime_of(c).reloader.stop()
 
 
 def test_bad_version_is_rejected_and_last_good_stays(env: dict[str, str]) -> None:
     put(alias(NOVA_LITE))
     c = make(env)
-    reloader: Reloader = runtime_of(c).shared.reloader
+    reloader: Reloader = runtime_of(c).reloader
     reloader.stop()  # drive polls by hand for determinism
     with pytest.warns(ConfigReloadWarning, match="rejected"):
         put({"aliases": {"chat": {"targets": [{"model": NOVA_PRO, "weight": -5}]}}})
@@ -113,7 +114,7 @@ def test_bad_version_is_rejected_and_last_good_stays(env: dict[str, str]) -> Non
 def test_unreachable_ssm_keeps_last_good_version_and_backs_off(env: dict[str, str]) -> None:
     put(alias(NOVA_LITE))
     c = make(env)
-    reloader: Reloader = runtime_of(c).shared.reloader
+    reloader: Reloader = runtime_of(c).reloader
     reloader.stop()
     src = reloader.source
     assert isinstance(src, SSMSource)
@@ -149,4 +150,4 @@ def test_file_source_reloads_too(tmp_path: Path, local_bedrock: LocalBedrock) ->
     assert served(c)[0] == NOVA_LITE
     cfg.write_text(json.dumps(alias(NOVA_PRO)))
     wait_for(lambda: served(c)[0] == NOVA_PRO)
-    runtime_of(c).shared.reloader.stop()
+    runtime_of(c).reloader.stop()

@@ -110,7 +110,9 @@ def _fresh_memo() -> Iterator[None]:
 
 
 def _no_temp_files(d: Path) -> None:
-    assert [p.name for p in d.iterdir() if p.name != sync.CACHE_FILENAME] == []
+    # The cache and its lock file (filelock may keep it between syncs), nothing else.
+    lock = sync.lock_file(d / sync.CACHE_FILENAME).name
+    assert [p.name for p in d.iterdir() if p.name not in (sync.CACHE_FILENAME, lock)] == []
 
 
 def test_sync_writes_a_private_versioned_cache(tmp_path: Path, clients: Clients) -> None:
@@ -136,6 +138,7 @@ def test_sync_writes_a_private_versioned_cache(tmp_path: Path, clients: Clients)
     e = by_id[SONNET4]
     assert e.source == "api" and e.regions == frozenset({"us-west-2"}) and e.status is State.LEGACY
     assert e.eol == T("2026-10-14T08:00:00") and e.as_of == NOW.date()
+    assert e.launch == T("2025-05-22T00:00:00")  # startOfLifeTime: the launch date guarantees count from
     assert by_id["anthropic.claude-3-haiku-20240307-v1:0"].eol == T("2026-09-10T08:00:00")  # from details
 
 

@@ -32,6 +32,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id  # noqa: E402
+from tools import build_policy_data as newer  # noqa: E402
 
 SCHEMA_VERSION = 1
 DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
@@ -55,6 +56,7 @@ SOURCES: dict[str, dict[str, Any]] = {
         "document": "docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.md",
         "copy": "stored public copy, undated; internal evidence 2026-04-14..2026-05-30",
     },
+    "A1": newer.ANNOUNCEMENT_SOURCE,
     "S3": {
         "rank": 3,
         "as_of": "2026-10-13",
@@ -93,6 +95,7 @@ DECISIONS: tuple[str, ...] = (
     "and not used as lifecycle dates; IDs that are not valid Bedrock model IDs are listed in catalogue_skipped.",
     "state_as_of_source disagreeing with the dates at the copy's as-of date is recorded in the entry's notes; "
     "dates win.",
+    *newer.DECISIONS,
 )
 
 _REGION_RE = re.compile(r"\b[a-z]{2}(?:-gov)?-[a-z]+-\d+\b")
@@ -101,8 +104,7 @@ _DATE_FIELDS = ("legacy", "extended_access", "eol")
 ALL = None  # region scope meaning "every region"
 
 
-class BuildError(Exception):
-    pass
+BuildError = newer.BuildError
 
 
 # --------------------------------------------------------------------------- parsing
@@ -254,6 +256,9 @@ class Entry:
             "table": self.table,
             "corroborated_by": sorted(set(self.corroborated_by)),
             "as_of": src["as_of"],
+            "confidence": "confirmed",  # every S1-S3 row is a copy of an AWS page
+            "evidence_date": src["as_of"],
+            "status": None,
             "provenance": self.provenance,
             "id_mapping": self.id_mapping or None,
             "rows": sorted(set(self.rows)),
@@ -289,11 +294,15 @@ def _state_at(dates: dict[str, str | None], day: str) -> str:
     return "Active"
 
 
-def build(data_dir: Path, build_date: str) -> dict[str, Any]:
+def build(data_dir: Path, build_date: str, research: Path | None = None) -> dict[str, Any]:
+    """The JSON document. ``research`` defaults to this repository's research file."""
     ref_path = data_dir / "lifecycle-reference.csv"
     ids_path = data_dir / "model-ids.txt"
     ref_text = ref_path.read_text(encoding="utf-8")
     ids_text = ids_path.read_text(encoding="utf-8")
+    ann_text = (data_dir / newer.ANNOUNCEMENTS).read_text(encoding="utf-8")
+    cards_text = (data_dir / newer.CARDS).read_text(encoding="utf-8")
+    research_text = (research or REPO / newer.RESEARCH).read_text(encoding="utf-8")
     rows = list(csv.DictReader(ref_text.splitlines()))
 
     cat_ids, cat_skipped, variants = read_catalogue(ids_text)
@@ -402,6 +411,17 @@ def build(data_dir: Path, build_date: str) -> dict[str, Any]:
 
     catalogue = sorted(set(cat_ids))
     entries.sort(key=lambda e: (e.model_id, SOURCES[e.source]["rank"], e.regions is not None, sorted(e.regions or ())))
+    entry_docs = [e.to_json() for e in entries]
+    announced = newer.announcement_entries(ann_text, known, entry_docs)
+    entry_docs = sorted(entry_docs + announced, key=lambda e: (e["model_id"], SOURCES[e["source"]]["rank"]))
+    models = newer.model_facts(
+        [(newer.CARDS, cards_text), (newer.RESEARCH, research_text)],
+        known | set(catalogue), newer.pre_cutoff_ids(ids_text), set(by_model),
+    )
+    facts_dates = [
+        f["evidence_date"] for m in models.values() for f in m["facts"].values() if f.get("evidence_date")
+    ]
+    newest = max([e["evidence_date"] for e in entry_docs] + facts_dates)
     return {
         "schema_version": SCHEMA_VERSION,
         "build_date": build_date,
@@ -409,16 +429,30 @@ def build(data_dir: Path, build_date: str) -> dict[str, Any]:
         "inputs": {
             "lifecycle-reference.csv": "sha256:" + hashlib.sha256(ref_text.encode()).hexdigest(),
             "model-ids.txt": "sha256:" + hashlib.sha256(ids_text.encode()).hexdigest(),
+            newer.ANNOUNCEMENTS: "sha256:" + hashlib.sha256(ann_text.encode()).hexdigest(),
+            newer.CARDS: "sha256:" + hashlib.sha256(cards_text.encode()).hexdigest(),
+            newer.RESEARCH: "sha256:" + hashlib.sha256(research_text.encode()).hexdigest(),
         },
+        "newest_evidence": newest,
+        "confidence_counts": {
+            c: sum(1 for e in entry_docs if e["confidence"] == c) for c in ("confirmed", "reported")
+        },
+        "fact_confidence_counts": {
+            c: sum(1 for m in models.values() for f in m["facts"].values() if f["confidence"] == c)
+            for c in ("confirmed", "reported")
+        },
+        "model_coverage": newer.coverage(models),
         "date_semantics": "calendar days (YYYY-MM-DD); read as 00:00 UTC of that day",
         "sources": {k: {kk: vv for kk, vv in v.items() if kk != "rank"} for k, v in SOURCES.items()},
         "decisions": list(DECISIONS),
-        "entries": [e.to_json() for e in entries],
+        "entries": entry_docs,
+        "models": models,
         "name_only": name_only,
         "catalogue": catalogue,
         "catalogue_skipped": cat_skipped,
         "provisioned_variants": dict(sorted(resolved_variants.items())),
         "row_count": len(rows),
+        "announcement_rows": len(announced),
     }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
+from bedrock_lifecycle.regions import RegionError, validate_region
 
 
 class CliError(Exception):
@@ -26,6 +27,15 @@ def instant_arg(value: str) -> _dt.datetime:
         return parse_instant(value, field="--at")
     except InstantError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def region_arg(value: str) -> str:
+    """argparse ``type=`` for ``--region``: a real region of some AWS partition, or a usage
+    error naming the closest one (argparse adds "argument --region:" itself)."""
+    try:
+        return validate_region(value, "--region")
+    except RegionError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
 
 
 def non_negative_int(value: str) -> int:
@@ -63,6 +73,28 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
     print(line.rstrip())
     for row in cells:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def replacement_text(
+    replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
+) -> str:
+    """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
+    suggested successor marked ``(suggested)``; else ``-``.
+
+    With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:
+    ``anthropic.claude-haiku-4-5… (suggested)``.
+    """
+    mark = ""
+    if replacements:
+        text = ", ".join(replacements)
+    elif suggested:
+        text, mark = ", ".join(suggested), " (suggested)"
+    else:
+        return "-"
+    if width is not None and len(text) + len(mark) > width:
+        room = max(1, width - len(mark) - 1)
+        text = text[:room] + "…"
+    return text + mark
 
 
 def fmt_date(d: _dt.datetime | None) -> str:

@@ -18,10 +18,9 @@ from bedrock_lifecycle.cli._common import (
     non_negative_int,
     print_json,
     print_table,
+    replacement_text,
 )
-from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
-
-_BAD = (State.LEGACY, State.EXTENDED_ACCESS, State.EOL)
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus
 
 
 def add_parser(sub: Any) -> None:
@@ -31,12 +30,21 @@ def add_parser(sub: Any) -> None:
 
     p = sub.add_parser("check", help="CI gate: exit 1 when a configured model is retiring")
     _common(p)
+    p.add_argument("--allow-empty", action="store_true",
+                   help="pass when no configuration is found (default: exit 2, a missing config is an error)")
+    p.add_argument("--strict", action="store_true", help="also fail on models whose lifecycle is unknown")
     p.add_argument("--within", type=non_negative_int, default=0, metavar="DAYS",
                    help="also fail when a model reaches EOL within DAYS (default 0)")
+    p.add_argument("--guaranteed-for", type=non_negative_int, metavar="DAYS",
+                   help="also fail when a model's earliest possible EOL is within DAYS (or unknown)")
+    p.add_argument("--max-data-age", type=non_negative_int, metavar="DAYS",
+                   help="also fail when the newest lifecycle fact (bundled or synced) is older than DAYS")
+    p.add_argument("--trust", choices=["confirmed", "reported"],
+                   help="'reported': dates known only from third-party notes fail too (default: [policy] trust)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("resolve", help="where a request for ALIAS would go now")
-    p.add_argument("alias", metavar="ALIAS")
+    p = sub.add_parser("resolve", help="where a request for ALIAS (or a model ID) goes, decided as the client decides")
+    p.add_argument("alias", metavar="ALIAS_OR_MODEL")
     p.add_argument("--key", help="routing key (sticky assignment), as with routing_key()")
     _common(p)
     p.set_defaults(func=cmd_resolve)
@@ -51,33 +59,78 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _context(args: argparse.Namespace) -> tuple[Any, Any, str, _dt.datetime]:
+class Context:
+    """What the CLI commands share with the client: the configuration as the client reads
+    it, the region, the instant, and a configuration :class:`~bedrock_lifecycle.core.state.Version`
+    (the same planner, policy gate and registry the client builds)."""
+
+    def __init__(self, config: Any, version: Any, region: str, now: _dt.datetime, sources: list[str]) -> None:
+        self.config = config
+        self.version = version
+        self.registry = version.registry
+        self.region = region
+        self.now = now
+        self.sources = sources
+
+
+def region_of(args: argparse.Namespace) -> str:
+    """``--region``, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else us-east-1; a name that
+    is no region of any AWS partition is a usage error naming where it came from."""
+    from bedrock_lifecycle.regions import RegionError, validate_region
+
+    for field, value in (("--region", args.region), ("AWS_REGION", os.environ.get("AWS_REGION")),
+                         ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION"))):
+        if value:
+            try:
+                return validate_region(value, field)
+            except RegionError as exc:
+                raise CliError(str(exc), 2) from None
+    return "us-east-1"
+
+
+def config_sources(environ: Any) -> list[str]:
+    """Where the configuration was read from, for the user to see."""
+    from bedrock_lifecycle.config import ENV_CONFIG, ENV_PREFIX
+
+    out = []
+    if environ.get(ENV_CONFIG):
+        out.append(f"{ENV_CONFIG}={environ[ENV_CONFIG]}")
+    names = sorted(k for k in environ if k.startswith(ENV_PREFIX) and k != ENV_CONFIG)
+    if names:
+        out.append("environment: " + ", ".join(names))
+    return out
+
+
+def _context(args: argparse.Namespace) -> Context:
     from bedrock_lifecycle.config import sources
-    from bedrock_lifecycle.core.runtime import build_registry
+    from bedrock_lifecycle.core.state import Version
     from bedrock_lifecycle.errors import ConfigError
 
+    region = region_of(args)
     try:
         config, _ = sources.initial(os.environ)  # a file or an SSM parameter, as the client reads it
     except ConfigError as exc:
         raise CliError(str(exc), 2) from None
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     now = args.at or config.now or _dt.datetime.now(_dt.timezone.utc)
-    registry = build_registry(config)
-    return config, registry, region, now
+    version = Version(config, region=region, model_ops={}, clock=lambda: now)
+    return Context(config, version, region, now, config_sources(os.environ))
 
 
 def _status_row(status: LifecycleStatus) -> dict[str, Any]:
     d = status.to_json()
     return {k: d[k] for k in ("model_id", "state", "legacy_date", "extended_access_date",
-                              "eol_date", "days_to_eol", "replacements", "source")}
+                              "eol_date", "days_to_eol", "replacements", "suggested_replacements", "source", "confidence",
+                              "evidence_date", "policy", "legacy_period_days", "earliest_eol")}
 
 
-def _collect(config: Any, registry: Any, region: str, now: _dt.datetime) -> list[dict[str, Any]]:
-    from bedrock_lifecycle.core.routing import weights_at
-
+def _collect(ctx: Context) -> list[dict[str, Any]]:
+    """Every alias and chain with each model's lifecycle; weights as the client's planner
+    has them in force at ``ctx.now`` (ramp steps included)."""
+    config, registry, region, now = ctx.config, ctx.registry, ctx.region, ctx.now
     out = []
     for name, alias in sorted(config.aliases.items()):
-        weights = weights_at(alias, now)
+        compiled = ctx.version.planner.compiled(name)
+        weights = compiled.weights(now)
         total = sum(weights) or 1.0
         targets = []
         for t, w in zip(alias.targets, weights, strict=True):
@@ -88,24 +141,36 @@ def _collect(config: Any, registry: Any, region: str, now: _dt.datetime) -> list
             row = _status_row(registry.lookup(m, region, now))
             row.update(role="fallback", weight=None, share=None)
             targets.append(row)
+        future = {m for step in alias.ramp if step.at > now
+                  for m, w in zip([t.model for t in alias.targets], step.weights, strict=True) if w > 0}
+        for row in targets:
+            row["ramped_later"] = row["role"] == "target" and not row["weight"] and row["model_id"] in future
+        if alias.shadow is not None:
+            row = _status_row(registry.lookup(alias.shadow.model, region, now))
+            row.update(role="shadow", weight=None, share=None, ramped_later=False)
+            targets.append(row)
         out.append({"alias": name, "kind": "alias", "targets": targets})
     for model, chain in sorted(config.chains.items()):
         rows = []
         for i, m in enumerate([model, *chain]):
             row = _status_row(registry.lookup(m, region, now))
-            row.update(role="primary" if i == 0 else "fallback", weight=None, share=None)
+            row.update(role="primary" if i == 0 else "fallback", weight=None, share=None, ramped_later=False)
             rows.append(row)
         out.append({"alias": model, "kind": "chain", "targets": rows})
     return out
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    config, registry, region, now = _context(args)
-    data = _collect(config, registry, region, now)
+    ctx = _context(args)
+    config, region, now = ctx.config, ctx.region, ctx.now
+    data = _collect(ctx)
     live = _live_metrics(config, data)
     if args.json:
+        from bedrock_lifecycle.lifecycle.gates import data_age
+
         print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data,
-                    "metrics": live, "rollbacks": config.rollbacks})
+                    "metrics": live, "rollbacks": config.rollbacks,
+                    "data_age": data_age(now, config.registry.cache_dir).to_json()})
         return 0
     if not data and not live["aliases"]:
         print(f"No aliases or chains configured (set BEDROCK_LIFECYCLE_CONFIG or BEDROCK_LIFECYCLE_ALIAS_<NAME>). Region {region}.")
@@ -120,15 +185,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     for a in data:
         for t in a["targets"]:
             share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
-            row = [a["alias"], t["role"], t["model_id"], share, t["state"],
-                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]),
-                   ", ".join(t["replacements"]) or "-"]
+            row = [a["alias"], t["role"], t["model_id"], share, t["state"] + _reported(t),
+                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]), _safe_until(t),
+                   replacement_text(t["replacements"], t.get("suggested_replacements") or [])]
             if shown:
                 row += _metric_cells(t["metrics"])
             rows.append(row)
-    headers = ["alias", "role", "model", "share", "state", "eol", "days", "replacement"]
+    headers = ["alias", "role", "model", "share", "state", "eol", "days", "safe until", "replacement"]
     if rows:
         print_table(headers + (_METRIC_HEADERS if shown else []), rows)
+    _print_data_age(config, now)
     if shown:
         n = len(live["processes"])
         print(f"\nLive metrics: {n} process(es) wrote snapshots in the last "
@@ -163,12 +229,13 @@ def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
     matching no row is listed under ``unconfigured``. A chain's models are the calls made
     with a model ID (alias ``(none)``)."""
     from bedrock_lifecycle.observe import metrics
+    from bedrock_lifecycle.observe.names import NO_ALIAS
 
     live = metrics.live_snapshot(config.registry.cache_dir)
     by_alias: dict[str, dict[str, Any]] = live["aliases"]
     used: set[tuple[str, str]] = set()
     for a in data:
-        alias = a["alias"] if a["kind"] == "alias" else metrics.NO_ALIAS
+        alias = a["alias"] if a["kind"] == "alias" else NO_ALIAS
         for t in a["targets"]:
             t["metrics"] = by_alias.get(alias, {}).get(t["model_id"])
             used.add((alias, t["model_id"]))
@@ -178,76 +245,129 @@ def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
     return live
 
 
+def _reported(t: dict[str, Any]) -> str:
+    return " (reported)" if t.get("confidence") == "reported" else ""
+
+
+def _safe_until(t: dict[str, Any]) -> str:
+    """'safe until at least' for an active model: its earliest possible EOL (guarantees.py)."""
+    return (t.get("earliest_eol") or "-")[:10] if t["state"] == "active" else "-"
+
+
+def _print_data_age(config: Any, now: _dt.datetime) -> Any:
+    from bedrock_lifecycle.lifecycle.gates import data_age
+
+    age = data_age(now, config.registry.cache_dir)
+    print(age.line())
+    if age.suggestion:
+        print(age.suggestion)
+    return age
+
+
 def _days(d: int | None) -> str:
     return "-" if d is None else str(d)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config, registry, region, now = _context(args)
-    data = _collect(config, registry, region, now)
-    problems = []
+    """Fail (exit 1) on every model the configuration can send to that is Legacy, in
+    extended access, past EOL or (with --within) close to it; exit 2 when there is no
+    configuration at all. The client's own creation rule (core.gate.target_problems)
+    is applied too, so check fails whenever the client would refuse the configuration."""
+    from bedrock_lifecycle.core.gate import target_problems
+    from bedrock_lifecycle.lifecycle.gates import data_age, data_age_problem, target_problem
+
+    ctx = _context(args)
+    config, region, now = ctx.config, ctx.region, ctx.now
+    read = "; ".join(ctx.sources) or "nothing"
+    if not config.aliases and not config.chains and not args.allow_empty:
+        raise CliError(
+            "no configuration found: BEDROCK_LIFECYCLE_CONFIG is not set and no BEDROCK_LIFECYCLE_ALIAS_<NAME> "
+            f"variables (read: {read}); a gate with nothing to check would pass falsely "
+            "(use --allow-empty to accept)", 2)
+    data = _collect(ctx)
+    trust = args.trust or config.policy.trust
+    problems, notes = [], []
     for a in data:
         for t in a["targets"]:
-            if t["role"] == "target" and not t["weight"]:
-                continue  # a rolled-back or not-yet-ramped target takes no traffic
-            bad = t["state"] in {s.value for s in _BAD}
-            soon = t["days_to_eol"] is not None and 0 <= t["days_to_eol"] <= args.within
-            if bad or soon:
-                why = t["state"] if bad else f"EOL in {t['days_to_eol']} days"
-                problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"],
-                                 "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"]})
+            why, note = target_problem(t, now, within=args.within, guaranteed_for=args.guaranteed_for, trust=trust)
+            if why is None and args.strict and t["state"] == "unknown":
+                why = f"unknown lifecycle in {region} (--strict)"
+            if note:
+                notes.append(f"note: {a['alias']}: {t['model_id']}: {note}")
+            if why:
+                role = t["role"] + (" (weight 0)" if t["role"] == "target" and not t["weight"] else "")
+                problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": role,
+                                 "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"],
+                                 "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
+    refused = target_problems(config, ctx.registry, region, now)
+    for why in refused:
+        problems.append({"alias": "-", "model_id": "-", "state": "-", "role": "-", "reason": f"client refuses: {why}",
+                         "eol_date": None, "replacements": [], "replacement": "-"})
+    age = data_age(now, config.registry.cache_dir)
+    stale = data_age_problem(age, args.max_data_age)
+    if stale:
+        problems.append({"alias": "-", "model_id": "-", "state": "-", "role": "-", "reason": stale, "eol_date": None,
+                         "replacements": [], "replacement": "-"})
     if args.json:
-        print_json({"ok": not problems, "region": region, "at": now.isoformat(), "problems": problems})
-    elif problems:
-        print_table(["alias", "model", "problem", "eol", "replacement"],
-                    [[p["alias"], p["model_id"], p["reason"], (p["eol_date"] or "-")[:10],
-                      ", ".join(p["replacements"]) or "-"] for p in problems])
-        print(f"\n{len(problems)} configured model(s) need migrating (region {region}).")
+        print_json({"ok": not problems, "region": region, "at": now.isoformat(), "sources": ctx.sources,
+                    "problems": problems, "notes": notes, "data_age": age.to_json()})
+        return 1 if problems else 0
+    print(f"Configuration read from: {read}")
+    if problems:
+        rows = [[p["alias"], p["model_id"], p["role"], p["reason"], (p["eol_date"] or "-")[:10], p["replacement"]]
+                for p in problems if p["alias"] != "-"]
+        if rows:
+            print_table(["alias", "model", "role", "problem", "eol", "replacement"], rows)
+        for p in problems:
+            if p["alias"] == "-":
+                print(f"error: {p['reason']}")
+        n = len(problems)
+        print(f"\n{n} problem{'s' if n != 1 else ''} with the configured models (region {region}).")
     else:
         n = sum(len(a["targets"]) for a in data)
-        print(f"OK: {n} configured model(s) in {region}, none Legacy, in extended access, past EOL"
+        print(f"OK: {n} configured model{'s' if n != 1 else ''} in {region} (targets at any weight, fallbacks, "
+              "chains, shadows), none Legacy, in extended access, past EOL"
               + (f" or within {args.within} days of EOL." if args.within else "."))
+    for line in [*notes, age.line(), *([age.suggestion] if age.suggestion else [])]:
+        print(line)
     return 1 if problems else 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from bedrock_lifecycle.config import alias_key
-    from bedrock_lifecycle.core.policy import Policy, decide
-    from bedrock_lifecycle.core.routing import plan_alias
+    """The planner and policy gate of the client, without sending: where a request for
+    ALIAS_OR_MODEL goes under --key at --at in --region, when every model sent to answers."""
+    from bedrock_lifecycle.core.flow import explain
+    from bedrock_lifecycle.core.gate import target_problems
+    from bedrock_lifecycle.ids import ModelIdError
 
-    config, registry, region, now = _context(args)
-    found = config.alias(args.alias)
-    if found is None:
-        known = ", ".join(sorted(config.aliases)) or "none configured"
-        raise CliError(f"no alias {args.alias!r} (aliases: {known})", 2)
-    name, alias = found
-    policy = Policy(**config.policy.model_dump())
-    p = plan_alias(name, alias, now, args.key)
-    candidates = []
-    chosen = None
-    for c in p.candidates:
-        status = registry.lookup(c.model, region, now)
-        d = decide(status, policy)
-        candidates.append({"model_id": c.model, "role": c.role, "state": status.state.value,
-                           "action": d.action.value, "reason": d.reason,
-                           "eol_date": status.to_json()["eol_date"]})
-        if chosen is None and d.proceeds:
-            chosen = c.model
-    weights = {t.model: w for t, w in zip(alias.targets, p.weights, strict=True)}
-    result = {"alias": name, "key": args.key, "region": region, "at": now.isoformat(),
-              "weights": weights, "model_id": chosen, "candidates": candidates,
-              "sticky": args.key is not None, "alias_key": alias_key(name)}
+    ctx = _context(args)
+    v = ctx.version
+    try:
+        result = explain(v, args.alias, ctx.now, args.key)
+    except ModelIdError as exc:
+        known = ", ".join(sorted(ctx.config.aliases)) or "none configured"
+        raise CliError(f"{exc}; it is not a configured alias either (aliases: {known})", 2) from None
+    refused = target_problems(ctx.config, ctx.registry, ctx.region, ctx.now)
+    if refused:  # the client would not even be created: that is what it "does"
+        result["outcome"] = {"action": "refuse", "model": None, "error_code": "ConfigError", "message": "; ".join(refused)}
     if args.json:
         print_json(result)
-        return 0
-    print(f"{name} -> {chosen or '(nothing: every candidate is refused)'}"
-          + (f"  (key {args.key!r})" if args.key else "  (no key: weighted random, this is one draw)"))
-    total = sum(weights.values()) or 1.0
-    print("weights in force: " + ", ".join(f"{m} {w / total * 100:.0f}%" for m, w in weights.items()))
-    print_table(["order", "model", "role", "state", "policy"],
-                [[i + 1, c["model_id"], c["role"], c["state"], c["action"] + (f" ({c['reason']})" if c["reason"] else "")]
-                 for i, c in enumerate(candidates)])
-    return 0
+        return 1 if result["outcome"]["action"] == "refuse" else 0
+    out = result["outcome"]
+    who = result["alias"] or result["requested"]
+    if out["action"] == "send":
+        print(f"{who} -> {out['model']}" + (f"  (key {args.key!r})" if args.key else
+                                            "  (no key: weighted random; the likeliest order is shown)"))
+    elif out["error_code"] == "ConfigError":
+        print(f"{who}: the client refuses this configuration: {out['message']}")
+    else:
+        print(f"{who}: refused before sending ({out['error_code']}): {out['model']} is {result['order'][0]['state']}")
+    if result["weights"]:
+        print("weights in force: " + ", ".join(f"{m} {w:g}%" for m, w in result["weights"].items()))
+    print_table(["order", "model", "role", "state", "action"],
+                [[i + 1, c["model"], c["role"], c["state"], c["action"] + (f" ({c['reason']})" if c["reason"] else "")]
+                 for i, c in enumerate(result["order"])])
+    return 1 if out["action"] == "refuse" else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from bedrock_lifecycle.config import ENV_CONFIG
     from bedrock_lifecycle.config.sources import SourceError, SSMSource, source_from
     from bedrock_lifecycle.errors import ConfigError
-    from bedrock_lifecycle.observe.cloudwatch import FleetAnalyzer
+    from bedrock_lifecycle.fleet import FleetAnalyzer
 
     name = os.environ.get(ENV_CONFIG, "")
     if not name.startswith("ssm:"):

@@ -23,6 +23,8 @@ from bedrock_lifecycle.cli._common import (
     now_or,
     print_json,
     print_table,
+    region_arg,
+    replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
@@ -43,6 +45,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("list", help="every known model and its lifecycle state")
     _region_at(p)
     p.add_argument("--state", choices=_STATES, help="only models in this state")
+    p.add_argument("--confidence", choices=["confirmed", "reported"],
+                   help="only models whose lifecycle dates have this confidence")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("sync", help="refresh lifecycle data from the Bedrock API into the local cache")
@@ -51,11 +55,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
                    help="cache directory (default: BEDROCK_LIFECYCLE_CACHE_DIR or the platform cache dir)")
+    p.add_argument("--prices", action="store_true",
+                   help="refresh on-demand prices from the AWS Price List API instead (see docs/compare.md)")
+    p.add_argument("--health", action="store_true",
+                   help="also read Bedrock lifecycle notices from AWS Health (docs/readiness.md)")
+    p.add_argument("--organization", action="store_true", help="with --health: the organisation's view")
     p.set_defaults(func=cmd_sync)
 
 
 def _region_at(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
+    p.add_argument("--region", type=region_arg, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION; none = "
                                     "the most conservative state over every region)")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate at this instant (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -110,11 +119,31 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         status = registry.lookup(args.model_id, region, at)
     except ModelIdError as exc:
         raise CliError(str(exc), 2) from None
+    age = _data_age(args, at)
     if args.json:
-        print_json(status.to_json())
+        print_json({**status.to_json(), "data_age": age.to_json()})
         return 0
     _print_status(status)
+    _print_age(age)
     return 0
+
+
+def _data_age(args: argparse.Namespace, at: _dt.datetime) -> Any:
+    from bedrock_lifecycle.lifecycle.gates import data_age
+
+    return data_age(at, args.cache_dir)
+
+
+def _print_age(age: Any) -> None:
+    print(age.line())
+    if age.suggestion:
+        print(age.suggestion)
+
+
+def _period(s: LifecycleStatus) -> str:
+    if s.legacy_period_days is None:
+        return "unknown"
+    return "6 months" if s.legacy_period_days == 182 else f"{s.legacy_period_days} days"
 
 
 def _print_status(s: LifecycleStatus) -> None:
@@ -134,9 +163,20 @@ def _print_status(s: LifecycleStatus) -> None:
         ("legacy", fmt_date(s.legacy_date)),
         ("extended access", fmt_date(s.extended_access_date)),
         ("end of life", eol),
-        ("replacements", ", ".join(s.replacements) or "-"),
+        ("replacements", replacement_text(s.replacements, s.suggested_replacements)),
         ("source", s.source + (f" ({s.entry.provenance})" if s.entry is not None and s.entry.provenance else "")),
+        ("policy", s.policy or "unknown"),
+        ("launch", fmt_date(s.launch_date)),
+        ("legacy period", _period(s)),
     ]
+    if s.confidence is not None:
+        ev = s.evidence_date
+        conf = s.confidence + (f" (evidence {ev.isoformat()})" if ev else "")
+        if s.reported:
+            conf += ": reported by third parties, not confirmed by AWS; warns, never refuses unless trusted"
+        rows.insert(next(i for i, (k, _) in enumerate(rows) if k == "replacements"), ("confidence", conf))
+    if s.state is State.ACTIVE:
+        rows.append(("safe until at least", fmt_date(s.safe_until) if s.safe_until else "unknown (no guarantee known)"))
     if s.name:
         rows.insert(2, ("name", s.name))
     if s.note:
@@ -155,28 +195,36 @@ def cmd_list(args: argparse.Namespace) -> int:
     state = State(args.state) if args.state else None
     registry = _registry(args)
     statuses = registry.list(region, at, state)
+    if args.confidence:
+        statuses = [s for s in statuses if s.confidence == args.confidence]
+    age = _data_age(args, at)
     if args.json:
         print_json({
             "region": region,
             "at": _iso(at),
             "state": args.state,
+            "confidence": args.confidence,
             "models": [s.to_json() for s in statuses],
+            "data_age": age.to_json(),
         })
         return 0
     rows = [
         (
             s.model_id,
-            s.state.value,
+            s.state.value + (" (reported)" if s.reported else ""),
             fmt_date(s.legacy_date),
             fmt_date(s.extended_access_date),
             fmt_date(s.eol_date),
             "-" if s.days_to_eol is None else s.days_to_eol,
-            ", ".join(s.replacements) or "-",
+            fmt_date(s.safe_until),
+            replacement_text(s.replacements, s.suggested_replacements),
             s.source,
         )
         for s in statuses
     ]
-    print_table(("model", "state", "legacy", "extended access", "eol", "days to eol", "replacement", "source"), rows)
+    print_table(("model", "state", "legacy", "extended access", "eol", "days to eol", "safe until",
+                 "replacement", "source"), rows)
+    _print_age(age)
     return 0
 
 
@@ -184,6 +232,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.prices:
+        from bedrock_lifecycle.cli.prices_cmd import cmd_sync_prices
+
+        return cmd_sync_prices(args)
     from bedrock_lifecycle.lifecycle import sync as sync_mod
 
     regions = list(dict.fromkeys(args.region)) or [r for r in [default_region(None)] if r]
@@ -193,8 +245,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
         # Failures are in the report (table or JSON); no Python warning dump on top.
         warnings.simplefilter("ignore", sync_mod.CacheWarning)
         report = sync_mod.sync(regions, cache_dir=args.cache_dir)
+    health_json: dict[str, Any] | None = None
+    health_lines: list[str] = []
+    if args.health:  # a source of its own; its failure never fails the sync (readiness_cmds)
+        from bedrock_lifecycle.cli.readiness_cmds import health_sync
+
+        health_json, health_lines = health_sync(regions, args)
     if args.json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), **({"health": health_json} if args.health else {})})
     else:
         rows = []
         for r in report.results:
@@ -208,6 +266,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"cache: {report.cache_path}")
         if report.cache_error:
             print(f"error: {report.cache_error}", file=sys.stderr)
+        for line in health_lines:
+            print(line)
     if report.all_failed:
         if not args.json:
             print(f"error: every region failed ({', '.join(report.failed_regions)})", file=sys.stderr)

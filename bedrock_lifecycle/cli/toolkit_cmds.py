@@ -2,44 +2,34 @@
 
     bedrock-lifecycle compare --baseline MODEL_OR_ALIAS --candidate MODEL_OR_ALIAS \\
         --prompts prompts.jsonl [--concurrency 4] [--report out.html] [--json] [--prices p.toml]
-    bedrock-lifecycle compare --shadow-log shadow.jsonl [--alias NAME] [--report out.html] [--json]
+        [--similarity lexical|embedding:MODEL_ID] [--judge MODEL_ID [--rubric FILE]]
+        [--fail-on-regression] [--fail-on-worse N] [--monthly-calls N]
+    bedrock-lifecycle compare --shadow-log shadow.jsonl [--alias NAME] [same options]
 
-This module is the I/O half: reading files, calling Bedrock through
-``bedrock_lifecycle.client()`` (so aliases, fallbacks, the lifecycle policy and
-``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` all apply), the progress line and the output.
-The statistics are :mod:`bedrock_lifecycle.compare`, the HTML :mod:`bedrock_lifecycle.report`.
-Prompts and answers are never logged: they appear only in the ``--report`` file and the
-``--json`` document the user asked for.
+The command: arguments, files, output and exit status. Calling Bedrock is
+:mod:`bedrock_lifecycle.cli.compare_run`; the statistics :mod:`bedrock_lifecycle.toolkit.compare`;
+the HTML :mod:`bedrock_lifecycle.toolkit.report`. Prompts and answers are never logged: they
+appear only in the ``--report`` file and the ``--json`` document the user asked for.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import copy
-import logging
 import os
 import sys
 import time
-import warnings
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import Any
 
 from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
-from bedrock_lifecycle.compare import (
+from bedrock_lifecycle.toolkit.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
     CompareInputError,
-    Outcome,
     Pair,
-    Prompt,
-    pairs_from_shadow_log,
-    parse_prices,
-    parse_prompts,
     summarise,
 )
-from bedrock_lifecycle.observe.events import converse_text
+from bedrock_lifecycle.toolkit.inputs import pairs_from_shadow_log, parse_prices, parse_prompts
 
 MAX_CONCURRENCY = 64
 
@@ -50,13 +40,14 @@ def add_parser(sub: Any) -> None:
         help="run prompts against two models side by side, or summarise recorded shadow traffic",
         description=(
             "Run every prompt of a JSONL file against a baseline and a candidate model (or alias) "
-            "and compare latency, errors, tokens, cost and how similar the answers are; or build "
-            "the same summary from a shadow-traffic log. See docs/compare.md."
+            "and compare latency, errors, tokens, cost, expectations and how similar the answers "
+            "are; or build the same summary from a shadow-traffic log. See docs/compare.md."
         ),
     )
     p.add_argument("--baseline", metavar="MODEL_OR_ALIAS", help="the model in use now (model ID or configured alias)")
     p.add_argument("--candidate", metavar="MODEL_OR_ALIAS", help="its proposed replacement")
-    p.add_argument("--prompts", metavar="FILE.jsonl", help="one Converse request a line (messages, system, inferenceConfig, id)")
+    p.add_argument("--prompts", metavar="FILE.jsonl",
+                   help="one Converse request a line (messages, system, inferenceConfig, id, expect)")
     p.add_argument("--shadow-log", metavar="FILE.jsonl", help="summarise recorded shadow pairs instead (primary = baseline)")
     p.add_argument("--alias", metavar="NAME", help="with --shadow-log: only this alias's records")
     p.add_argument("--concurrency", type=_concurrency, default=4, metavar="N",
@@ -65,10 +56,22 @@ def add_parser(sub: Any) -> None:
                    help=f"similarity at or above which two answers agree (default {DEFAULT_THRESHOLD})")
     p.add_argument("--top", type=non_negative_int, default=TOP_N, metavar="N",
                    help=f"how many most-different prompts to list (default {TOP_N})")
+    p.add_argument("--similarity", default="lexical", type=_similarity, metavar="lexical|embedding:MODEL_ID",
+                   help="how to score two answers: the lexical measure (default) or cosine of Bedrock embeddings")
+    p.add_argument("--judge", metavar="MODEL_ID", help="ask this model (Converse) whether the candidate's answer is as good")
+    p.add_argument("--rubric", metavar="FILE", help="with --judge: the judge's instructions (default: docs/compare.md)")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when a prompt's expectations pass for the baseline and fail for the candidate")
+    p.add_argument("--fail-on-worse", type=non_negative_int, metavar="N",
+                   help="with --judge: exit 1 when more than N answers are judged worse")
+    p.add_argument("--monthly-calls", type=non_negative_int, metavar="N",
+                   help="project the monthly cost difference at N calls a month (default: the shadow log's rate)")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (for CI)")
     p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
-    p.add_argument("--prices", metavar="FILE", help='JSON or TOML {"model-id": {"input_per_1k": x, "output_per_1k": y}} in USD')
+    p.add_argument("--prices", metavar="FILE",
+                   help='JSON or TOML {"model-id": {"input_per_1k": x, "output_per_1k": y}} in USD; '
+                        "wins over [prices] and the bundled table")
     p.set_defaults(func=cmd_compare)
 
 
@@ -92,6 +95,21 @@ def _fraction(value: str) -> float:
     return x
 
 
+def _similarity(value: str) -> str:
+    if value == "lexical":
+        return value
+    kind, sep, model = value.partition(":")
+    if kind != "embedding" or not sep or not model:
+        raise argparse.ArgumentTypeError(f"expected 'lexical' or 'embedding:MODEL_ID', got {value!r}")
+    from bedrock_lifecycle.toolkit.judge import embedding_family
+
+    try:
+        embedding_family(model)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 # ------------------------------------------------------------------------------ inputs
 
 
@@ -111,27 +129,62 @@ def _read_lines(path: str, flag: str) -> list[str]:
         raise CliError(f"{flag} {path}: cannot read: {exc.strerror or exc}", 2) from None
 
 
-def _load_prices(path: str | None) -> dict[str, dict[str, float]] | None:
-    if path is None:
-        return None
-    from pathlib import Path
+def _price_table(path: str | None, overrides: Any) -> Any:
+    """Prices: a --prices file > [prices] in the configuration > synced > bundled."""
+    from bedrock_lifecycle.lifecycle.prices import (
+        PriceTable,
+        bundled_prices,
+        overrides_as_prices,
+        synced_prices,
+    )
 
-    from bedrock_lifecycle.config import parse_document
+    layers = [overrides_as_prices(overrides or {}), synced_prices(), bundled_prices()]
+    if path is not None:
+        from pathlib import Path
+
+        from bedrock_lifecycle.config import parse_document
+        from bedrock_lifecycle.errors import ConfigError
+
+        p = Path(path).expanduser()
+        try:
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise CliError(f"--prices {path}: cannot read: {exc.strerror or exc}", 2) from None
+        try:
+            data = parse_document(raw, name=path, suffix=p.suffix.lower())
+            layers.insert(0, overrides_as_prices(parse_prices(data, path)))
+        except (ConfigError, CompareInputError) as exc:
+            raise CliError(f"--prices {exc}", 2) from None
+    return PriceTable(*layers)
+
+
+def _config() -> Any:
+    from bedrock_lifecycle.config import sources
     from bedrock_lifecycle.errors import ConfigError
 
-    p = Path(path).expanduser()
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise CliError(f"--prices {path}: cannot read: {exc.strerror or exc}", 2) from None
-    try:
-        data = parse_document(raw, name=path, suffix=p.suffix.lower())
-        return parse_prices(data, path)
-    except (ConfigError, CompareInputError) as exc:
-        raise CliError(f"--prices {exc}", 2) from None
+        config, _ = sources.initial(os.environ)
+    except ConfigError as exc:
+        raise CliError(str(exc), 2) from None
+    return config
+
+
+def _read_rubric(path: str | None) -> str | None:
+    if path is None:
+        return None
+    text = "".join(_read_lines(path, "--rubric")).strip()
+    if not text:
+        raise CliError(f"--rubric {path}: the file is empty", 2)
+    return text
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    if args.rubric is not None and args.judge is None:
+        raise CliError("--rubric is the judge's instructions: give --judge MODEL_ID too", 2)
+    if args.fail_on_worse is not None and args.judge is None:
+        raise CliError("--fail-on-worse counts the judge's verdicts: give --judge MODEL_ID too", 2)
+    if args.report is not None:
+        _check_report_path(args.report)
     if args.shadow_log is not None:
         extra = [f for f, v in (("--baseline", args.baseline), ("--candidate", args.candidate),
                                 ("--prompts", args.prompts)) if v is not None]
@@ -146,8 +199,6 @@ def _check_args(args: argparse.Namespace) -> None:
         raise CliError(
             f"missing {', '.join(missing)} (give --baseline, --candidate and --prompts, or --shadow-log)", 2
         )
-    if args.report is not None:
-        _check_report_path(args.report)
 
 
 def _check_report_path(path: str) -> None:
@@ -159,203 +210,6 @@ def _check_report_path(path: str) -> None:
 
 
 # ------------------------------------------------------------------------------ the runner
-
-
-class _WarningCollector(logging.Handler):
-    """Lifecycle warnings (and any other library warning) seen during the run, each once,
-    in order: shown once in the summary instead of interleaved with the progress line."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: dict[str, None] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.messages.setdefault(record.getMessage(), None)
-        except Exception:  # a bad log call never breaks the comparison
-            self.handleError(record)
-
-
-@contextlib.contextmanager
-def collect_warnings() -> Iterator[_WarningCollector]:
-    """Collect ``bedrock_lifecycle`` log warnings and silence the Python warnings the client
-    issues for Legacy / retiring models (they are the same messages)."""
-    from bedrock_lifecycle.errors import ModelLifecycleWarning
-
-    logger = logging.getLogger("bedrock_lifecycle")
-    handler = _WarningCollector()
-    logger.addHandler(handler)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ModelLifecycleWarning)
-            yield handler
-    finally:
-        logger.removeHandler(handler)
-
-
-@contextlib.contextmanager
-def _quiet_in_thread() -> Iterator[None]:
-    # With context-aware warnings (free-threaded builds, 3.14+) a filter set by the main
-    # thread does not reach pool threads: set it again there (thread-local then, so safe).
-    if not getattr(sys.flags, "context_aware_warnings", False):
-        yield
-        return
-    from bedrock_lifecycle.errors import ModelLifecycleWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelLifecycleWarning)
-        yield
-
-
-def _wire_attempts(attempts: Sequence[dict[str, Any]]) -> tuple[int, tuple[str, ...]]:
-    """(attempts sent, codes of the failed ones): refusals and skips never left the client."""
-    sent = [a for a in attempts if a.get("outcome") not in ("refused", "skipped")]
-    codes = tuple(str(a["error_code"]) for a in attempts if a.get("outcome") != "ok" and a.get("error_code"))
-    return len(sent), codes
-
-
-def call_one(client: Any, model: str, request: dict[str, Any]) -> Outcome:
-    """One Converse call; never raises (an exception becomes the outcome's error code).
-    Latency is the wall-clock time the caller waits, retries and fallbacks included."""
-    from bedrock_lifecycle.core.classify import error_code
-    from bedrock_lifecycle.core.runtime import META_KEY
-
-    params = copy.deepcopy(request)
-    params["modelId"] = model
-    with _quiet_in_thread():
-        t0 = time.perf_counter()
-        try:
-            resp = client.converse(**params)
-        except Exception as exc:
-            ms = (time.perf_counter() - t0) * 1000.0
-            code = error_code(exc)[0] or type(exc).__name__
-            attempts = getattr(exc, "attempts", None) or []
-            sent, codes = _wire_attempts(attempts)
-            last = attempts[-1].get("model") if attempts else None
-            return Outcome(
-                model=str(last or model), latency_ms=ms, error_code=code,
-                attempts=sent, attempt_errors=codes or (code,),
-            )
-        ms = (time.perf_counter() - t0) * 1000.0
-    meta = (resp.get("ResponseMetadata") or {}).get(META_KEY) or {}
-    usage = resp.get("usage") or {}
-    sent, codes = _wire_attempts(meta.get("attempts") or [])
-    return Outcome(
-        model=str(meta.get("model_id") or model),
-        latency_ms=ms,
-        input_tokens=usage.get("inputTokens"),
-        output_tokens=usage.get("outputTokens"),
-        stop_reason=resp.get("stopReason"),
-        text=converse_text(resp),
-        attempts=sent or 1,
-        attempt_errors=codes,
-    )
-
-
-class Progress:
-    """A progress bar on ``stream`` when it is a terminal (redrawn at most 10 times a
-    second); otherwise nothing until :meth:`finish`'s one plain line."""
-
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.total = total
-        self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", None)
-        self.tty = bool(isatty and isatty())
-        self.started = time.monotonic()
-        self._drawn = 0.0
-
-    def update(self, done: int, errors: int) -> None:
-        if not self.tty:
-            return
-        now = time.monotonic()
-        if done < self.total and now - self._drawn < 0.1:
-            return
-        self._drawn = now
-        width = 30
-        filled = round(width * done / self.total) if self.total else width
-        bar = "#" * filled + "-" * (width - filled)
-        err = f", {errors} failed" if errors else ""
-        self.stream.write(f"\rcomparing [{bar}] {done}/{self.total} calls{err}   ")
-        self.stream.flush()
-
-    def finish(self, line: str) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
-        self.stream.write(line + "\n")
-        self.stream.flush()
-
-
-def run_prompts(
-    client: Any,
-    baseline: str,
-    candidate: str,
-    prompts: Sequence[Prompt],
-    *,
-    concurrency: int = 4,
-    progress: Progress | None = None,
-) -> list[Pair]:
-    """Every prompt against both models, at most ``concurrency`` calls in flight; the
-    two calls of a prompt are queued next to each other so both see similar conditions."""
-    outcomes: dict[tuple[int, int], Outcome] = {}
-    errors = 0
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bedrock-compare")
-    try:
-        futures: dict[Future[Outcome], tuple[int, int]] = {}
-        for i, prompt in enumerate(prompts):
-            for side, model in enumerate((baseline, candidate)):
-                futures[pool.submit(call_one, client, model, prompt.request)] = (i, side)
-        for done, fut in enumerate(as_completed(futures), 1):
-            out = fut.result()
-            outcomes[futures[fut]] = out
-            errors += 0 if out.ok else 1
-            if progress is not None:
-                progress.update(done, errors)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: drop what has not started
-        raise
-    pool.shutdown(wait=True)
-    return [
-        Pair(p.id, outcomes[(i, 0)], outcomes[(i, 1)], prompt_excerpt=p.excerpt)
-        for i, p in enumerate(prompts)
-    ]
-
-
-def make_client(baseline: str, candidate: str, region: str, concurrency: int) -> Any:
-    """A drop-in client from the user's configuration; the two names must be configured
-    aliases or model IDs. Shadow copies of the two aliases are turned off for the run
-    (a comparison must not double its own cost nor write synthetic pairs to the log)."""
-    import bedrock_lifecycle
-    from bedrock_lifecycle.config import sources
-    from bedrock_lifecycle.errors import ConfigError
-    from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-
-    try:
-        config, _ = sources.initial(os.environ)
-    except ConfigError as exc:
-        raise CliError(str(exc), 2) from None
-    overrides: dict[str, Any] = {}
-    for flag, name in (("--baseline", baseline), ("--candidate", candidate)):
-        found = config.alias(name)
-        if found is None:
-            try:
-                parse_model_id(name)
-            except ModelIdError as exc:
-                known = ", ".join(sorted(config.aliases)) or "none configured"
-                raise CliError(f"{flag}: {exc}; nor is it a configured alias (aliases: {known})", 2) from None
-        elif found[1].shadow is not None:
-            overrides.setdefault("aliases", {})[found[0]] = {"shadow": None}
-    from botocore.config import Config as BotoConfig
-
-    try:
-        return bedrock_lifecycle.client(
-            region_name=region,
-            config=overrides or None,
-            botocore_config=BotoConfig(max_pool_connections=max(10, concurrency)),
-        )
-    except ConfigError as exc:
-        raise CliError(str(exc), 2) from None
-    except Exception as exc:
-        raise CliError(f"cannot create the bedrock-runtime client: {exc}", 1) from None
 
 
 # ------------------------------------------------------------------------------ output
@@ -372,14 +226,35 @@ def _errors(side: dict[str, Any]) -> str:
     return f"{n} (" + ", ".join(f"{c} {k}" for c, k in side["errors"].items()) + ")"
 
 
+def _usd(x: float | None) -> str:
+    return "-" if x is None else f"${x:,.4f}" if abs(x) >= 0.0001 or x == 0 else f"${x:.2e}"
+
+
 def _cost(side: dict[str, Any]) -> str:
     if side["cost_usd"] is not None:
-        return f"${side['cost_usd']:,.4f}"
+        return _usd(side["cost_usd"])
     return "unknown (no price for " + ", ".join(side["unpriced_models"]) + ")" if side["unpriced_models"] else "-"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:+.0f}%"
 
 
 def print_text(summary: dict[str, Any], warnings_seen: Sequence[str], report: str | None) -> None:
     b, c = summary["baseline"], summary["candidate"]
+    judge = summary.get("judge")
+    if judge is not None:  # the verdict summary first: it is the headline when asked for
+        v = judge["verdicts"]
+        print("Judge: " + ", ".join(f"{n} {k}" for k, n in v.items() if n or k != "unjudged")
+              + (f" (as good or better: {judge['as_good_rate'] * 100:.0f}%)" if judge["as_good_rate"] is not None else ""))
+    if summary["checks"]["prompts_with_expectations"]:
+        ch = summary["checks"]
+        line = (f"Expectations: baseline passed {ch['baseline_passed']}, candidate passed {ch['candidate_passed']} "
+                f"of {ch['prompts_with_expectations']} prompts; regressions: {ch['regressions']}")
+        print(line + (" (" + ", ".join(summary["regressions"]) + ")" if summary["regressions"] else ""))
+    if judge is not None or summary["checks"]["prompts_with_expectations"]:
+        print()
+    tokens = [f"{s['tokens']['input']:,} / {s['tokens']['output']:,}" for s in (b, c)]
     rows: list[list[object]] = [
         ["model", b["model"], c["model"]],
         ["calls", b["calls"], c["calls"]],
@@ -387,17 +262,21 @@ def print_text(summary: dict[str, Any], warnings_seen: Sequence[str], report: st
         ["latency p50", _ms(b["latency_ms"]["p50"]), _ms(c["latency_ms"]["p50"])],
         ["latency p95", _ms(b["latency_ms"]["p95"]), _ms(c["latency_ms"]["p95"])],
         ["latency mean", _ms(b["latency_ms"]["mean"]), _ms(c["latency_ms"]["mean"])],
-        ["tokens in/out", f"{b['tokens']['input']:,} / {b['tokens']['output']:,}",
-         f"{c['tokens']['input']:,} / {c['tokens']['output']:,}"],
+        ["tokens in/out", tokens[0], tokens[1]],
         ["cost", _cost(b), _cost(c)],
     ]
-    for key, label in (("served_by", "served by"),):
-        if set(b[key]) - {b["model"]} or set(c[key]) - {c["model"]}:
-            rows.append([label, ", ".join(f"{m} {n}" for m, n in b[key].items()) or "-",
-                         ", ".join(f"{m} {n}" for m, n in c[key].items()) or "-"])
+    if set(b["served_by"]) - {b["model"]} or set(c["served_by"]) - {c["model"]}:
+        rows.append(["served by", ", ".join(f"{m} {n}" for m, n in b["served_by"].items()) or "-",
+                     ", ".join(f"{m} {n}" for m, n in c["served_by"].items()) or "-"])
     print_table(["", "baseline", "candidate"], rows)
+    d = summary["delta"]
+    print(f"\nCandidate vs baseline: input tokens {_pct(d['input_tokens_change'])}, output tokens "
+          f"{_pct(d['output_tokens_change'])}, cost per call {_pct(d['cost_per_call_change'])}")
+    proj = summary.get("projection")
+    if proj and proj.get("calls_per_month") is not None:
+        print(f"Projected monthly cost at {proj['calls_per_month']:,} calls: baseline {_usd(proj['baseline_usd'])}, "
+              f"candidate {_usd(proj['candidate_usd'])} ({_usd(proj['difference_usd'])} difference)")
     s = summary["similarity"]
-    print()
     if s["scored"]:
         print(f"Agreement: {s['agreement_rate'] * 100:.0f}% of {s['scored']} pairs "
               f"(similarity >= {s['threshold']:g}); similarity mean {s['mean']:.2f}, median {s['median']:.2f}")
@@ -405,6 +284,15 @@ def print_text(summary: dict[str, Any], warnings_seen: Sequence[str], report: st
         print("Agreement: no pair was answered by both sides")
     if summary["most_different"]:
         print("Most different: " + ", ".join(f"{d['id']} ({d['similarity']:.2f})" for d in summary["most_different"]))
+    if summary["shape"]["prompts"]:
+        kinds = ", ".join(f"{k} {n}" for k, n in summary["shape"]["differences"].items())
+        print(f"Response shape differs on {summary['shape']['prompts']} prompts: {kinds}")
+    ev = summary.get("evaluation") or {}
+    for key, label in (("embedding", "Embeddings"), ("judge", "Judge calls")):
+        if key in ev:
+            e = ev[key]
+            print(f"{label} ({e['model']}): {e['calls']} calls, {e['input_tokens']:,} input / "
+                  f"{e.get('output_tokens', 0):,} output tokens, cost {_usd(e['cost_usd'])}")
     if warnings_seen:
         print("\nLifecycle warnings:")
         for w in warnings_seen:
@@ -422,16 +310,47 @@ def _all_failed(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _gates(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    out = []
+    if args.fail_on_regression and summary["regressions"]:
+        out.append(f"{len(summary['regressions'])} regressions (expectations the baseline passes and the "
+                   f"candidate fails): {', '.join(summary['regressions'])}")
+    judge = summary.get("judge")
+    if args.fail_on_worse is not None and judge is not None and judge["verdicts"]["worse"] > args.fail_on_worse:
+        out.append(f"{judge['verdicts']['worse']} answers judged worse (more than --fail-on-worse "
+                   f"{args.fail_on_worse}): {', '.join(judge['worse'])}")
+    return out
+
+
 # ------------------------------------------------------------------------------ the command
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
-    _check_args(args)
-    prices = _load_prices(args.prices)
-    warnings_seen: list[str] = []
+def _region(args: argparse.Namespace) -> str:
+    return str(args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+
+
+def _evaluation_usage(embedder: Any, judge: Any, prices: Any, region: str) -> dict[str, Any]:
+    """The embedding and judge calls' own tokens and cost, apart from the compared models'."""
+    out: dict[str, Any] = {}
+    if embedder is not None:
+        u = embedder.usage()
+        price = prices.price_of(embedder.model_id, region)
+        cost = None if price is None else price.cost(u["input_tokens"])
+        out["embedding"] = {**u, "output_tokens": 0, "cost_usd": None if cost is None else round(cost, 8)}
+    if judge is not None:
+        u = judge.usage()
+        served = max(u["served_by"], key=u["served_by"].get) if u["served_by"] else judge.model_id
+        cost = prices.cost_of(served, region, u["usage"])
+        out["judge"] = {**u, "input_tokens": u["usage"]["inputTokens"], "output_tokens": u["usage"]["outputTokens"],
+                        "cost_usd": None if cost is None else round(cost, 8)}
+    return out
+
+
+def _load_pairs(args: argparse.Namespace) -> tuple[list[Pair], dict[str, str], list[str], Any, Any]:
+    """(pairs, source, lifecycle warnings, client or None, warning collector state)."""
+    from bedrock_lifecycle.cli import compare_run
+
     if args.shadow_log is not None:
-        if args.report is not None:
-            _check_report_path(args.report)
         name = "<stdin>" if args.shadow_log == "-" else args.shadow_log
         try:
             pairs, skipped = pairs_from_shadow_log(_read_lines(args.shadow_log, "--shadow-log"), name, alias=args.alias)
@@ -440,44 +359,101 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not pairs:
             which = f" for alias {args.alias!r}" if args.alias else ""
             raise CliError(f"{name}: no shadow records{which}", 1)
+        _need_texts(args, pairs)
         note = " (skipped an incomplete last line)" if skipped else ""
         print(f"compare: {len(pairs)} shadow pairs from {name}{note}", file=sys.stderr)
-        summary = summarise(pairs, threshold=args.threshold, prices=prices, top=args.top)
-        source = {"kind": "shadow_log", "file": name}
-    else:
-        name = "<stdin>" if args.prompts == "-" else args.prompts
-        try:
-            prompts = parse_prompts(_read_lines(args.prompts, "--prompts"), name)
-        except CompareInputError as exc:
-            raise CliError(str(exc), 2) from None
-        from bedrock_lifecycle.core.runtime import reset_warnings
+        return pairs, {"kind": "shadow_log", "file": name}, [], None, None
+    name = "<stdin>" if args.prompts == "-" else args.prompts
+    try:
+        prompts = parse_prompts(_read_lines(args.prompts, "--prompts"), name)
+    except CompareInputError as exc:
+        raise CliError(str(exc), 2) from None
+    from bedrock_lifecycle.api import reset_warnings
 
-        region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        reset_warnings()  # this run's lifecycle warnings are collected, even if seen before
-        with collect_warnings() as collector:
-            client = make_client(args.baseline, args.candidate, region, args.concurrency)
-            progress = Progress(2 * len(prompts))
-            try:
-                pairs = run_prompts(client, args.baseline, args.candidate, prompts,
-                                    concurrency=args.concurrency, progress=progress)
-            except KeyboardInterrupt:
-                if progress.tty:
-                    sys.stderr.write("\n")  # "interrupted" on its own line, not over the bar
-                raise
-        warnings_seen = list(collector.messages)
-        summary = summarise(pairs, baseline=args.baseline, candidate=args.candidate,
-                            threshold=args.threshold, prices=prices, top=args.top)
-        elapsed = time.monotonic() - progress.started
-        progress.finish(
-            f"compare: {len(prompts)} prompts x 2 models in {elapsed:.1f} s; failed calls: "
-            f"baseline {summary['baseline']['calls'] - summary['baseline']['ok']}, "
-            f"candidate {summary['candidate']['calls'] - summary['candidate']['ok']}"
-        )
-        source = {"kind": "prompts", "file": name}
+    reset_warnings()  # this run's lifecycle warnings are collected, even if seen before
+    with compare_run.collect_warnings() as collector:
+        client = compare_run.make_client(_client_names(args), _region(args), args.concurrency)
+        progress = compare_run.Progress(2 * len(prompts))
+        try:
+            pairs = compare_run.run_prompts(client, args.baseline, args.candidate, prompts,
+                                            concurrency=args.concurrency, progress=progress)
+        except KeyboardInterrupt:
+            if progress.tty:
+                sys.stderr.write("\n")  # "interrupted" on its own line, not over the bar
+            raise
+    failed = [sum(1 for p in pairs if not getattr(p, side).ok) for side in ("baseline", "candidate")]
+    progress.finish(f"compare: {len(prompts)} prompts x 2 models in {time.monotonic() - progress.started:.1f} s; "
+                    f"failed calls: baseline {failed[0]}, candidate {failed[1]}")
+    return pairs, {"kind": "prompts", "file": name}, list(collector.messages), client, collector
+
+
+def _client_names(args: argparse.Namespace) -> list[tuple[str, str]]:
+    names = []
+    if args.shadow_log is None:
+        names += [("--baseline", args.baseline), ("--candidate", args.candidate)]
+    if args.similarity != "lexical":
+        names.append(("--similarity", args.similarity.partition(":")[2]))
+    if args.judge is not None:
+        names.append(("--judge", args.judge))
+    return names
+
+
+def _need_texts(args: argparse.Namespace, pairs: list[Pair]) -> list[Pair]:
+    """The pairs both sides answered with text; a clear error when the judge or embeddings
+    were asked for and there is none (shadow records keep no text unless record_text)."""
+    usable = [p for p in pairs if p.comparable()]
+    if usable or (args.similarity == "lexical" and args.judge is None):
+        return usable
+    what = "--judge" if args.judge else "--similarity embedding"
+    if args.shadow_log is not None:
+        raise CliError(f"{what} needs both answers' texts: the shadow log has none "
+                       "(record them with [shadow] record_text = true)", 2)
+    raise CliError(f"{what} needs both answers' texts: no prompt was answered by both sides", 1)
+
+
+def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any,
+              warnings_seen: list[str]) -> tuple[Any, Any, Any, Any]:
+    """(scores, verdicts, embedder, judge) for --similarity embedding:... and --judge; the
+    lifecycle warnings of the embedding and judge models are added to ``warnings_seen``."""
+    if args.similarity == "lexical" and args.judge is None:
+        return None, None, None, None
+    from bedrock_lifecycle.cli import compare_run
+    from bedrock_lifecycle.toolkit.judge import DEFAULT_RUBRIC, Embedder, Judge
+
+    usable = _need_texts(args, pairs)
+    if client is None:
+        client = compare_run.make_client(_client_names(args), _region(args), args.concurrency)
+    embedder = Embedder(client, args.similarity.partition(":")[2], _region(args)) if args.similarity != "lexical" else None
+    judge = Judge(client, args.judge, _read_rubric(args.rubric) or DEFAULT_RUBRIC) if args.judge else None
+    progress = compare_run.Progress(len(usable))
+    with compare_run.collect_warnings() as collector:
+        scores, verdicts = compare_run.score_pairs(usable, embedder=embedder, judge=judge,
+                                                   concurrency=args.concurrency, progress=progress)
+    skipped = len(pairs) - len(usable)
+    progress.finish(f"compare: scored {len(usable)} pairs"
+                    + (f" (skipped {skipped} without both texts)" if skipped else ""))
+    warnings_seen.extend(m for m in collector.messages if m not in warnings_seen)
+    return scores, verdicts, embedder, judge
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    _check_args(args)
+    config = _config()
+    prices = _price_table(args.prices, config.prices)
+    _read_rubric(args.rubric)  # a bad rubric file is a usage error before any call
+    pairs, source, warnings_seen, client, _ = _load_pairs(args)
+    scores, verdicts, embedder, judge = _evaluate(args, pairs, client, warnings_seen)
+    method = None if embedder is None else f"embedding: cosine of {embedder.model_id} vectors (floored at 0)"
+    summary = summarise(
+        pairs, baseline=args.baseline, candidate=args.candidate, threshold=args.threshold, prices=prices,
+        region=_region(args), top=args.top, scores=scores, method=method, verdicts=verdicts,
+        monthly_calls=args.monthly_calls,
+    )
+    summary["evaluation"] = _evaluation_usage(embedder, judge, prices, _region(args))
     summary["source"] = source
     summary["warnings"] = warnings_seen
     if args.report is not None:
-        from bedrock_lifecycle.report import render, write_atomic
+        from bedrock_lifecycle.toolkit.report import render, write_atomic
 
         try:
             write_atomic(args.report, render(summary, pairs, source=source["file"], warnings=warnings_seen))
@@ -487,8 +463,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         print_text(summary, warnings_seen, args.report)
-    failed = _all_failed(summary)
+    failed = _all_failed(summary) + _gates(summary, args)
     for line in failed:
         print(f"bedrock-lifecycle compare: {line}", file=sys.stderr)
     return 1 if failed else 0
-

@@ -114,6 +114,7 @@ _SCALAR_ENV = {
     "ON_EXTENDED_ACCESS": ("policy", "on_extended_access"),
     "ON_EOL": ("policy", "on_eol"),
     "WARN_BEFORE_EOL_DAYS": ("policy", "warn_before_eol_days"),
+    "TRUST": ("policy", "trust"),
     "NOW": ("now",),
     "MAX_ATTEMPTS_PER_TARGET": ("routing", "max_attempts_per_target"),
     "DEADLINE_SECONDS": ("routing", "deadline_seconds"),

@@ -155,6 +155,9 @@ class PolicyConfig(_Model):
     on_extended_access: Literal["ignore", "warn", "error", "fallback"] = "warn"
     on_eol: Literal["error", "fallback"] = "error"
     warn_before_eol_days: int = Field(default=90, ge=0, le=3650)
+    # "reported": dates known only from third-party notes of AWS material may refuse calls
+    # and fail `check` like confirmed ones (default: they only warn).
+    trust: Literal["confirmed", "reported"] = "confirmed"
 
 
 class SystemOverride(_Model):
@@ -363,6 +366,21 @@ class RegistryConfig(_Model):
     overrides: list[LifecycleOverride] = Field(default_factory=list)
 
 
+class PriceOverride(_Model):
+    """A negotiated (or otherwise known) on-demand price, USD per 1000 tokens; see docs/compare.md."""
+
+    input_per_1k: float = Field(ge=0, allow_inf_nan=False)
+    output_per_1k: float = Field(ge=0, allow_inf_nan=False)
+    cache_read_per_1k: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    cache_write_per_1k: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+def _check_price_keys(v: dict[str, PriceOverride]) -> dict[str, PriceOverride]:
+    for key in v:
+        _check_model(key)  # a model ID, inference profile or ARN: aliases serve several models
+    return v
+
+
 class ShadowSinkConfig(_Model):
     """Where shadow pairs are recorded (JSONL), and whether texts are kept (opt-in)."""
 
@@ -375,6 +393,9 @@ class Config(_Model):
     routing: RoutingConfig = RoutingConfig()
     registry: RegistryConfig = RegistryConfig()
     shadow: ShadowSinkConfig = ShadowSinkConfig()
+    # [prices."MODEL_ID"]: user price overrides; they win over synced and bundled prices.
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    _v_prices = field_validator("prices")(classmethod(lambda cls, v: _check_price_keys(v)))
     aliases: dict[str, AliasConfig] = Field(default_factory=dict)
     # Fallback chains for concrete model IDs the application calls directly.
     chains: dict[str, list[str]] = Field(default_factory=dict)

@@ -225,12 +225,16 @@ def _describe(exc: BaseException) -> str:
 
 
 def source_from(value: str | os.PathLike[str], *, session: Any = None, label: str = f"{ENV_CONFIG} file",
-                ttl: float = DEFAULT_TTL) -> CachedSource:
+                ttl: float = DEFAULT_TTL) -> ConfigSource:
     """The source a ``BEDROCK_LIFECYCLE_CONFIG`` value (or ``config=`` path) names."""
     if isinstance(value, str):
         value = value.strip()
         if value.startswith("ssm:"):
             return SSMSource(value[4:], session=session, ttl=ttl)
+        if value.startswith("appconfig:"):
+            from bedrock_lifecycle.config.appconfig import AppConfigSource
+
+            return AppConfigSource(value[len("appconfig:"):], session=session, ttl=ttl)
     return FileSource(value, label=label, ttl=ttl)
 
 
@@ -259,7 +263,7 @@ def build(document: Document, explicit: Any, environ: Mapping[str, str]) -> Conf
     return cfg.model_copy(update={"version": document.version})
 
 
-def initial(environ: Mapping[str, str], explicit: Any = None, *, session: Any = None) -> tuple[Config, CachedSource | None]:
+def initial(environ: Mapping[str, str], explicit: Any = None, *, session: Any = None) -> tuple[Config, ConfigSource | None]:
     """The configuration at client creation, and its source when one is named
     (``explicit`` as a path, else ``BEDROCK_LIFECYCLE_CONFIG``).
 

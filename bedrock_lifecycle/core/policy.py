@@ -16,6 +16,8 @@ from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
 StateAction = Literal["ignore", "warn", "error", "fallback"]
 EolAction = Literal["error", "fallback"]
+Trust = Literal["confirmed", "reported"]
+SHORT_LEGACY_DAYS = 90  # a Legacy period this short warns at Legacy even with on_legacy = "ignore"
 
 
 class Action(str, enum.Enum):
@@ -31,6 +33,8 @@ class Policy:
     on_extended_access: StateAction = "warn"
     on_eol: EolAction = "error"
     warn_before_eol_days: int = 90
+    # "reported" lets dates known only from third-party notes refuse / skip like confirmed ones.
+    trust: Trust = "confirmed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,14 @@ _ACTION = {"ignore": Action.ALLOW, "warn": Action.WARN, "error": Action.REFUSE, 
 
 
 def decide(status: LifecycleStatus, policy: Policy) -> Decision:
+    d = _decide(status, policy)
+    # A reported (not confirmed) date warns but never refuses or skips on its own.
+    if d.action in (Action.REFUSE, Action.SKIP) and policy.trust != "reported" and status.reported:
+        return Decision(Action.WARN, d.reason, status)
+    return d
+
+
+def _decide(status: LifecycleStatus, policy: Policy) -> Decision:
     state = status.state
     if state is State.EOL:
         return Decision(_ACTION[policy.on_eol], "eol", status)
@@ -60,6 +72,9 @@ def decide(status: LifecycleStatus, policy: Policy) -> Decision:
         action = _ACTION[policy.on_legacy]
         if action is not Action.ALLOW:
             return Decision(action, "legacy", status)
+        period = status.legacy_period_days
+        if period is not None and period <= SHORT_LEGACY_DAYS:
+            return Decision(Action.WARN, "legacy", status)  # weeks, not months, to migrate
     # Whatever the state (a profile's base model may still say Active), an EOL this close
     # warns. Compared as durations, not whole days: "within 90 days" starts exactly at
     # eol - 90 days (the instant the client's decision cache expires on), not up to a day

@@ -6,15 +6,16 @@ read once per process. See docs/registry.md for provenance and every judgement c
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from bedrock_lifecycle.clock import parse_instant
-from bedrock_lifecycle.lifecycle.model import LifecycleEntry
+from bedrock_lifecycle.lifecycle.model import LifecycleEntry, State
 
 SCHEMA_VERSION = 1
 _RESOURCE = ("data", "lifecycle.json")
@@ -27,6 +28,10 @@ class BundledData:
     schema_version: int
     build_date: str
     sources: Mapping[str, Mapping[str, Any]]
+    # Per-model lifecycle-policy facts (launch, policy, legacy period, EOL floor) as
+    # date-less entries, by model ID; see lifecycle/guarantees.py.
+    models: Mapping[str, LifecycleEntry] = field(default_factory=dict)
+    newest_evidence: _dt.date | None = None  # the newest fact shipped (data age)
 
 
 def _date(value: object, field: str) -> Any:
@@ -45,7 +50,14 @@ def entry_from_json(obj: Mapping[str, Any]) -> LifecycleEntry:
     table = str(obj.get("table", ""))
     corroborated = [str(s) for s in obj.get("corroborated_by") or ()]
     provenance = f"{source}: {table}" + (f" (also {', '.join(corroborated)})" if corroborated else "")
+    if obj.get("confidence") == "reported":  # say exactly who reported it
+        provenance = str(obj.get("provenance") or provenance)
     as_of = obj.get("as_of")
+    status = obj.get("status")
+    evidence = obj.get("evidence_date") or as_of
+    confidence = str(obj.get("confidence") or "confirmed")
+    if confidence not in ("confirmed", "reported"):
+        raise ValueError(f"{mid}.confidence: {confidence!r} (expected confirmed or reported)")
     return LifecycleEntry(
         model_id=str(mid),
         regions=None if regions is None else frozenset(str(r) for r in regions),
@@ -58,6 +70,27 @@ def entry_from_json(obj: Mapping[str, Any]) -> LifecycleEntry:
         source="bundled",
         provenance=provenance,
         as_of=None if as_of is None else parse_instant(str(as_of)).date(),
+        status=None if status is None else State(str(status)),
+        confidence=confidence,
+        evidence_date=None if evidence is None else parse_instant(str(evidence)).date(),
+    )
+
+
+def facts_from_json(mid: str, obj: Mapping[str, Any]) -> LifecycleEntry:
+    """One model's policy facts as a date-less entry (provenance: where each fact is from)."""
+    facts = obj.get("facts") or {}
+    where = "; ".join(
+        f"{name}: {f.get('source', '')}" + (f" ({f['confidence']})" if f.get("confidence") else "")
+        for name, f in sorted(facts.items())
+    )
+    period = obj.get("legacy_period_days")
+    return LifecycleEntry(
+        model_id=mid,
+        provenance=where,
+        launch=_date(obj.get("launch"), f"{mid}.launch"),
+        policy=None if obj.get("policy") is None else str(obj["policy"]),
+        legacy_period_days=None if period is None else int(period),
+        eol_floor=_date(obj.get("eol_floor"), f"{mid}.eol_floor"),
     )
 
 
@@ -76,6 +109,8 @@ def parse_document(doc: Mapping[str, Any]) -> BundledData:
         schema_version=version,
         build_date=str(doc.get("build_date", "")),
         sources=dict(doc.get("sources", {})),
+        models={str(k): facts_from_json(str(k), v) for k, v in (doc.get("models") or {}).items()},
+        newest_evidence=None if not doc.get("newest_evidence") else _dt.date.fromisoformat(doc["newest_evidence"]),
     )
 
 

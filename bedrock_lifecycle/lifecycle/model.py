@@ -39,6 +39,15 @@ class LifecycleEntry:
     as_of: _dt.date | None = None
     # A status the source reported without dates (old API responses): "active" / "legacy".
     status: State | None = None
+    # How sure the dates are: "confirmed" (an AWS page, card or the API) or "reported"
+    # (third-party notes of AWS material: warns, never refuses unless trusted).
+    confidence: str = "confirmed"
+    evidence_date: _dt.date | None = None  # how new the evidence is (a lower bound)
+    # Lifecycle policy facts (per model; see lifecycle/guarantees.py and docs/registry.md).
+    launch: _dt.datetime | None = None
+    policy: str | None = None  # "2026-09" | "pre-2026-09" | None (unknown)
+    legacy_period_days: int | None = None  # 182 (6 months) or 45; None when unknown
+    eol_floor: _dt.datetime | None = None  # the card's "EOL no sooner than"
 
     def state_at(self, now: _dt.datetime) -> State:
         if self.eol is not None and now >= self.eol:
@@ -72,6 +81,57 @@ class LifecycleStatus:
     name: str = ""
     note: str = ""
     entry: LifecycleEntry | None = field(default=None, compare=False, repr=False)
+
+    # Facts of the entry the state came from (None without one). Properties, so the
+    # per-request lookup pays nothing for them.
+    @property
+    def _dated(self) -> bool:
+        e = self.entry
+        return e is not None and (
+            e.legacy is not None or e.extended_access is not None or e.eol is not None or e.status is not None
+        )
+
+    @property
+    def confidence(self) -> str | None:
+        """How sure the lifecycle dates are; None when there are none."""
+        return self.entry.confidence if self._dated and self.entry is not None else None
+
+    @property
+    def evidence_date(self) -> _dt.date | None:
+        if not self._dated or self.entry is None:
+            return None
+        return self.entry.evidence_date or self.entry.as_of
+
+    @property
+    def policy(self) -> str | None:
+        return None if self.entry is None else self.entry.policy
+
+    @property
+    def legacy_period_days(self) -> int | None:
+        return None if self.entry is None else self.entry.legacy_period_days
+
+    @property
+    def launch_date(self) -> _dt.datetime | None:
+        return None if self.entry is None else self.entry.launch
+
+    @property
+    def earliest_eol(self) -> _dt.datetime | None:
+        """The earliest instant this model can reach EOL here (guarantees.earliest_eol)."""
+        if self.entry is None or self.state is State.UNKNOWN:
+            return None
+        from bedrock_lifecycle.lifecycle.guarantees import earliest_eol
+
+        return earliest_eol(self.entry, self.at)
+
+    @property
+    def safe_until(self) -> _dt.datetime | None:
+        """``earliest_eol`` for a model that is still active ("safe until at least"), else None."""
+        return self.earliest_eol if self.state is State.ACTIVE else None
+
+    @property
+    def reported(self) -> bool:
+        """The state rests on a ``reported`` (not confirmed) date."""
+        return self.entry is not None and self.entry.confidence == "reported"
 
     @property
     def suggested_replacements(self) -> tuple[str, ...]:
@@ -107,4 +167,11 @@ class LifecycleStatus:
             "source": self.source,
             "name": self.name,
             "note": self.note,
+            "confidence": self.confidence,
+            "evidence_date": None if self.evidence_date is None else self.evidence_date.isoformat(),
+            "provenance": None if self.entry is None else (self.entry.provenance or None),
+            "policy": self.policy,
+            "launch_date": iso(self.launch_date),
+            "legacy_period_days": self.legacy_period_days,
+            "earliest_eol": iso(self.earliest_eol),
         }

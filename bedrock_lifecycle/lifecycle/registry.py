@@ -18,15 +18,28 @@ See docs/registry.md for the rules and every judgement call on the data.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as _dt
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from bedrock_lifecycle.clock import env_clock
+from bedrock_lifecycle.clock import clamp, env_clock
 from bedrock_lifecycle.ids import NAMES_BASE_MODEL, ModelId, ModelIdError, parse_model_id
+from bedrock_lifecycle.lifecycle.merge import (
+    LAYERS,
+    candidate_keys,
+    canonical_key,
+    merge_layers,
+    most_severe,
+    region_in_geography,
+    retiring,
+    state_of,
+    strip_region,
+    with_facts,
+)
 from bedrock_lifecycle.lifecycle.model import SEVERITY, LifecycleEntry, LifecycleStatus, State
 
 if TYPE_CHECKING:
@@ -34,135 +47,12 @@ if TYPE_CHECKING:
 
 UTC = _dt.timezone.utc
 _CACHE_LIMIT = 16384  # distinct (model ID, region) pairs kept before the cache starts over
-_LAYERS = ("bundled", "api", "override")  # lowest precedence first
-_FIELDS = ("status", "legacy", "extended_access", "eol", "replacements")
 
 
 class ControlPlaneResolverLike(Protocol):
     """What the registry needs from :class:`~bedrock_lifecycle.lifecycle.resolver.ControlPlaneResolver`."""
 
     def resolve(self, model: ModelId, region: str | None) -> Resolution: ...
-
-
-# --------------------------------------------------------------------------- pure helpers
-
-
-def canonical_key(base_model_id: str) -> str:
-    """Registry key of a base model: ``x:0`` and ``x`` are the same model (see ids.lookup_keys)."""
-    return base_model_id[:-2] if base_model_id.endswith(":0") else base_model_id
-
-
-def candidate_keys(mid: ModelId) -> tuple[str, ...]:
-    """Keys to try for an identifier that names a base model, most specific first.
-
-    A provisioned context variant ``<model>:<minor>:<ctx>`` (``anthropic.claude-instant-v1:2:100k``)
-    falls back to ``<model>`` when ``<model>:<minor>`` is not known itself.
-    """
-    base = mid.base_model_id
-    if base is None:
-        return ()
-    key = canonical_key(base)
-    if mid.context_window is not None and mid.version is not None:
-        return (key, base.rsplit(":", 1)[0])
-    return (key,)
-
-
-def state_of(entry: LifecycleEntry, at: _dt.datetime) -> State:
-    """Lifecycle state at ``at``: the dates, raised to ``entry.status`` when that is worse.
-
-    Unlike ``LifecycleEntry.state_at`` a reported status is a floor, so the state never
-    goes down as ``at`` increases (an API status of extended access then a legacy date).
-    """
-    if entry.eol is not None and at >= entry.eol:
-        return State.EOL
-    if entry.extended_access is not None and at >= entry.extended_access:
-        state = State.EXTENDED_ACCESS
-    elif entry.legacy is not None and at >= entry.legacy:
-        state = State.LEGACY
-    else:
-        return entry.status if entry.status is not None else State.ACTIVE
-    status = entry.status
-    if status is not None and SEVERITY[status] > SEVERITY[state]:
-        return status
-    return state
-
-
-def merge_layers(
-    chosen: Sequence[tuple[str, LifecycleEntry]], region: str | None
-) -> tuple[LifecycleEntry, str]:
-    """Merge one entry per layer (lowest precedence first) field by field.
-
-    Returns the merged entry (``source`` = the highest layer) and a note saying which layer
-    gave which field when more than one contributed.
-    """
-    top_layer, top = chosen[-1]
-    if len(chosen) == 1:
-        merged = LifecycleEntry(
-            model_id=top.model_id, regions=top.regions, legacy=top.legacy,
-            extended_access=top.extended_access, eol=top.eol, replacements=top.replacements,
-            name=top.name, provider=top.provider, source=top_layer, provenance=top.provenance,
-            as_of=top.as_of, status=top.status,
-        )
-        return merged, ""
-    values: dict[str, object] = {}
-    origin: dict[str, str] = {}
-    for layer, e in chosen:  # later (higher) layers overwrite
-        for f in _FIELDS:
-            v = getattr(e, f)
-            if v is not None and v != ():
-                values[f] = v
-                origin[f] = layer
-    name = next((e.name for _, e in reversed(chosen) if e.name), "")
-    provider = next((e.provider for _, e in reversed(chosen) if e.provider), "")
-    merged = LifecycleEntry(
-        model_id=top.model_id,
-        regions=None if region is None else frozenset({region}),
-        legacy=values.get("legacy"),  # type: ignore[arg-type]
-        extended_access=values.get("extended_access"),  # type: ignore[arg-type]
-        eol=values.get("eol"),  # type: ignore[arg-type]
-        replacements=values.get("replacements", ()),  # type: ignore[arg-type]
-        name=name,
-        provider=provider,
-        source=top_layer,
-        provenance="; ".join(f"{layer}: {e.provenance}" if e.provenance else layer for layer, e in reversed(chosen)),
-        as_of=top.as_of,
-        status=values.get("status"),  # type: ignore[arg-type]
-    )
-    by_layer: dict[str, list[str]] = {}
-    for f in _FIELDS:
-        if f in origin:
-            by_layer.setdefault(origin[f], []).append(f)
-    order = sorted(by_layer, key=lambda layer: -_LAYERS.index(layer) if layer in _LAYERS else 0)
-    note = "merged " + "; ".join(f"{layer}: {', '.join(by_layer[layer])}" for layer in order)
-    return merged, note
-
-
-# Source regions of cross-region inference profile geographies (model-ids.txt section 5).
-_GEO_EXACT: dict[str, frozenset[str]] = {
-    "jp": frozenset({"ap-northeast-1", "ap-northeast-3"}),
-    "au": frozenset({"ap-southeast-2", "ap-southeast-4"}),
-    "in": frozenset({"ap-south-1", "ap-south-2"}),
-}
-_NON_COMMERCIAL = ("us-gov-", "cn-", "us-iso", "eusc-")
-
-
-def region_in_geography(region: str, geography: str) -> bool | None:
-    """Whether ``region`` is a source region of profiles with ``geography``; None if unknown."""
-    if geography in _GEO_EXACT:
-        return region in _GEO_EXACT[geography]
-    if geography == "us":
-        return region.startswith("us-") and not region.startswith(_NON_COMMERCIAL)
-    if geography == "us-gov":
-        return region.startswith("us-gov-")
-    if geography == "eu":
-        return region.startswith("eu-") and not region.startswith("eusc-")
-    if geography == "apac":
-        return region.startswith("ap-") or region == "me-central-1"
-    if geography == "ca":
-        return region.startswith("ca-")
-    if geography == "global":
-        return not region.startswith(_NON_COMMERCIAL)
-    return None
 
 
 _NO_BASE_NOTES = {
@@ -187,7 +77,7 @@ class _Index:
     __slots__ = ("by_key", "entries")
 
     def __init__(self, entries: Iterable[LifecycleEntry], layer: str) -> None:
-        self.entries: tuple[LifecycleEntry, ...] = tuple(entries)
+        self.entries: tuple[LifecycleEntry, ...] = tuple(_in_range(e) for e in entries)
         self.by_key: dict[str, builtins.list[LifecycleEntry]] = {}
         for e in self.entries:
             self.by_key.setdefault(_entry_key(e, layer), []).append(e)
@@ -205,6 +95,17 @@ class _Index:
             elif region is not None and region in e.regions:
                 regional = e
         return regional if regional is not None else wide
+
+
+def _in_range(e: LifecycleEntry) -> LifecycleEntry:
+    """Dates built in code (not parsed) clamped to clock.MIN/MAX_INSTANT, so date
+    arithmetic downstream (warn-before windows, guarantees) cannot overflow."""
+    changes = {}
+    for f in ("legacy", "extended_access", "eol", "launch", "eol_floor"):
+        v = getattr(e, f)
+        if v is not None and clamp(v) != v:
+            changes[f] = clamp(v)
+    return dataclasses.replace(e, **changes) if changes else e  # type: ignore[arg-type]
 
 
 def _entry_key(e: LifecycleEntry, layer: str) -> str:
@@ -242,7 +143,7 @@ class _Resolved:
                 replacements=self.replacements, source=self.source, note=note,
             )
         if self.candidates:
-            e, state = _most_severe(self.candidates, at)
+            e, state = most_severe(self.candidates, at)
         else:
             # state_of, inlined: this is the hot path.
             if e.eol is not None and at >= e.eol:
@@ -261,29 +162,21 @@ class _Resolved:
         )
 
 
-def _most_severe(cands: Sequence[LifecycleEntry], at: _dt.datetime) -> tuple[LifecycleEntry, State]:
-    far = _dt.datetime.max.replace(tzinfo=UTC)
-
-    def rank(e: LifecycleEntry) -> tuple[int, _dt.datetime, _dt.datetime]:
-        return (-SEVERITY[state_of(e, at)], e.eol or far, e.legacy or far)
-
-    best = min(cands, key=rank)
-    return best, state_of(best, at)
-
-
 class _Snapshot:
     """Immutable view the lookups read; swapped whole when synced data changes."""
 
-    __slots__ = ("base_map", "cache", "catalogue", "display", "known", "layers")
+    __slots__ = ("base_map", "cache", "catalogue", "display", "facts", "known", "layers")
 
     def __init__(
         self,
         layers: tuple[tuple[str, _Index], ...],
         catalogue: Iterable[str],
         base_map: Mapping[str, ModelId],
+        facts: Mapping[str, LifecycleEntry],
     ) -> None:
         self.layers = layers
         self.base_map = base_map
+        self.facts = facts
         self.cache: dict[tuple[str, str | None], _Resolved] = {}
         cat: dict[str, str] = {}
         for c in catalogue:
@@ -321,10 +214,19 @@ class Registry:
         api_entries: Iterable[LifecycleEntry] = (),
         base_model_map: Mapping[str, str] | None = None,
         resolver: ControlPlaneResolverLike | None = None,
+        facts: Mapping[str, LifecycleEntry] | None = None,
+        health_entries: Iterable[LifecycleEntry] = (),
     ) -> None:
+        """``entries`` are the bundled data: those with ``confidence="reported"`` form the
+        lowest layer, replaced field by field by any confirmed one. ``facts`` are per-model
+        policy facts (launch, policy, Legacy period, EOL floor) by model ID."""
         self._catalogue = tuple(catalogue)
+        bundled_entries = tuple(entries)
+        self._facts = {canonical_key(k): v for k, v in (facts or {}).items()}
         self._indexes = {
-            "bundled": _Index(entries, "bundled"),
+            "reported": _Index((e for e in bundled_entries if e.confidence == "reported"), "bundled"),
+            "bundled": _Index((e for e in bundled_entries if e.confidence != "reported"), "bundled"),
+            "health": _Index(health_entries, "health"),
             "api": _Index(api_entries, "api"),
             "override": _Index(overrides, "override"),
         }
@@ -350,7 +252,7 @@ class Registry:
         The disk cache is re-read at most once per ``sync.DISK_CACHE_TTL`` seconds per
         directory; a missing, corrupt or foreign cache file warns once and is ignored.
         """
-        from bedrock_lifecycle.lifecycle import bundled, sync
+        from bedrock_lifecycle.lifecycle import bundled, health, sync
 
         data = bundled.load()
         return cls(
@@ -360,11 +262,13 @@ class Registry:
             api_entries=sync.cached_api_entries(cache_dir),
             base_model_map=base_model_map,
             resolver=resolver,
+            facts=data.models,
+            health_entries=health.cached_entries(cache_dir),  # after `sync --health`
         )
 
     def _snapshot(self) -> _Snapshot:
-        layers = tuple((name, self._indexes[name]) for name in _LAYERS)
-        return _Snapshot(layers, self._catalogue, self._base_map)
+        layers = tuple((name, self._indexes[name]) for name in LAYERS)
+        return _Snapshot(layers, self._catalogue, self._base_map, self._facts)
 
     def with_overrides(self, overrides: Iterable[LifecycleEntry]) -> Registry:
         """A copy with ``overrides`` added on top of this registry's own (later wins).
@@ -374,6 +278,7 @@ class Registry:
         """
         new = Registry.__new__(Registry)
         new._catalogue = self._catalogue
+        new._facts = self._facts
         with self._lock:
             new._indexes = dict(self._indexes)
         new._indexes["override"] = _Index((*new._indexes["override"].entries, *overrides), "override")
@@ -402,13 +307,24 @@ class Registry:
         self.replace_api_entries(loaded)
         return len(loaded)
 
+    def replace_health_entries(self, entries: Iterable[LifecycleEntry]) -> None:
+        """Swap the AWS Health (``health``) layer, as :meth:`replace_api_entries` does."""
+        index = _Index(entries, "health")
+        with self._lock:
+            self._indexes["health"] = index
+            self._snap = self._snapshot()
+
     @property
     def api_entries(self) -> tuple[LifecycleEntry, ...]:
-        return self._snap.layers[1][1].entries
+        return self._indexes["api"].entries
+
+    @property
+    def health_entries(self) -> tuple[LifecycleEntry, ...]:
+        return self._indexes["health"].entries
 
     @property
     def overrides(self) -> tuple[LifecycleEntry, ...]:
-        return self._snap.layers[2][1].entries
+        return self._indexes["override"].entries
 
     # ---------------------------------------------------------------- lookups
 
@@ -421,10 +337,7 @@ class Registry:
         Raises :class:`~bedrock_lifecycle.ids.ModelIdError` only for values that cannot be a
         model ID; anything else answers, with state ``unknown`` when nothing is known.
         """
-        if at is None:
-            at = env_clock()()
-        elif at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
+        at = env_clock()() if at is None else clamp(at)
         if isinstance(model_id, str):
             raw = model_id
         elif isinstance(model_id, ModelId):
@@ -544,6 +457,7 @@ class Registry:
         chosen = [(name, e) for name, idx in snap.layers if (e := idx.select(key, eff_region)) is not None]
         if chosen:
             merged, merge_note = merge_layers(chosen, eff_region)
+            merged = with_facts(merged, snap.facts.get(key))
             if merge_note:
                 notes.append(merge_note)
             return _Resolved(base_id, eff_region, merged, merged.source, "; ".join(notes))
@@ -556,7 +470,7 @@ class Registry:
         replacements: builtins.list[str] = []
         for _, idx in snap.layers:
             for e in idx.by_key.get(key, ()):
-                if _retiring(e):  # a synced "ACTIVE" elsewhere says nothing about this region
+                if retiring(e):  # a synced "ACTIVE" elsewhere says nothing about this region
                     elsewhere.update(e.regions or ())
                     replacements.extend(r for r in e.replacements if r not in replacements)
         if elsewhere:
@@ -573,7 +487,10 @@ class Registry:
         if key in snap.known:  # catalogued, or seen in a sync of another region
             notes.append("known model with no announced lifecycle dates")
             source = "bundled" if key in snap.catalogue else "api"
-            entry = LifecycleEntry(model_id=snap.display.get(key, base_id), source=source, provenance="catalogue")
+            entry = with_facts(
+                LifecycleEntry(model_id=snap.display.get(key, base_id), source=source, provenance="catalogue"),
+                snap.facts.get(key),
+            )
             return _Resolved(base_id, region, entry, source, "; ".join(notes))
         notes.append("not in the bundled data or the sync cache (run 'bedrock-lifecycle sync' or add an override)")
         return _Resolved(base_id, region, None, "none", "; ".join(notes), fixed=State.UNKNOWN)
@@ -609,31 +526,15 @@ class Registry:
                 sources.add(merged.source)
         if not cands:
             return self._without_entry(snap, key, base_id, None, notes)
-        unique = tuple(dict.fromkeys(_strip_region(c) for c in cands))
-        source = next(s for s in reversed(_LAYERS) if s in sources)
+        facts = snap.facts.get(key)
+        unique = tuple(dict.fromkeys(with_facts(strip_region(c), facts) for c in cands))
+        source = next(s for s in reversed(LAYERS) if s in sources)
         scope = f"'{geography}.' source regions" if geography else "regions"
         if len(unique) > 1:
             notes.append(f"no region given: the most severe state over {len(unique)} dated {scope}")
         else:
             notes.append(f"no region given: the same dates in every {scope.rstrip('s')} with data")
         return _Resolved(base_id, None, unique[0], source, "; ".join(notes), candidates=unique if len(unique) > 1 else ())
-
-
-def _retiring(e: LifecycleEntry) -> bool:
-    """Whether the entry carries retirement information (a date, or a status past active)."""
-    return (
-        e.legacy is not None or e.extended_access is not None or e.eol is not None
-        or (e.status is not None and e.status is not State.ACTIVE)
-    )
-
-
-def _strip_region(e: LifecycleEntry) -> LifecycleEntry:
-    """Same dates in several regions count once (regions ignored for the comparison)."""
-    return LifecycleEntry(
-        model_id=e.model_id, regions=None, legacy=e.legacy, extended_access=e.extended_access,
-        eol=e.eol, replacements=e.replacements, name=e.name, provider=e.provider, source=e.source,
-        provenance=e.provenance, as_of=e.as_of, status=e.status,
-    )
 
 
 def _parse_base_map(raw: Mapping[str, str]) -> dict[str, ModelId]:

@@ -6,18 +6,20 @@ for a LEGACY model whose summary carries no dates), maps ``modelLifecycle`` to
 ``<cache dir>/lifecycle-cache.json`` atomically with mode 0600. Nothing here runs on a
 request path: sync is explicit (CLI ``sync`` or a call from the application).
 
+Concurrent syncs (several processes, other regions) are safe: the network reads happen
+without a lock, then the read-merge-write of the cache runs under a file lock
+(``lifecycle-cache.json.lock``, the ``filelock`` library), and the regions this sync read
+are merged into whatever the file holds by then, so no region another process wrote is lost.
+
 A region whose call fails keeps its last good data and is reported; a corrupt, foreign or
 other-schema cache file is ignored with one warning and rebuilt by the next sync.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import json
 import logging
 import os
-import secrets
 import sys
 import threading
 import warnings
@@ -27,10 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
+from filelock import FileLock, Timeout
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry, State
+from bedrock_lifecycle.util import jsonlimits
+from bedrock_lifecycle.util.files import FILE_MODE, atomic_write_json, ensure_private_dir
 
 if TYPE_CHECKING:
     import boto3
@@ -45,6 +50,8 @@ CACHE_SCHEMA_VERSION = 1
 CACHE_FILENAME = "lifecycle-cache.json"
 ENV_CACHE_DIR = "BEDROCK_LIFECYCLE_CACHE_DIR"
 DISK_CACHE_TTL = 300.0  # seconds Registry.default() trusts what it read from disk
+LOCK_TIMEOUT = 60.0  # seconds a sync waits for another sync's read-merge-write
+MAX_DEPTH = 16  # the cache nests 5 levels; anything deeper is not ours
 
 ClientFactory = Callable[[str], Any]
 
@@ -175,6 +182,7 @@ def entry_from_record(rec: Mapping[str, Any], region: str, synced_at: str) -> Li
         legacy=when("legacy"),
         extended_access=when("extended_access"),
         eol=when("eol"),
+        launch=when("start_of_life"),  # startOfLifeTime: the launch date the guarantees count from
         name=str(rec.get("name") or ""),
         provider=str(rec.get("provider") or ""),
         source="api",
@@ -228,7 +236,10 @@ def read_document(path: Path) -> dict[str, Any] | None:
         _warn_once(path, f"cannot read it ({exc.strerror or exc})")
         return None
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = jsonlimits.loads(raw, max_depth=MAX_DEPTH, what="the cache")
+    except jsonlimits.JSONDepthError as exc:
+        _warn_once(path, str(exc))
+        return None
     except (UnicodeDecodeError, ValueError):
         _warn_once(path, "not valid JSON (corrupt)")
         return None
@@ -284,30 +295,24 @@ def forget_cached(cache_dir: Path | str | None = None) -> None:
 
 
 def write_document(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write atomically: a 0600 temp file in the same directory, fsync, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # whatever the umask
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write atomically, file 0600 and created directories 0700 (util.files)."""
+    atomic_write_json(path, dict(doc))
+
+
+def lock_file(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
 
 
 # --------------------------------------------------------------------------- sync
+
+
+def _document(blocks: Mapping[str, Any], stamp: str) -> dict[str, Any]:
+    return {
+        "schema": CACHE_SCHEMA,
+        "schema_version": CACHE_SCHEMA_VERSION,
+        "written_at": stamp,
+        "regions": dict(sorted(blocks.items())),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,47 +441,62 @@ def sync(
     stamp = _iso(at)
     assert stamp is not None
     path = cache_file(cache_dir)
-    previous = read_document(path)
-    blocks: dict[str, Any] = dict(previous["regions"]) if previous else {}
     factory = client_factory or _session_factory(session)
-    results: list[RegionResult] = []
+    # Network first, without the lock: a slow region must not hold up other syncs.
+    fetched: dict[str, tuple[list[dict[str, Any]], int]] = {}
+    failed: dict[str, str] = {}
     for region in dict.fromkeys(regions):
         try:
-            models, detail_errors = fetch_region(factory(region))
+            fetched[region] = fetch_region(factory(region))
         except Exception as exc:
-            old: dict[str, Any] | None = blocks.get(region)
-            error = _describe(exc)
-            kept = old is not None
-            what = f"keeping data synced {old['synced_at']}" if old is not None else "no earlier data for it"
-            msg = f"bedrock-lifecycle sync: {region} failed ({error}); {what}"
-            log.warning(msg)
-            warnings.warn(msg, CacheWarning, stacklevel=2)
-            n, legacy, dated = _counts(old["models"]) if old is not None else (0, 0, 0)
-            results.append(RegionResult(
-                region, False, n, legacy, dated, error, kept, old["synced_at"] if old is not None else None,
-            ))
-            continue
-        blocks[region] = {"synced_at": stamp, "models": models}
-        n, legacy, dated = _counts(models)
-        results.append(RegionResult(region, True, n, legacy, dated, None, False, stamp, detail_errors))
+            failed[region] = _describe(exc)
 
     written = False
     cache_error: str | None = None
-    doc = {
-        "schema": CACHE_SCHEMA,
-        "schema_version": CACHE_SCHEMA_VERSION,
-        "written_at": stamp,
-        "regions": dict(sorted(blocks.items())),
-    }
-    if any(r.ok for r in results):
-        try:
-            write_document(path, doc)
-            written = True
-        except OSError as exc:
-            cache_error = f"cannot write {path}: {exc.strerror or exc}"
-            log.warning(cache_error)
-            warnings.warn(f"bedrock-lifecycle sync: {cache_error}", CacheWarning, stacklevel=2)
+    previous: dict[str, Any] | None = None
+    blocks: dict[str, Any] = {}
+    try:
+        ensure_private_dir(path.parent)
+        with FileLock(lock_file(path), timeout=LOCK_TIMEOUT, mode=FILE_MODE):
+            # Read-merge-write under the lock: regions written by a concurrent sync since
+            # we started are in ``previous`` and kept; only the regions read here change.
+            previous = read_document(path)
+            blocks = dict(previous["regions"]) if previous else {}
+            for region, (models, _) in fetched.items():
+                blocks[region] = {"synced_at": stamp, "models": models}
+            if fetched:
+                write_document(path, _document(blocks, stamp))
+                written = True
+    except Timeout:
+        cache_error = f"another sync held {lock_file(path)} for more than {LOCK_TIMEOUT:.0f} s"
+    except OSError as exc:
+        cache_error = f"cannot write {path}: {exc.strerror or exc}"
+    if cache_error is not None:
+        for region, (models, _) in fetched.items():  # still usable in memory
+            blocks[region] = {"synced_at": stamp, "models": models}
+        log.warning(cache_error)
+        warnings.warn(f"bedrock-lifecycle sync: {cache_error}", CacheWarning, stacklevel=2)
+    if fetched:
         forget_cached(path.parent)
+
+    results: list[RegionResult] = []
+    for region in dict.fromkeys(regions):
+        if region in fetched:
+            models, detail_errors = fetched[region]
+            n, legacy, dated = _counts(models)
+            results.append(RegionResult(region, True, n, legacy, dated, None, False, stamp, detail_errors))
+            continue
+        old: dict[str, Any] | None = blocks.get(region)
+        error = failed[region]
+        what = f"keeping data synced {old['synced_at']}" if old is not None else "no earlier data for it"
+        msg = f"bedrock-lifecycle sync: {region} failed ({error}); {what}"
+        log.warning(msg)
+        warnings.warn(msg, CacheWarning, stacklevel=2)
+        n, legacy, dated = _counts(old["models"]) if old is not None else (0, 0, 0)
+        results.append(RegionResult(
+            region, False, n, legacy, dated, error, old is not None, old["synced_at"] if old is not None else None,
+        ))
+    doc = _document(blocks, stamp)
     entries = entries_from_document(doc)
     if registry is not None:
         registry.replace_api_entries(entries)
@@ -498,6 +518,7 @@ __all__ = [
     "fetch_region",
     "forget_cached",
     "load_cache",
+    "lock_file",
     "read_document",
     "record_from_api",
     "resolve_cache_dir",

@@ -44,8 +44,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig, AnalysisConfig, alias_key
+from bedrock_lifecycle.core.observer import CallRecord, notify
+from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.sync import state_of
 from bedrock_lifecycle.errors import CanaryRollbackWarning, caller_stacklevel
-from bedrock_lifecycle.observe.events import AttemptEvent
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -169,9 +171,9 @@ class _Watched:
     window: int
 
 
-def _watched(runtime: Any) -> dict[str, _Watched]:
+def _watched(state: Any) -> dict[str, _Watched]:
     out: dict[str, _Watched] = {}
-    for key, (name, alias) in runtime.aliases.items():
+    for key, (name, alias) in state.version.planner.aliases.items():
         cfg = alias.analysis
         if cfg is None or not cfg.enabled:
             continue
@@ -196,8 +198,8 @@ class CanaryAnalyzer:
     rollbacks are in ``runtime.rollbacks``.
     """
 
-    def __init__(self, runtime: Any, *, judge_every: int = JUDGE_EVERY) -> None:
-        self._runtime = runtime
+    def __init__(self, state: Any, *, judge_every: int = JUDGE_EVERY) -> None:
+        self._state = state
         self.judge_every = judge_every
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], _Window] = {}
@@ -207,36 +209,38 @@ class CanaryAnalyzer:
         self._unsubscribe: Any = None
 
     def start(self) -> None:
-        if self._unsubscribe is None:
-            self._unsubscribe = self._runtime.events.subscribe(self)
+        self._state.observers.add(self)
 
     def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._state.observers.remove(self)
 
     def _aliases(self, rt: Any) -> dict[str, _Watched]:
-        cached_rt, watched = self._cache
-        if cached_rt is not rt:  # a new configuration version
+        cached, watched = self._cache
+        if cached is not rt.version:  # a new configuration version
             watched = _watched(rt)
-            self._cache = (rt, watched)
+            self._cache = (rt.version, watched)
         return watched
 
     # ------------------------------------------------------------ per event: O(1)
 
-    def __call__(self, ev: AttemptEvent) -> None:
-        alias = ev.alias
-        if alias is None or ev.shadow or ev.outcome == "refused" or ev.outcome == "skipped":
+    def on_call(self, record: CallRecord) -> None:
+        if record.alias is None or record.kind not in ("call", "stream_error"):
             return
-        rt = self._runtime.current()
+        for a in record.attempts:
+            self.observe(record.alias, a["model"], a["outcome"], a["duration_ms"] or 0.0)
+
+    def observe(self, alias: str, model: str, outcome: str, latency_ms: float) -> None:
+        """One attempt of a call to ``alias``."""
+        if outcome == "refused" or outcome == "skipped":
+            return
+        rt = self._state
         w = self._aliases(rt).get(alias_key(alias))
         if w is None:
             return
-        model = ev.model
         is_canary = model in w.canaries
         if not is_canary and model != w.baseline:
             return  # a fallback: not part of the comparison
-        error = ev.outcome != "ok"
+        error = outcome != "ok"
         k = (w.key, model)
         due = False
         with self._lock:
@@ -250,7 +254,7 @@ class CanaryAnalyzer:
                 if len(self._windows) >= _MAX_KEYS:
                     self._windows.pop(next(iter(self._windows)))
                 win = self._windows[k] = _Window(w.window)
-            win.add(error, ev.latency_ms)
+            win.add(error, latency_ms)
             if is_canary:
                 win.since_judge += 1
                 full = win.since_judge >= self.judge_every or len(win.outcomes) == w.cfg.min_calls
@@ -291,12 +295,12 @@ class CanaryAnalyzer:
     def _advance_gate(self, rt: Any, w: _Watched, verdict: Verdict) -> None:
         """Healthy on min_calls at the current step: allow the next ramp step (its date
         still decides when it starts). The canaries' windows restart at the new weights."""
-        gates = rt.shared.ramp_gates
+        gates = rt.ramp_gates
         with self._lock:
             current = gates.get(w.key, 0)
             if current >= len(w.alias.ramp):
                 return
-            by_date = bisect.bisect_right([s.at for s in w.alias.ramp], rt.clock())
+            by_date = bisect.bisect_right([s.at for s in w.alias.ramp], rt.version.clock())
             if by_date <= current:
                 return  # the next step's date has not come: nothing to allow yet
             gates[w.key] = current + 1
@@ -326,9 +330,9 @@ class CanaryAnalyzer:
             "baseline_weight_forced": forced,
         }
         rt.rollbacks.append(entry)
-        from bedrock_lifecycle.observe import metrics
-
-        metrics.ROLLBACKS.append(entry)  # for `status`, through the snapshot files
+        # Observers hear of it (the built-in metrics keep it for `status`'s snapshot files).
+        notify(rt.observers.items, CallRecord("rollback", "", w.name, w.name, model, [], None, entry,
+                                              rt.region, w.baseline))
         text = (
             f"canary {model} of alias {w.name!r} rolled back to weight 0 "
             f"(traffic returns to {w.baseline}): {verdict.reason}"
@@ -342,7 +346,7 @@ class CanaryAnalyzer:
 
     def snapshot(self) -> dict[str, dict[str, Stats]]:
         """Current window statistics: {alias name: {model: Stats}}."""
-        rt = self._runtime.current()
+        rt = self._state
         out: dict[str, dict[str, Stats]] = {}
         for w in self._aliases(rt).values():
             models = [w.baseline, *sorted(w.canaries)]
@@ -381,47 +385,41 @@ def _leaves_nothing(rt: Any, w: _Watched, model: str) -> bool:
 # -------------------------------------------------------------------------- attaching
 
 
-def _wanted(runtime: Any) -> bool:
-    if getattr(runtime.shared, "reloader", None) is not None:
+def _wanted(state: ClientState) -> bool:
+    if state.reloader is not None:
         return True  # the configuration can change at run time
-    return bool(_watched(runtime))
+    return bool(_watched(state))
 
 
-def attach(runtime: Any, environ: Mapping[str, str]) -> None:
-    """Give a client's runtime its canary analyzer (idempotent). It subscribes to the
-    client's events only when an alias has analysis enabled and a canary (or the
-    configuration can be reloaded): otherwise events are not even built."""
-    shared = runtime.shared
-    analyzer = getattr(shared, "analysis", None)
+def attach(state: ClientState, environ: Mapping[str, str]) -> None:
+    """Give a client its canary analyzer (idempotent). It observes the client's calls
+    only when an alias has analysis enabled and a canary (or the configuration can be
+    reloaded): otherwise it costs nothing per call."""
+    analyzer = state.plugins.get("canary")
     if analyzer is None:
-        analyzer = CanaryAnalyzer(runtime)
-        shared.analysis = analyzer
-    if _wanted(runtime):
+        analyzer = CanaryAnalyzer(state)
+        state.plugins["canary"] = analyzer
+    if _wanted(state):
         analyzer.start()
 
 
 def analysis_of(client: Any) -> CanaryAnalyzer | None:
     """The canary analyzer of a wrapped client (None before attach)."""
-    from bedrock_lifecycle.core.runtime import runtime_of
-
-    return getattr(runtime_of(client).shared, "analysis", None)
+    return state_of(client).plugins.get("canary")
 
 
 def restore(client: Any, alias: str, model: str) -> None:
     """Undo a rollback: drop the run-time weight override of ``model`` (and of the
     baseline, when the rollback had to give it weight 1), so the configured weights and
     ramp apply again, and judge the canary afresh. ``client`` may be a wrapped client or
-    its runtime."""
-    from bedrock_lifecycle.core.runtime import Runtime, runtime_of
-
-    rt = client if isinstance(client, Runtime) else runtime_of(client)
-    found = rt.current().aliases.get(alias_key(alias))
-    if found is None:
+    its state."""
+    st = client if isinstance(client, ClientState) else state_of(client)
+    if st.version.alias(alias) is None:
         raise ValueError(f"no alias {alias!r}")
-    analyzer = getattr(rt.shared, "analysis", None)
+    analyzer = st.plugins.get("canary")
     forced = analyzer.forget(alias, model) if analyzer is not None else None
     for m in {model} | ({forced} if forced else set()):
-        rt.clear_weight(alias, m)
+        st.clear_weight(alias, m)
 
 
 __all__ = ["CanaryAnalyzer", "Stats", "Verdict", "analysis_of", "attach", "judge", "p95", "restore"]

@@ -13,7 +13,8 @@ successful calls to ``model``. The caller never waits for, nor sees, the copy:
   still queued and waits a bounded time for copies in flight.
 
 Each pair (primary answer, shadow answer) is recorded as one JSON line in the file named
-by ``[shadow] log`` / ``BEDROCK_LIFECYCLE_SHADOW_LOG`` (append-only, created ``0600``)::
+by ``[shadow] log`` / ``BEDROCK_LIFECYCLE_SHADOW_LOG`` (append-only, ``0600``; see
+:mod:`bedrock_lifecycle.migrate.shadowlog`)::
 
     {"at": "2026-05-01T12:00:00.123+00:00", "alias": "chat", "operation": "Converse",
      "primary": {"model", "latency_ms", "input_tokens", "output_tokens", "stop_reason",
@@ -38,14 +39,11 @@ model is of the provider family the body is written for (else skipped, counted a
 from __future__ import annotations
 
 import atexit
-import contextlib
 import datetime as _dt
-import difflib
 import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 import weakref
@@ -54,14 +52,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_lifecycle.config import AliasConfig, alias_key
+from bedrock_lifecycle.config import AliasConfig
 from bedrock_lifecycle.core.classify import error_code
+from bedrock_lifecycle.core.flow import META_KEY
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
+from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.sync import state_of
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-from bedrock_lifecycle.observe.events import GLOBAL_EVENTS, AttemptEvent, converse_text, usage_of
+from bedrock_lifecycle.migrate.shadowlog import ShadowLogWarning as ShadowLogWarning  # re-exported
+from bedrock_lifecycle.migrate.shadowlog import Sink, log_path
+from bedrock_lifecycle.migrate.shadowlog import check_log as check_log  # re-exported
+from bedrock_lifecycle.util.responses import converse_text, usage_of
+from bedrock_lifecycle.util.text import similarity
 
 log = logging.getLogger("bedrock_lifecycle")
 
-META_KEY = "BedrockLifecycle"  # dropin.META_KEY (not imported: dropin imports this module)
 
 DEFAULT_WORKERS = 4
 DEFAULT_MAX_PENDING = 64
@@ -80,31 +85,6 @@ _SHADOW_OP = {
 _STREAMING = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _CONVERSE_KEEP = ("messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig")
 _INVOKE_KEEP = ("contentType", "accept", "guardrailIdentifier", "guardrailVersion")
-
-_SIMILARITY_TOKENS = 2000
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
-
-
-# --------------------------------------------------------------------------- similarity
-
-
-def normalise(text: str) -> list[str]:
-    """Casefolded words and punctuation marks, whitespace dropped: what similarity compares."""
-    return _TOKEN_RE.findall(text.casefold())
-
-
-def similarity(a: str, b: str) -> float:
-    """``difflib.SequenceMatcher(None, A, B, autojunk=False).ratio()`` where A and B are
-    :func:`normalise`\\ d token lists (the first 2000 tokens of each).
-
-    1.0 is the same text up to case and whitespace; 0.0 nothing in common. Tokens rather
-    than characters: it measures wording, and it stays cheap (character-level matching is
-    quadratic-ish on long answers and would hold the GIL the callers need).
-    Two empty texts are identical (1.0).
-    """
-    ta, tb = normalise(a)[:_SIMILARITY_TOKENS], normalise(b)[:_SIMILARITY_TOKENS]
-    return round(difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio(), 4)
-
 
 # ------------------------------------------------------------------------ reading answers
 
@@ -249,52 +229,6 @@ def _primary_side(operation: str, model: str, response: Any, record_text: bool) 
     return side, text
 
 
-# -------------------------------------------------------------------------------- sink
-
-
-class _Sink:
-    """Append-only JSONL file: one ``os.write`` per line on an ``O_APPEND`` descriptor
-    (whole lines even with several writers), created ``0600`` (records may hold texts)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._path: str | None = None
-        self._fd: int | None = None
-        self._failed_path: str | None = None
-
-    def write(self, path: str, record: dict[str, Any]) -> bool:
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        with self._lock:
-            try:
-                if self._fd is None or path != self._path:
-                    self._close_locked()
-                    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-                    self._fd = os.open(os.path.expanduser(path), flags, 0o600)
-                    self._path = path
-                view = memoryview(line)
-                while view:
-                    n = os.write(self._fd, view)
-                    view = view[n:]
-                self._failed_path = None
-                return True
-            except OSError as exc:
-                if self._failed_path != path:  # once per failing path, not per record
-                    log.warning("bedrock-lifecycle shadow log %r: cannot write: %s", path, exc)
-                    self._failed_path = path
-                self._close_locked()
-                return False
-
-    def _close_locked(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-        self._fd = self._path = None
-
-    def close(self) -> None:
-        with self._lock:
-            self._close_locked()
-
-
 # -------------------------------------------------------------------------------- pool
 
 
@@ -323,7 +257,7 @@ def _close_all() -> None:
 
 
 class ShadowMirror:
-    """The shadow pool of one client (``mirror_of(client)``); its ``on_success`` hook.
+    """The shadow pool of one client (``mirror_of(client)``), an observer of its calls.
 
     ``workers`` threads send copies; at most ``max_pending`` wait in the queue, more are
     dropped and counted. ``rng`` draws the samples (inject a seeded ``random.Random`` in
@@ -332,7 +266,7 @@ class ShadowMirror:
 
     def __init__(
         self,
-        runtime: Any,
+        state: ClientState,
         *,
         workers: int = DEFAULT_WORKERS,
         max_pending: int = DEFAULT_MAX_PENDING,
@@ -341,7 +275,7 @@ class ShadowMirror:
     ) -> None:
         if workers < 1 or max_pending < 0:
             raise ValueError("workers must be >= 1 and max_pending >= 0")
-        self._runtime = runtime
+        self._state = state
         self.workers = workers
         self.max_pending = max_pending
         self.rng = rng or random.Random()
@@ -354,7 +288,7 @@ class ShadowMirror:
         self._busy = 0  # copies in flight
         self._closed = False
         self._pid = os.getpid()
-        self._sink = _Sink()
+        self._sink = Sink()
         self._last_drop_log = 0.0
         self._counts = {"sampled": 0, "sent": 0, "dropped": 0, "completed": 0, "errors": 0, "recorded": 0,
                         "write_errors": 0}
@@ -362,13 +296,14 @@ class ShadowMirror:
 
     # ------------------------------------------------------------ caller's thread
 
-    def __call__(self, operation: str, params: dict[str, Any], plan: Any, model: str, response: Any) -> None:
-        """``Runtime.on_success`` hook: decide, copy and enqueue; never blocks."""
-        alias = plan.alias
-        if alias is None or self._closed:
+    def on_call(self, record: CallRecord) -> None:
+        """Observer of served calls: decide, copy and enqueue; never blocks."""
+        alias = record.alias
+        if alias is None or self._closed or record.kind != "call" or record.model is None:
             return
-        rt = self._runtime.current()
-        found = rt.aliases.get(alias_key(alias))
+        operation, params, model, response = record.operation, record.params or {}, record.model, record.response
+        rt = self._state.version
+        found = rt.alias(alias)
         if found is None:
             return
         cfg = found[1].shadow
@@ -384,9 +319,9 @@ class ShadowMirror:
         if isinstance(req, str):
             self._skip(req)
             return
-        sink = getattr(rt.config, "shadow", None)  # [shadow] log / record_text
-        log_path = getattr(sink, "log", None) or None
-        record_text = bool(getattr(sink, "record_text", False))
+        sink = rt.config.shadow  # [shadow] log / record_text
+        log_path = sink.log or None
+        record_text = sink.record_text
         primary, primary_text = _primary_side(operation, model, response, record_text)
         self._submit(_Job(found[0], operation, req[0], req[1], primary, primary_text, log_path, record_text))
 
@@ -437,7 +372,7 @@ class ShadowMirror:
         self._cond = threading.Condition(threading.Lock())
         self._queue = deque()
         self._threads = self._idle = self._busy = 0
-        self._sink = _Sink()
+        self._sink = Sink()
 
     # ------------------------------------------------------------ worker threads
 
@@ -466,14 +401,14 @@ class ShadowMirror:
                     cond.notify_all()
 
     def _run(self, job: _Job) -> None:
-        rt = self._runtime.current()
+        st = self._state
         model = job.params["modelId"]
         text: str | None = None
         tin = tout = None
         stop = code = None
         t0 = time.monotonic()
         try:
-            resp = rt.send_direct(job.shadow_op, job.params)
+            resp = st.send_direct(job.shadow_op, job.params)
             if job.shadow_op == "InvokeModel":
                 raw = resp["body"].read()
                 try:
@@ -493,18 +428,14 @@ class ShadowMirror:
         self._count("completed")
         if code is not None:
             self._count("errors")
-        metrics_event = getattr(rt.shared, "metrics_event", None)
-        if metrics_event is not None or rt.events.active or GLOBAL_EVENTS.active:
-            ev = AttemptEvent(
-                alias=job.alias, model=model, region=rt.region, operation=job.shadow_op,
-                outcome="ok" if code is None else "error", error_code=code, latency_ms=latency,
-                input_tokens=tin, output_tokens=tout, role="shadow", shadow=True,
-                stop_reason=stop, at=time.time(),
-            )
-            if metrics_event is not None:
-                metrics_event(ev)
-            rt.events.emit(ev)
-            GLOBAL_EVENTS.emit(ev)
+        if st.observers or GLOBAL:
+            attempt = {"model": model, "outcome": "ok" if code is None else "error", "error_code": code,
+                       "message": None, "duration_ms": latency, "role": "shadow"}
+            usage = {"inputTokens": tin, "outputTokens": tout}
+            shadow_record = CallRecord("shadow", job.shadow_op, job.alias, job.alias, model if code is None else None,
+                                       [attempt], {"usage": usage, "stopReason": stop}, None, st.region, None)
+            notify([o for o in st.observers.items if o is not self], shadow_record)
+            notify(GLOBAL.items, shadow_record)
         record = {
             "at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
             "alias": job.alias,
@@ -567,8 +498,7 @@ class ShadowMirror:
                     break
                 self._cond.wait(left)
             clean = self._threads == 0
-        with contextlib.suppress(ValueError):
-            self._runtime.on_success.remove(self)
+        self._state.observers.remove(self)
         self._sink.close()
         _live.discard(self)
         return clean
@@ -577,34 +507,43 @@ class ShadowMirror:
     def closed(self) -> bool:
         return self._closed
 
+    def open_log(self, path: str, *, strict: bool = True) -> bool:
+        """Open the shadow log now (created ``0600``); see :meth:`Sink.open`."""
+        return self._sink.open(path, strict=strict)
+
 
 # -------------------------------------------------------------------------- attaching
 
 
-def _wanted(runtime: Any) -> bool:
-    if getattr(runtime.shared, "reloader", None) is not None:
+def _wanted(state: ClientState) -> bool:
+    if state.reloader is not None:
         return True  # the configuration can change at run time: be ready for a shadow
-    return any(a.shadow is not None for a in runtime.config.aliases.values())
+    return any(a.shadow is not None for a in state.version.config.aliases.values())
 
 
-def attach(runtime: Any, environ: Mapping[str, str]) -> None:
-    """Give a client's runtime its shadow pool (idempotent: a second call does nothing).
+def attach(state: ClientState, environ: Mapping[str, str]) -> None:
+    """Give a client its shadow pool (idempotent), and open the version's shadow log.
 
-    The hook is only installed when an alias configures ``shadow`` or the configuration
-    can be reloaded, so clients without shadow traffic pay nothing per call.
+    The observer is only installed when an alias configures ``shadow`` or the
+    configuration can be reloaded, so clients without shadow traffic pay nothing per call.
+    A log that cannot be opened raises :class:`~bedrock_lifecycle.errors.ConfigError`
+    (the composition root runs :func:`check_log` before a version is put in force, so this
+    only happens in a race); for a version already in force it is warned about instead.
     """
     global _atexit_registered
-    shared = runtime.shared
-    if getattr(shared, "shadow", None) is not None or not _wanted(runtime):
+    path = log_path(state.version.config)
+    existing = state.plugins.get("shadow")
+    if existing is not None:
+        if path is not None:
+            existing.open_log(path, strict=False)
         return
-    sink = getattr(runtime.config, "shadow", None)  # pool size keys, once config has them
-    mirror = ShadowMirror(
-        runtime,
-        workers=int(getattr(sink, "workers", None) or DEFAULT_WORKERS),
-        max_pending=int(getattr(sink, "max_pending", None) or DEFAULT_MAX_PENDING),
-    )
-    shared.shadow = mirror
-    runtime.on_success.append(mirror)
+    if not _wanted(state):
+        return
+    mirror = ShadowMirror(state)
+    if path is not None:
+        mirror.open_log(path)
+    state.plugins["shadow"] = mirror
+    state.observers.add(mirror)
     _live.add(mirror)
     with _atexit_lock:
         if not _atexit_registered:
@@ -614,6 +553,5 @@ def attach(runtime: Any, environ: Mapping[str, str]) -> None:
 
 def mirror_of(client: Any) -> ShadowMirror | None:
     """The shadow pool of a wrapped client, or None when it has none."""
-    from bedrock_lifecycle.core.runtime import runtime_of
-
-    return getattr(runtime_of(client).shared, "shadow", None)
+    mirror: ShadowMirror | None = state_of(client).plugins.get("shadow")
+    return mirror

@@ -1,4 +1,4 @@
-"""Fleet-wide metrics in CloudWatch, and canary analysis over the whole fleet.
+"""Fleet-wide metrics in CloudWatch: the publisher.
 
 :class:`CloudWatchPublisher` subscribes to attempt events, aggregates them per
 (alias, model, region) in memory — O(1) per event, bounded by a maximum number of series —
@@ -7,18 +7,12 @@ seconds. Latency goes out as ``Values``/``Counts`` pairs, so CloudWatch can comp
 percentiles; counts go out as sums. No request waits on CloudWatch; failures are counted
 and logged, never raised.
 
-:class:`FleetAnalyzer` reads the fleet's numbers back with ``GetMetricData``, judges each
-canary with the same pure :func:`bedrock_lifecycle.migrate.canary.judge` the in-process analysis
-uses, and on a rollback writes the configuration back to the SSM parameter (canary weight
-0 everywhere, plus a record of why under ``rollbacks``) so every process follows it
-within its TTL. Run it as one scheduled job (``bedrock-lifecycle analyze --fleet``), not
-in every process.
+The fleet analysis that reads these numbers back lives in :mod:`bedrock_lifecycle.fleet`.
 """
 
 from __future__ import annotations
 
 import atexit
-import copy
 import datetime as _dt
 import logging
 import math
@@ -26,15 +20,13 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
 
 log = logging.getLogger("bedrock_lifecycle")
 
-NAMESPACE = "BedrockLifecycle"
-NO_ALIAS = "(none)"  # CloudWatch dimension values cannot be empty
 _MAX_VALUES = 150  # PutMetricData: distinct Values per datum
 _MAX_DATUMS = 1000  # PutMetricData: MetricData entries per call
 
@@ -96,7 +88,12 @@ class CloudWatchPublisher:
         self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-cloudwatch", daemon=True)
         self._thread.start()
 
-    def _after_fork(self) -> None:
+    def pending(self) -> int:
+        """Series not yet published."""
+        with self._lock:
+            return len(self._series)
+
+    def after_fork(self) -> None:
         self._lock = threading.Lock()
         self._series = {}  # the parent publishes what it had aggregated
         self._stop = threading.Event()
@@ -192,7 +189,7 @@ class CloudWatchPublisher:
 def _after_fork(ref: weakref.ref[CloudWatchPublisher]) -> None:
     publisher = ref()
     if publisher is not None:
-        publisher._after_fork()
+        publisher.after_fork()
 
 
 def _close_at_exit(ref: weakref.ref[CloudWatchPublisher]) -> None:
@@ -201,149 +198,11 @@ def _close_at_exit(ref: weakref.ref[CloudWatchPublisher]) -> None:
         publisher.close(timeout=2.0)
 
 
-# ------------------------------------------------------------------- fleet analysis
-
-
-class FleetAnalyzer:
-    """Judge every canary of every alias with ``analysis`` on the fleet's CloudWatch data."""
-
-    def __init__(
-        self,
-        source: Any,  # sources.SSMSource (anything with fetch(fresh=) and write())
-        *,
-        region: str,
-        cloudwatch: Any = None,
-        session: Any = None,
-        namespace: str = NAMESPACE,
-        window_seconds: int = 300,
-        now: Callable[[], _dt.datetime] | None = None,
-    ) -> None:
-        self.source = source
-        self.region = region
-        self.namespace = namespace
-        self.window = window_seconds
-        self.now = now or (lambda: _dt.datetime.now(_dt.timezone.utc))
-        self._cw = cloudwatch
-        self._session = session
-
-    def cloudwatch(self) -> Any:
-        if self._cw is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            self._cw = (self._session or boto3.session.Session()).client(
-                "cloudwatch", region_name=self.region, config=BotoConfig(retries={"total_max_attempts": 2}))
-        return self._cw
-
-    def stats(self, alias: str, models: list[str]) -> dict[str, Any]:
-        from bedrock_lifecycle.migrate.canary import Stats
-
-        end = self.now().replace(microsecond=0) + _dt.timedelta(seconds=1)
-        start = end - _dt.timedelta(seconds=self.window)
-        def query(metric: str, stat: str, prefix: str) -> list[dict[str, Any]]:
-            return [{"Id": f"{prefix}{i}", "ReturnData": True, "MetricStat": {
-                "Metric": {"Namespace": self.namespace, "MetricName": metric, "Dimensions": [
-                    {"Name": "Alias", "Value": alias}, {"Name": "Model", "Value": model},
-                    {"Name": "Region", "Value": self.region}]},
-                "Period": self.window, "Stat": stat}} for i, model in enumerate(models)]
-
-        def fetch(queries: list[dict[str, Any]], combine: Callable[[list[float]], float]) -> dict[str, float | None]:
-            resp = self.cloudwatch().get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)
-            out: dict[str, float | None] = {}
-            for r in resp.get("MetricDataResults", []):
-                vals = [v for v in r.get("Values", []) if v is not None]
-                out[r["Id"]] = combine(vals) if vals else None
-            return out
-
-        counts = fetch(query("Calls", "Sum", "c") + query("Errors", "Sum", "e"), sum)
-        try:
-            # Fleet percentiles come from the Values/Counts the publishers send. Some
-            # CloudWatch look-alikes (moto) cannot compute them: then latency is not judged.
-            latency = fetch(query("Latency", "p95", "l"), max)
-        except Exception as exc:
-            log.info("bedrock-lifecycle: fleet p95 latency unavailable (%s); judging error rates only", exc)
-            latency = {}
-        return {
-            model: Stats(int(counts.get(f"c{i}") or 0), int(counts.get(f"e{i}") or 0), latency.get(f"l{i}"))
-            for i, model in enumerate(models)
-        }
-
-    def run_once(self, *, apply: bool = False) -> list[dict[str, Any]]:
-        """One analysis pass; with ``apply`` a rollback is written back to the source."""
-        from bedrock_lifecycle.config.sources import build
-        from bedrock_lifecycle.core.routing import weights_at
-        from bedrock_lifecycle.migrate.canary import judge
-
-        doc = self.source.fetch(fresh=True)
-        cfg = build(doc, None, {})
-        now = self.now()
-        decisions = []
-        data = copy.deepcopy(doc.data)
-        changed = False
-        for name, alias in cfg.aliases.items():
-            if alias.analysis is None or len(alias.targets) < 2:
-                continue
-            weights = weights_at(alias, now)
-            baseline = alias.targets[0].model
-            canaries = [t.model for t, w in zip(alias.targets[1:], weights[1:], strict=True) if w > 0]
-            if not canaries:
-                continue
-            stats = self.stats(name, [baseline, *canaries])
-            for canary in canaries:
-                verdict = judge(stats[baseline], stats[canary], alias.analysis)
-                record = {"alias": name, "model": canary, "baseline": baseline, "rollback": verdict.rollback,
-                          "reason": verdict.reason, "baseline_stats": _plain(stats[baseline]),
-                          "canary_stats": _plain(stats[canary]), "at": now.isoformat(), "region": self.region}
-                decisions.append(record)
-                if verdict.rollback and apply:
-                    _zero_weight(data, name, canary)
-                    data.setdefault("rollbacks", []).append({
-                        "alias": name, "model": canary, "reason": verdict.reason, "at": now.isoformat(),
-                        "by": "bedrock-lifecycle analyze --fleet", "scope": "fleet", "region": self.region,
-                        "from_version": doc.version})
-                    changed = True
-        if changed:
-            data.pop("version", None)
-            new = self.source.write(data)
-            for d in decisions:
-                if d["rollback"]:
-                    d["written_version"] = new.version
-            log.warning("bedrock-lifecycle: fleet canary rollback written to %s (%s)", self.source.name, new.version)
-        return decisions
-
-
-def _plain(stats: Any) -> dict[str, Any]:
-    return {"calls": stats.calls, "errors": stats.errors, "p95_ms": stats.p95_ms}
-
-
-def _zero_weight(data: dict[str, Any], alias: str, model: str) -> None:
-    """Set ``model``'s weight to 0 in the alias's targets and in every ramp step."""
-    from bedrock_lifecycle.config import alias_key
-
-    for name, a in data.get("aliases", {}).items():
-        if alias_key(name) != alias_key(alias):
-            continue
-        targets: list[dict[str, Any]] = [{"model": t} if isinstance(t, str) else dict(t) for t in a.get("targets", [])]
-        idx = [i for i, t in enumerate(targets) if t.get("model") == model]
-        for i in idx:
-            targets[i]["weight"] = 0
-        a["targets"] = targets
-        for step in a.get("ramp", []):
-            for i in idx:
-                if i < len(step.get("weights", [])):
-                    step["weights"][i] = 0
-            if not any(w > 0 for w in step.get("weights", [])):
-                step["weights"][0] = 1  # the baseline takes the traffic back
-        if not any(t.get("weight", 1) > 0 for t in targets):
-            targets[0]["weight"] = 1
-
-
 def wait_published(publisher: CloudWatchPublisher, timeout: float = 5.0) -> None:
     """Flush now and wait (tests, short scripts)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         publisher.flush()
-        with publisher._lock:
-            if not publisher._series:
-                return
+        if not publisher.pending():
+            return
         time.sleep(0.01)

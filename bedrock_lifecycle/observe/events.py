@@ -8,13 +8,17 @@ or response content.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord
+from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.sync import state_of
+from bedrock_lifecycle.util.responses import converse_text, usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -66,6 +70,10 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def subscribers(self) -> tuple[Subscriber, ...]:
+        return self._subs
+
     def emit(self, event: AttemptEvent) -> None:
         for fn in self._subs:
             try:
@@ -74,8 +82,67 @@ class EventBus:
                 log.exception("bedrock-lifecycle event subscriber %r failed", fn)
 
 
+def events_of(record: CallRecord) -> list[AttemptEvent]:
+    """One event per attempt of a call; tokens and stop reason on the attempt that served."""
+    tokens_in, tokens_out, stop = usage_of(record.response) if record.response is not None else (None, None, None)
+    at = time.time()
+    attempts = record.attempts
+    baseline = record.baseline
+    shadow = record.kind == "shadow"
+    out = []
+    failed_before = False
+    last = len(attempts) - 1
+    first_model = attempts[0]["model"] if attempts else None
+    for i, a in enumerate(attempts):
+        served = record.response is not None and i == last
+        model = a["model"]
+        out.append(AttemptEvent(
+            record.alias, model, record.region, record.operation, a["outcome"], a["error_code"],
+            a["duration_ms"] or 0.0, tokens_in if served else None, tokens_out if served else None, a["role"],
+            failed_before and model != first_model, shadow,
+            not shadow and baseline is not None and a["role"] != "fallback" and model != baseline,
+            stop if served else None, at,
+        ))
+        failed_before = failed_before or a["outcome"] != "ok"
+    return out
+
+
+class EventsObserver(EventBus):
+    """The observer that turns calls into attempt events for its subscribers."""
+
+    def on_call(self, record: CallRecord) -> None:
+        if self.active:
+            for ev in events_of(record):
+                self.emit(ev)
+
+
+class _GlobalEvents(EventsObserver):
+    """Every client's events; observed only while someone listens, so no records are
+    built for nobody."""
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        remove = super().subscribe(fn)
+        GLOBAL.add(self)
+
+        def unsubscribe() -> None:
+            remove()
+            if not self.active:
+                GLOBAL.remove(self)
+
+        return unsubscribe
+
+
 # Subscribers here see every client's events (e.g. a process-wide exporter).
-GLOBAL_EVENTS = EventBus()
+GLOBAL_EVENTS = _GlobalEvents()
+
+
+def bus_of(state: ClientState) -> EventsObserver:
+    """A client's event bus, installed as an observer on first use."""
+    bus = state.plugins.get("events")
+    if bus is None:
+        bus = state.plugins.setdefault("events", EventsObserver())
+        state.observers.add(bus)
+    return bus  # type: ignore[no-any-return]
 
 
 def subscribe(fn: Subscriber, client: Any = None) -> Callable[[], None]:
@@ -83,44 +150,9 @@ def subscribe(fn: Subscriber, client: Any = None) -> Callable[[], None]:
     Returns a function that unsubscribes."""
     if client is None:
         return GLOBAL_EVENTS.subscribe(fn)
-    from bedrock_lifecycle.core.runtime import runtime_of
-
-    return runtime_of(client).events.subscribe(fn)
+    return bus_of(state_of(client)).subscribe(fn)
 
 
-def usage_of(response: Any) -> tuple[int | None, int | None, str | None]:
-    """(input tokens, output tokens, stop reason) from a Converse or InvokeModel response."""
-    if not isinstance(response, dict):
-        return None, None, None
-    usage = response.get("usage")
-    if isinstance(usage, dict):
-        return usage.get("inputTokens"), usage.get("outputTokens"), response.get("stopReason")
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
-    i = headers.get("x-amzn-bedrock-input-token-count")
-    o = headers.get("x-amzn-bedrock-output-token-count")
-    return (int(i) if i and str(i).isdigit() else None, int(o) if o and str(o).isdigit() else None, None)
-
-
-def now() -> float:
-    return time.time()
-
-
-def converse_text(response: Any) -> str | None:
-    """The output text of a Converse response (text blocks, and tool calls as
-    ``name {json input}``), or None when there is no message."""
-    try:
-        content = response["output"]["message"]["content"]
-    except (KeyError, TypeError):
-        return None
-    if not isinstance(content, list):
-        return None
-    parts: list[str] = []
-    for block in content:
-        if not isinstance(block, dict):
-            continue
-        if isinstance(block.get("text"), str):
-            parts.append(block["text"])
-        elif isinstance(block.get("toolUse"), dict):
-            tool = block["toolUse"]
-            parts.append(f"{tool.get('name', '')} {json.dumps(tool.get('input'), sort_keys=True, default=str)}")
-    return "\n".join(parts)
+# Kept here for callers of the old location; the helpers live in util.responses.
+__all__ = ["GLOBAL_EVENTS", "AttemptEvent", "EventBus", "EventsObserver", "bus_of", "converse_text",
+           "events_of", "subscribe", "usage_of"]

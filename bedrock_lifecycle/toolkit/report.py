@@ -1,5 +1,5 @@
 """The ``compare --report`` HTML: one self-contained file (inline CSS and SVG, no script,
-no external resource), from the :func:`bedrock_lifecycle.compare.summarise` summary and
+no external resource), from the :func:`bedrock_lifecycle.toolkit.compare.summarise` summary and
 the pairs it was made from.
 
 Every string that comes from a model, a prompts file, a shadow log or the command line
@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from bedrock_lifecycle.compare import Pair
+from bedrock_lifecycle.toolkit.compare import Pair
 
 __all__ = ["render", "write_atomic"]
 
@@ -45,6 +45,10 @@ pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12.5px/1.4 ui-monos
 svg text{font:11px system-ui,sans-serif;fill:#3a444d}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
 .muted{color:#7a848d}
+.pass{color:#2e7d32;font-weight:600}.fail{color:#c0392b;font-weight:600}
+.headline{border:1px solid #dde2e8;border-radius:4px;padding:8px 12px;margin:8px 0;background:#f8fafc}
+.regr{background:#fdecea}
+details summary{cursor:pointer;color:#5b6670}
 """
 
 
@@ -78,7 +82,7 @@ def _tick_label(v: float) -> str:
 
 def _latency_chart(results: Sequence[Pair], summary: dict[str, Any]) -> str:
     """Box (p25-p75, median line, p5-p95 whiskers) over a strip of every successful call."""
-    from bedrock_lifecycle.compare import percentile
+    from bedrock_lifecycle.toolkit.compare import percentile
 
     sides = [
         ("baseline", BASE_COLOUR, [p.baseline.latency_ms for p in results if p.baseline.ok and p.baseline.latency_ms is not None]),
@@ -229,7 +233,7 @@ def _similarity_text(summary: dict[str, Any]) -> str:
     return (
         f"<p><b>{rate * 100:.0f}%</b> of {s['scored']} compared pairs agree (similarity ≥ {s['threshold']:g}); "
         f"similarity mean {s['mean']:.2f}, median {s['median']:.2f}{jac}. "
-        f'<span class="muted">Similarity is lexical ({_e(s.get("method", ""))}): the same meaning in other words scores low.</span></p>'
+        f'<span class="muted">Measure: {_e(s.get("method", ""))}.</span></p>'
     )
 
 
@@ -263,6 +267,119 @@ def _most_different(summary: dict[str, Any], results: Sequence[Pair]) -> str:
     )
 
 
+# ---------------------------------------------------------------------- checks, judge, cost
+
+
+def _verdict_headline(summary: dict[str, Any]) -> str:
+    judge = summary.get("judge")
+    if not judge:
+        return ""
+    v = judge["verdicts"]
+    parts = ", ".join(f"<b>{n}</b> {_e(k)}" for k, n in v.items())
+    rate = "" if judge.get("as_good_rate") is None else f" · as good or better: <b>{judge['as_good_rate'] * 100:.0f}%</b>"
+    model = _e((summary.get("evaluation") or {}).get("judge", {}).get("model", ""))
+    return f'<div class="headline"><b>Judge</b> ({model}): {parts}{rate}</div>'
+
+
+def _checks_headline(summary: dict[str, Any]) -> str:
+    ch = summary.get("checks") or {}
+    if not ch.get("prompts_with_expectations"):
+        return ""
+    regs = summary.get("regressions") or []
+    listed = "" if not regs else ": " + ", ".join(_e(r) for r in regs)
+    return (f'<div class="headline"><b>Expectations</b>: baseline passed {ch["baseline_passed"]}, candidate passed '
+            f'{ch["candidate_passed"]} of {ch["prompts_with_expectations"]} prompts · '
+            f'<span class="{"fail" if regs else "pass"}">{len(regs)} regressions</span>{listed}</div>')
+
+
+def _pass_cell(side: dict[str, Any]) -> str:
+    if side.get("passed") is None:
+        return "–" if side.get("ok") else f'<span class="fail">{_e(side.get("error"))}</span>'
+    failed = [c for c in side["checks"] if not c["passed"]]
+    if not failed:
+        return '<span class="pass">pass</span>'
+    return '<span class="fail">fail</span><br>' + "<br>".join(
+        f'{_e(c["check"])}: {_e(c["detail"])}' for c in failed)
+
+
+def _money(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"-${-x:,.6f}" if x < 0 else f"${x:,.6f}"
+
+
+def _verdict_cell(v: dict[str, Any] | None) -> str:
+    if v is None:
+        return "–"
+    raw = ""
+    if v.get("raw") is not None:
+        raw = f"<details><summary>judge reply</summary><pre>{_e(v['raw'])}</pre></details>"
+    cls = {"worse": "fail", "better": "pass", "equivalent": "pass"}.get(v["verdict"], "")
+    return f'<span class="{cls}">{_e(v["verdict"])}</span><br>{_e(v.get("reason"))}{raw}'
+
+
+def _per_prompt(summary: dict[str, Any]) -> str:
+    rows = summary.get("per_prompt") or []
+    if not rows:
+        return '<p class="muted">No prompts.</p>'
+    body = []
+    for r in rows:
+        b, c, d = r["baseline"], r["candidate"], r["delta"]
+        sim = "–" if r.get("similarity") is None else f"{r['similarity']:.2f}"
+        shape = "<br>".join(f"{_e(x['kind'])}: {_e(x['detail'])}" for x in r.get("shape") or []) or "–"
+        tokens = (f"{_e(b.get('input_tokens'))}/{_e(b.get('output_tokens'))} → "
+                  f"{_e(c.get('input_tokens'))}/{_e(c.get('output_tokens'))}")
+        body.append(
+            f"<tr{' class=regr' if r['regression'] else ''}><td>{_e(r['id'])}</td><td class=num>{sim}</td>"
+            f"<td>{_verdict_cell(r.get('verdict'))}</td><td>{_pass_cell(b)}</td><td>{_pass_cell(c)}</td>"
+            f"<td class=num>{tokens}</td><td class=num>{_money(b.get('cost_usd'))}<br>{_money(c.get('cost_usd'))}</td>"
+            f"<td class=num>{_money(d.get('cost_usd'))}</td><td>{shape}</td></tr>"
+        )
+    return (
+        '<table><tr><th>prompt</th><th>similarity</th><th>verdict</th><th class="b">baseline checks</th>'
+        '<th class="c">candidate checks</th><th>tokens in/out</th><th>cost (baseline, candidate)</th>'
+        '<th>cost change</th><th>response shape</th></tr>' + "".join(body) + "</table>"
+        + ('<p class="muted">Regressions (expectations the baseline passes and the candidate fails) come '
+           "first, highlighted.</p>" if (summary.get("checks") or {}).get("prompts_with_expectations") else "")
+    )
+
+
+def _economics(summary: dict[str, Any]) -> str:
+    d = summary.get("delta") or {}
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x * 100:+.1f}%"
+
+    out = [f"<p>Candidate against baseline: input tokens <b>{pct(d.get('input_tokens_change'))}</b>, output "
+           f"tokens <b>{pct(d.get('output_tokens_change'))}</b>, cost per call <b>{pct(d.get('cost_per_call_change'))}</b>.</p>"]
+    proj = summary.get("projection")
+    if proj and proj.get("calls_per_month") is not None:
+        out.append(f"<p>At {proj['calls_per_month']:,} calls a month ({_e(proj['basis'])}): baseline "
+                   f"${proj['baseline_usd']:,.2f}, candidate ${proj['candidate_usd']:,.2f}, difference "
+                   f"<b>${proj['difference_usd']:,.2f}</b> a month.</p>")
+    elif proj:
+        per = proj["per_1000_calls_usd"]
+        out.append(f"<p>Per 1,000 calls: baseline ${per['baseline']:,.4f}, candidate ${per['candidate']:,.4f} "
+                   f"(difference ${per['difference']:,.4f}). <span class=\"muted\">{_e(proj['basis'])}.</span></p>")
+    ev = summary.get("evaluation") or {}
+    for key, label in (("embedding", "Embedding calls"), ("judge", "Judge calls")):
+        if key in ev:
+            e = ev[key]
+            out.append(f"<p class=\"muted\">{label} ({_e(e['model'])}): {e['calls']} calls, "
+                       f"{e['input_tokens']:,} input / {e.get('output_tokens', 0):,} output tokens, "
+                       f"cost {_money(e.get('cost_usd'))} (not included above).</p>")
+    return "".join(out)
+
+
+def _shape_section(summary: dict[str, Any]) -> str:
+    shape = summary.get("shape") or {}
+    if not shape.get("prompts"):
+        return '<p class="muted">The candidate answered in the same shape as the baseline on every prompt.</p>'
+    items = "".join(f"<li>{_e(k)}: {n} prompts</li>" for k, n in shape["differences"].items())
+    return (f"<p>On {shape['prompts']} prompts the candidate's answers differ in shape (update the response "
+            f"handling before moving traffic):</p><ul>{items}</ul>")
+
+
 def render(
     summary: dict[str, Any],
     results: Sequence[Pair],
@@ -294,8 +411,9 @@ def render(
         f"<h1>Side-by-side comparison</h1>"
         f'<p class="meta"><span class="b">{_e(b)}</span> (baseline) vs <span class="c">{_e(c)}</span> (candidate) · '
         f"{_e(summary.get('pairs', 0))} pairs from {_e(source or 'input')} · generated {_e(when)}</p>"
+        f"{_verdict_headline(summary)}{_checks_headline(summary)}"
         f"{warn}"
-        f"<h2>Summary</h2>{_summary_table(summary)}"
+        f"<h2>Summary</h2>{_summary_table(summary)}{_economics(summary)}"
         f"<h2>Agreement</h2>{_similarity_text(summary)}<p>{_e(failed_txt.strip())}</p>"
         f'<h2>Charts</h2>{legend}<div class="charts">'
         f'<div class="chart"><h3>Latency of successful calls</h3>{_latency_chart(results, summary)}'
@@ -305,6 +423,8 @@ def render(
         '<p class="muted">Lighter: input, darker: output.</p></div>'
         "</div>"
         f"<h2>Most different answers</h2>{_most_different(summary, results)}"
+        f"<h2>Response shape</h2>{_shape_section(summary)}"
+        f"<h2>Every prompt</h2>{_per_prompt(summary)}"
         "</body></html>\n"
     )
 

@@ -1,0 +1,308 @@
+"""The call flow: one model-carrying call, written once, performing no I/O itself.
+
+:func:`call_flow` is a generator. It yields what it needs done and is resumed with the
+outcome:
+
+- ``(SEND, operation, params, stream_member)``: send one request; resume with the
+  response (``gen.send``) or the exception (``gen.throw``). For streaming operations
+  the driver also reads the first event before resuming, so an error before it can
+  still fall back.
+- ``(SLEEP, seconds)``: back off; resume with ``None``.
+
+It returns the response (``StopIteration.value``) or raises the documented error. The
+sync driver (:mod:`.sync`) runs it with ``send`` and ``time.sleep``; the async driver
+(:mod:`bedrock_lifecycle.aio`) runs the very same generator with ``await``.
+
+The order of one call: plan the candidates (alias weights, sticky key, ramp,
+fallbacks), put cooled-down models last, then for each candidate the policy gate
+(allow / warn / refuse / skip), send, classify a failure (retry / fall back / fatal),
+back off within the deadline, fall back, and finish (response metadata, observers).
+:func:`explain` walks the same planner and gate without sending: ``resolve`` prints it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Generator
+from typing import Any
+
+from bedrock_lifecycle.config import alias_key
+from bedrock_lifecycle.core.backoff import botocore_attempts
+from bedrock_lifecycle.core.classify import Disposition, error_code
+from bedrock_lifecycle.core.gate import action_word, warn_once
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
+from bedrock_lifecycle.core.operations import OperationInfo
+from bedrock_lifecycle.core.policy import Action, Decision
+from bedrock_lifecycle.core.rewrite import apply_target
+from bedrock_lifecycle.core.routing import Plan, _routing_key, closest_alias
+from bedrock_lifecycle.core.state import ClientState, Version
+from bedrock_lifecycle.errors import (
+    REFUSAL_FOR_STATE,
+    ModelLifecycleError,
+    UnknownModelError,
+    bind_to_client,
+    describe,
+)
+from bedrock_lifecycle.ids import ModelIdError
+
+SEND = "send"
+SLEEP = "sleep"
+META_KEY = "BedrockLifecycle"
+
+Step = tuple[Any, ...]
+Flow = Generator[Step, Any, Any]
+
+
+def plan_call(v: Version, st: ClientState, client: Any, operation: str, info: OperationInfo,
+              requested: str, params: dict[str, Any], now: _dt.datetime) -> Plan:
+    """The call's plan, or the caller's error (unknown model, mixed families)."""
+    try:
+        p = v.planner.plan(requested, now, _routing_key.get(), st.rng)
+    except ModelIdError as exc:
+        raise unknown_model(v, client, operation, requested, exc) from None
+    if p.alias is not None and info.family_members and _family_mismatch(v, p, params, info):
+        found = v.alias(p.alias)
+        families = ", ".join(found[1].mixed_families()) if found else ""
+        raise bind_to_client(UnknownModelError, client)(
+            f"alias {p.alias!r} mixes model families ({families}); {operation} sends a "
+            "family-specific body. Use Converse, or give the targets a body_adapter",
+            operation,
+            requested,
+        )
+    return p
+
+
+def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any]) -> Flow:
+    info = v.model_ops[operation]
+    requested = params["modelId"]
+    now = v.clock()
+    p = plan_call(v, st, client, operation, info, requested, params, now)
+    candidates = p.candidates
+    cooldowns = st.cooldowns
+    if len(candidates) > 1 and cooldowns.any_open():
+        candidates = tuple(cooldowns.order([c.model for c in candidates], candidates))
+    gate = v.gate
+    monotonic = st.monotonic
+    stream_member = info.stream_member
+    attempts: list[dict[str, Any]] = []
+    deadline = None if v.deadline_seconds is None else monotonic() + v.deadline_seconds
+    last_exc: BaseException | None = None
+    refusal: ModelLifecycleError | None = None
+    n = len(candidates)
+    for idx, cand in enumerate(candidates):
+        model = cand.model
+        hit = gate.cache.get(model)
+        decision: Decision = hit[2] if hit is not None and hit[0] <= now < hit[1] else _decide(v, model, now)
+        action = decision.action
+        if action is Action.WARN:
+            warn_once(decision)
+        elif action is not Action.ALLOW:
+            err = refusal_error(v, client, operation, decision, p)
+            word = action_word(action, sent_before=last_exc is not None)
+            attempts.append(_attempt(model, "refused" if word == "refuse" else "skipped", err, 0.0, cand.role))
+            if word == "refuse":
+                _fail(v, st, p, operation, params, attempts, err)
+                raise err
+            refusal = refusal or err
+            continue
+        call_params = apply_target(params, cand, info, v.config)
+        used = waits = 0
+        while True:
+            t0 = monotonic()
+            try:
+                response = yield (SEND, operation, call_params, stream_member)
+            except Exception as exc:
+                attempts.append(_attempt(model, "error", exc, monotonic() - t0, cand.role))
+                used += 1 if st.owns_retries else botocore_attempts(exc)
+                disposition = Disposition.FALLBACK if isinstance(exc, ModelLifecycleError) else \
+                    v.classifier.classify(*error_code(exc))
+                if disposition is Disposition.RETRY and used < v.max_attempts:
+                    wait = v.backoff.wait(waits, exc)
+                    # Sleeping into the deadline would only spend the time the next target
+                    # could use: give up on this one now.
+                    if deadline is None or monotonic() + wait < deadline:
+                        waits += 1
+                        yield (SLEEP, wait)
+                        continue
+                last_exc = exc
+                break
+            attempts.append(_attempt(model, "ok", None, monotonic() - t0, cand.role))
+            if not st.owns_retries:  # a wrapped client whose botocore retried: say so
+                retried = botocore_attempts(response)
+                if retried > 1:
+                    attempts[-1]["botocore_attempts"] = retried
+            if cooldowns.tracked:
+                cooldowns.success(model)
+            return finish(v, st, response, p, model, attempts, operation, params)
+        if disposition is Disposition.FATAL:
+            break
+        cooldowns.failure(model)
+        if (deadline is not None and monotonic() >= deadline) or idx == n - 1:
+            break
+    if last_exc is None:
+        assert refusal is not None
+        _fail(v, st, p, operation, params, attempts, refusal)
+        raise refusal
+    _fail(v, st, p, operation, params, attempts, last_exc)
+    raise last_exc
+
+
+def _decide(v: Version, model: str, now: _dt.datetime) -> Decision:
+    v.maybe_reload_registry()
+    return v.gate.decision(model, now)
+
+
+def finish(v: Version, st: ClientState, response: Any, p: Plan, model: str, attempts: list[dict[str, Any]],
+           operation: str, params: dict[str, Any]) -> Any:
+    """Response metadata (the keys a plain response has, plus ``BedrockLifecycle``) and
+    the observers. ``RetryAttempts`` counts the retries the library (and, on a wrapped
+    client with its own retries on, botocore) made on the model that served."""
+    if isinstance(response, dict):
+        rm = response.get("ResponseMetadata")
+        if rm is None:
+            rm = response["ResponseMetadata"] = {}
+        if st.owns_retries:
+            # botocore with one attempt marks every answer "max attempts reached"; a plain
+            # client (which could still retry) would not say so on a served call.
+            rm.pop("MaxAttemptsReached", None)
+            served = 0
+            for a in attempts:
+                if a["model"] == model and a["outcome"] in ("ok", "error"):
+                    served += 1
+            if served > 1 or "RetryAttempts" in rm:
+                rm["RetryAttempts"] = served - 1
+        rm[META_KEY] = {
+            "alias": p.alias,
+            "requested": p.requested,
+            "model_id": model,
+            "attempts": attempts,
+            "config_version": v.name,
+        }
+    observers = st.observers.items
+    if observers or GLOBAL.items:
+        record = CallRecord("call", operation, p.alias, p.requested, model, attempts, response, params,
+                            v.region, v.baselines.get(p.alias) if p.alias else None)
+        notify(observers, record)
+        if GLOBAL.items:
+            notify(GLOBAL.items, record)
+    return response
+
+
+def _fail(v: Version, st: ClientState, p: Plan, operation: str, params: dict[str, Any],
+          attempts: list[dict[str, Any]], exc: BaseException) -> None:
+    """A failed call: the attempts on the exception (``.attempts``, an exception note and
+    the error response's metadata) and the observers."""
+    attach_attempts(exc, attempts)
+    if st.observers.items or GLOBAL.items:
+        record = CallRecord("call", operation, p.alias, p.requested, None, attempts, None, params,
+                            v.region, v.baselines.get(p.alias) if p.alias else None)
+        notify(st.observers.items, record)
+        notify(GLOBAL.items, record)
+
+
+# ------------------------------------------------------------------ errors and attempts
+
+
+def refusal_error(v: Version, client: Any, operation: str, decision: Decision, p: Plan) -> ModelLifecycleError:
+    status = decision.status
+    cls = REFUSAL_FOR_STATE.get(status.state, ModelLifecycleError)
+    via = f" (alias {p.alias!r})" if p.alias else ""
+    msg = f"Refused by bedrock-lifecycle before sending{via}: {describe(status)}"
+    policy = v.gate.policy
+    knob = {"legacy": ("on_legacy", policy.on_legacy),
+            "extended_access": ("on_extended_access", policy.on_extended_access)}.get(decision.reason)
+    if knob is not None:
+        msg += f" (policy {knob[0]} = {knob[1]!r})"
+    err: ModelLifecycleError = bind_to_client(cls, client)(msg, operation, status)
+    return err
+
+
+def unknown_model(v: Version, client: Any, operation: str, model_id: str, exc: Exception) -> Exception:
+    names = sorted(n for n, _ in v.planner.aliases.values())
+    close = closest_alias(v.config, model_id)
+    hint = f" Did you mean {close!r}?" if close else ""
+    known = ", ".join(repr(n) for n in names) if names else "none configured"
+    err: Exception = bind_to_client(UnknownModelError, client)(
+        f"{exc}. It is not a configured alias either (aliases: {known}).{hint}", operation, model_id
+    )
+    return err
+
+
+def _family_mismatch(v: Version, p: Plan, params: dict[str, Any], info: OperationInfo) -> bool:
+    found = v.planner.aliases.get(alias_key(p.alias or ""))
+    if found is None or not found[1].mixed_families():
+        return False
+    if info.name == "CountTokens":
+        return "invokeModel" in (params.get("input") or {})
+    return True
+
+
+def _attempt(model: str, outcome: str, error: BaseException | None, duration: float, role: str) -> dict[str, Any]:
+    if error is None:
+        code = message = None
+    else:
+        code, message = error_code(error)
+    return {"model": model, "outcome": outcome, "error_code": code or None, "message": message or None,
+            "duration_ms": duration * 1000.0, "role": role}
+
+
+def attach_attempts(exc: BaseException, attempts: list[dict[str, Any]]) -> None:
+    exc.attempts = attempts  # type: ignore[attr-defined]
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and not isinstance(exc, ModelLifecycleError):
+        response.setdefault("ResponseMetadata", {})[META_KEY] = {"attempts": attempts}
+    lines = [
+        f"  {i + 1}. {a['model']}: {a['outcome']}" + (f" ({a['error_code']}: {a['message']})" if a["error_code"] else "")
+        for i, a in enumerate(attempts)
+    ]
+    note = "bedrock-lifecycle attempts:\n" + "\n".join(lines)
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # Python 3.10
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ explain (resolve)
+
+
+def explain(v: Version, requested: str, now: _dt.datetime, key: str | None) -> dict[str, Any]:
+    """What the call flow does for ``requested`` under ``key`` at ``now``, when every model
+    it sends to answers: the same planner and gate as a call, without sending.
+
+    Without a key the weighted draw is random; the order shown is then the most likely
+    one (targets by weight), and ``outcome`` is that order's.
+    """
+    import random
+
+    p = v.planner.plan(requested, now, key, random.Random(0))
+    if key is None and p.alias is not None:
+        weights = v.planner.weights(p.alias, now)
+        firsts = sorted(range(len(p.candidates)),
+                        key=lambda i: (p.candidates[i].role == "fallback", -weights.get(p.candidates[i].model, 0.0), i))
+        p = Plan(p.requested, p.alias, tuple(p.candidates[i] for i in firsts), p.weights)
+    order: list[dict[str, Any]] = []
+    outcome: dict[str, Any] | None = None
+    sent = False
+    for cand in p.candidates:
+        d = v.gate.decision(cand.model, now)
+        word = action_word(d.action, sent_before=sent)
+        order.append({"model": cand.model, "role": cand.role, "state": d.status.state.value, "action": word,
+                      "reason": d.reason or None})
+        if outcome is None:
+            if word == "send":
+                outcome = {"action": "send", "model": cand.model}
+                sent = True
+            elif word == "refuse":
+                code = REFUSAL_FOR_STATE.get(d.status.state, ModelLifecycleError).code
+                outcome = {"action": "refuse", "model": cand.model, "error_code": code}
+    if outcome is None:  # every candidate skipped: the first skip's refusal is raised
+        first = order[0]
+        code = REFUSAL_FOR_STATE.get(v.gate.decision(first["model"], now).status.state, ModelLifecycleError).code
+        outcome = {"action": "refuse", "model": first["model"], "error_code": code}
+    weights_pct: dict[str, float] = {}
+    if p.alias is not None:
+        w = v.planner.weights(p.alias, now)
+        total = sum(w.values()) or 1.0
+        weights_pct = {m: round(100.0 * x / total, 4) for m, x in w.items()}
+    return {"alias": p.alias, "requested": requested, "key": key, "at": now.isoformat(), "region": v.region,
+            "config_version": v.name, "weights": weights_pct, "order": order, "outcome": outcome}

@@ -1,0 +1,192 @@
+"""The sync driver: runs the call flow with botocore's own send and ``time.sleep``.
+
+Binding: a client's class is swapped for a subclass whose ``_make_api_call`` (the one
+method every operation goes through) drives :func:`~.flow.call_flow` for model-carrying
+operations. The object stays a real ``BaseClient``: same methods, ``exceptions``,
+``meta``, waiters, paginators, and botocore's ``Stubber`` sees the resolved ``modelId``.
+The plain ``_make_api_call`` is looked up on the class at call time, so a patch applied
+to ``BaseClient`` later (OpenTelemetry's botocore instrumentation, say) still sees every
+request, as it would on a plain client.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from botocore.eventstream import EventStream
+from botocore.exceptions import ClientError, EventStreamError
+
+from bedrock_lifecycle.core.classify import error_code
+from bedrock_lifecycle.core.flow import SEND, Flow, attach_attempts, call_flow
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
+from bedrock_lifecycle.core.state import ClientState
+
+STATE_ATTR = "_bedrock_lifecycle"
+
+
+def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
+    """Drive a call flow to its result (or its error)."""
+    try:
+        step = next(flow)
+        while True:
+            if step[0] is SEND:
+                try:
+                    response = send(step[1], step[2])
+                    if step[3] is not None:
+                        peek(response, step[3])
+                except Exception as exc:
+                    step = flow.throw(exc)
+                else:
+                    step = flow.send(response)
+            else:
+                sleep(step[1])
+                step = flow.send(None)
+    except StopIteration as done:
+        return done.value
+
+
+def peek(resp: Any, member: str) -> None:
+    """Read a stream's first event so an error before it can still fall back. The event
+    is kept on the stream object and replayed by :class:`GuardedEventStream`."""
+    stream = resp.get(member) if isinstance(resp, dict) else None
+    if not isinstance(stream, EventStream):
+        return
+    it = iter(stream)
+    try:
+        first = next(it)
+    except StopIteration:
+        first = None
+    stream._bl_peeked = (first, it)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ streams
+
+
+class GuardedEventStream(EventStream):  # type: ignore[misc]
+    """The same event stream, whose mid-stream errors carry the attempts and the code a
+    non-streaming call would use (``ThrottlingException``, not ``throttlingException``)."""
+
+    _bl_first: Any
+    _bl_iter: Any
+    _bl_client: Any
+    _bl_state: ClientState | None
+    _bl_record: CallRecord | None
+    _bl_attempts: list[dict[str, Any]]
+
+    def __iter__(self) -> Any:
+        if self._bl_first is not None:
+            first, self._bl_first = self._bl_first, None
+            yield first
+        try:
+            yield from self._bl_iter
+        except EventStreamError as exc:
+            err = normalised_stream_error(self._bl_client, exc, self._bl_attempts)
+            stream_error_observed(self._bl_state, self._bl_record, err)
+            raise err from exc
+
+
+def guard_stream(client: Any, response: dict[str, Any], member: str, state: ClientState | None) -> None:
+    stream = response.get(member)
+    if not isinstance(stream, EventStream):
+        return
+    meta = response.get("ResponseMetadata", {}).get("BedrockLifecycle") or {}
+    guarded = GuardedEventStream.__new__(GuardedEventStream)
+    guarded.__dict__.update(stream.__dict__)
+    peeked = stream.__dict__.get("_bl_peeked")
+    guarded._bl_first = peeked[0] if peeked else None
+    guarded._bl_iter = peeked[1] if peeked else iter(stream)
+    guarded._bl_client = client
+    guarded._bl_attempts = meta.get("attempts") or []
+    guarded._bl_state = state
+    guarded._bl_record = CallRecord("stream_error", "", meta.get("alias"), meta.get("requested") or "",
+                                    meta.get("model_id"), [], None, None, state.region if state else "", None)
+    response[member] = guarded
+
+
+def stream_error_observed(state: ClientState | None, record: CallRecord | None, err: Any) -> None:
+    if state is None or record is None:
+        return
+    record.attempts = err.attempts[-1:]
+    notify(state.observers.items, record)
+    notify(GLOBAL.items, record)
+
+
+_stream_error_classes: dict[tuple[type, type], type] = {}
+
+
+def normalised_stream_error(client: Any, exc: EventStreamError, attempts: list[dict[str, Any]]) -> ClientError:
+    code, message = error_code(exc)
+    modelled = getattr(client.exceptions, code, None)
+    base = modelled if isinstance(modelled, type) else ClientError
+    key = (base, EventStreamError)
+    cls = _stream_error_classes.get(key)
+    if cls is None:
+        cls = _stream_error_classes.setdefault(key, type(code or "EventStreamError", (base, EventStreamError), {}))
+    response = dict(exc.response)
+    response["Error"] = {**exc.response.get("Error", {}), "Code": code}
+    new = cls(response, exc.operation_name)
+    attempts = [*attempts, {"model": attempts[-1]["model"] if attempts else None, "outcome": "stream_error",
+                            "error_code": code, "message": message, "duration_ms": None, "role": "stream"}]
+    attach_attempts(new, attempts)
+    return new  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ class swapping
+
+_classes: dict[type, type] = {}
+_classes_lock = threading.Lock()
+
+
+class LifecycleMixin:
+    _bl_plain: type  # the wrapped client class (its _make_api_call is looked up per call)
+
+    def _make_api_call(self, operation_name: str, api_params: dict[str, Any]) -> Any:
+        st: ClientState | None = self.__dict__.get(STATE_ATTR)
+        plain = self._bl_plain._make_api_call  # type: ignore[attr-defined]
+        if st is None:
+            return plain(self, operation_name, api_params)
+        v = st.version
+        info = v.model_ops.get(operation_name)
+        if info is None or not isinstance(api_params.get("modelId"), str):
+            # No model, or a missing/bad modelId: let botocore report it as it would.
+            return plain(self, operation_name, api_params)
+
+        def send(op: str, params: dict[str, Any]) -> Any:
+            return plain(self, op, params)
+
+        response = run(call_flow(v, st, self, operation_name, api_params), send, st.sleep)
+        if info.stream_member is not None and isinstance(response, dict):
+            guard_stream(self, response, info.stream_member, st)
+        return response
+
+    def close(self) -> None:
+        st: ClientState | None = self.__dict__.get(STATE_ATTR)
+        if st is not None and st.reloader is not None:
+            st.reloader.stop()  # a closed client's configuration is never reloaded
+        super().close()  # type: ignore[misc]
+
+
+def lifecycle_class(cls: type) -> type:
+    if issubclass(cls, LifecycleMixin):
+        return cls
+    with _classes_lock:
+        new = _classes.get(cls)
+        if new is None:
+            new = type(cls.__name__, (LifecycleMixin, cls), {"__module__": cls.__module__, "_bl_plain": cls})
+            _classes[cls] = new
+    return new
+
+
+def plain_class(cls: type) -> type:
+    """The client class before the swap."""
+    plain: type = cls.__dict__.get("_bl_plain", cls)  # set on the swapped classes (sync and async)
+    return plain
+
+
+def state_of(client: Any) -> ClientState:
+    st = client.__dict__.get(STATE_ATTR) if hasattr(client, "__dict__") else None
+    if st is None:
+        raise TypeError("not a bedrock-lifecycle client (use bedrock_lifecycle.client() or wrap())")
+    return st  # type: ignore[no-any-return]
