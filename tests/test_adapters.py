@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 import bedrock_lifecycle
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config import Config, load_config
 from bedrock_lifecycle.config.adapters import (
     ENTRY_POINT_GROUP,
@@ -29,7 +30,6 @@ from bedrock_lifecycle.config.adapters import (
 )
 from bedrock_lifecycle.config.reload import ConfigReloadWarning, Reloader
 from bedrock_lifecycle.config.sources import CachedSource
-from bedrock_lifecycle.core.runtime import runtime_of, wrap
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.adapters import anthropic_to_nova
@@ -70,7 +70,7 @@ def file_env(local_bedrock: LocalBedrock, tmp_path: Path, text: str, **extra: st
 
 def make(local_bedrock: LocalBedrock, environ: dict[str, str], config: Any = None) -> Any:
     c = wrap(local_bedrock.runtime_client(), registry=StaticRegistry(), environ=environ, config=config)
-    reloader = runtime_of(c).shared.reloader
+    reloader = runtime_of(c).reloader
     if reloader is not None:
         reloader.stop()  # polls are driven by hand
     return c
@@ -94,7 +94,7 @@ def test_the_version_keeps_the_function_it_resolved(bedrock: LocalBedrock) -> No
     c = make(bedrock, {}, config=invoke_alias("to_nova"))
     register_adapter("to_nova", lambda body, model: body, replace=True)  # a later registration ...
     assert adapted(bedrock, c)  # ... changes nothing until a new version is loaded
-    assert runtime_of(c).config.adapter("to_nova") is anthropic_to_nova
+    assert runtime_of(c).version.config.adapter("to_nova") is anthropic_to_nova
 
 
 def test_a_missing_name_fails_client_creation_not_a_request(bedrock: LocalBedrock, tmp_path: Path) -> None:
@@ -183,14 +183,14 @@ def test_ssm_names_registered_adapters_and_a_bad_reload_is_rejected(bedrock: Loc
     put(invoke_alias("to_nova"))
     c = make(bedrock, ssm_env)
     assert adapted(bedrock, c)
-    reloader: Reloader[Any] = runtime_of(c).shared.reloader
+    reloader: Reloader[Any] = runtime_of(c).reloader
     good = reloader.version
     for bad in ("logging:critical", "not_registered"):
         put(invoke_alias(bad))
         CachedSource.clear_cache()
         with pytest.warns(ConfigReloadWarning, match=rf"rejected, keeping {good}: .*body_adapter"):
             assert reloader.check() is False
-        assert runtime_of(c).config.version == good
+        assert runtime_of(c).version.config.version == good
         assert adapted(bedrock, c)
     put({"aliases": {"chat": {"targets": [NOVA_LITE]}}})
     CachedSource.clear_cache()

@@ -168,24 +168,24 @@ def test_shadow_log_with_a_nul_byte_names_the_key() -> None:
 
 @pytest.mark.parametrize(
     ("where", "value"),
-    [("eol", "0001-01-01"), ("eol", "9999-12-31"), ("legacy", "1969-12-31T23:59:59Z"), ("extended_access", "9001-01-01")],
+    [("eol", "0001-01-01"), ("eol", "9999-12-31"), ("legacy", "1899-12-31T23:59:59Z"), ("extended_access", "9001-01-01")],
 )
 def test_override_dates_outside_the_supported_range_are_rejected_naming_the_value(where: str, value: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config({"registry": {"overrides": [{"model": NOVA_LITE, where: value}]}}, environ={})
     text = str(info.value)
-    assert f"registry.overrides.0.{where}" in text and value in text and "1970-01-01 to 9000-12-31" in text
+    assert f"registry.overrides.0.{where}" in text and value in text and "1900-01-01..9000-12-31" in text
 
 
 def test_now_out_of_range_names_the_variable() -> None:
-    with pytest.raises(ConfigError, match=r"BEDROCK_LIFECYCLE_NOW: now: 9999-12-31T23:30:00\+00:00 is outside"):
+    with pytest.raises(ConfigError, match=r"BEDROCK_LIFECYCLE_NOW: now: '9999-12-31T23:30:00Z' is outside"):
         load_config(environ={"BEDROCK_LIFECYCLE_NOW": "9999-12-31T23:30:00Z"})
 
 
 def test_ramp_dates_and_toml_native_dates_are_range_checked(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text(f'[aliases.chat]\ntargets = ["{NOVA_LITE}"]\n[[aliases.chat.ramp]]\nat = 0001-01-01\nweights = [1]\n')
-    with pytest.raises(ConfigError, match=rf"{path}: aliases.chat.ramp.0.at: 0001-01-01"):
+    with pytest.raises(ConfigError, match=rf"{path}: aliases.chat.ramp.0.at: .*0001-01-01.* is outside"):
         load_config(environ={"BEDROCK_LIFECYCLE_CONFIG": str(path)})
 
 
@@ -196,9 +196,9 @@ def test_every_year_is_accepted_or_rejected_never_an_overflow(year: int) -> None
     try:
         cfg = load_config(doc, environ={})
     except ConfigError as exc:
-        assert not 1970 <= year <= 9000 and "supported range" in str(exc)
+        assert not 1900 <= year <= 9000 and "supported range" in str(exc)
     else:
-        assert 1970 <= year <= 9000 and cfg.now is not None and cfg.now.year == year
+        assert 1900 <= year <= 9000 and cfg.now is not None and cfg.now.year == year
 
 
 # ------------------------------------------------------------------ client(config=...)

@@ -22,10 +22,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.config.reload import ConfigReloadWarning, Reloader, backoff
 from bedrock_lifecycle.config.sources import CachedSource, Document, SourceError
-from bedrock_lifecycle.core.runtime import META_KEY, runtime_of, wrap
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import NOVA_LITE, NOVA_PRO, StaticRegistry
@@ -69,7 +70,7 @@ def test_an_empty_document_is_not_a_new_version(tmp_path: Path, local_bedrock: L
     cfg = tmp_path / ("models.json" if "{" in empty else "models.toml")
     cfg.write_text(json.dumps(alias(NOVA_LITE)) if cfg.suffix == ".json" else f'[aliases.chat]\ntargets = ["{NOVA_LITE}"]\n')
     c = file_client(local_bedrock, cfg, ttl="60")
-    reloader: Reloader[Any] = runtime_of(c).shared.reloader
+    reloader: Reloader[Any] = runtime_of(c).reloader
     reloader.stop()
     good = reloader.version
     cfg.write_text(empty)  # what a truncating editor leaves
@@ -124,7 +125,7 @@ def test_a_file_rewritten_in_place_under_load_never_drops_the_aliases(tmp_path: 
             calls += 1
         stop.set()
         t.join()
-    reloader: Reloader[Any] = runtime_of(c).shared.reloader
+    reloader: Reloader[Any] = runtime_of(c).reloader
     stats = reloader.stats()
     c.close()
     assert calls > 50 and failures == 0
@@ -150,7 +151,7 @@ def test_ssm_parameter_deleted_and_created_again_is_applied(
     environ = {**local_bedrock.env(), "AWS_ENDPOINT_URL_SSM": moto_url, "AWS_REGION": "us-east-1",
                "BEDROCK_LIFECYCLE_CONFIG": f"ssm:{PARAM}", "BEDROCK_LIFECYCLE_CONFIG_TTL": "60"}
     c = wrap(local_bedrock.runtime_client(), registry=StaticRegistry(), environ=environ)
-    reloader: Reloader[Any] = runtime_of(c).shared.reloader
+    reloader: Reloader[Any] = runtime_of(c).reloader
     reloader.stop()
     first = reloader.version
     assert first is not None and first.startswith(f"ssm:{PARAM}:1:")
@@ -294,7 +295,7 @@ def test_the_thread_ends_when_the_client_is_closed(tmp_path: Path, local_bedrock
     cfg = tmp_path / "models.json"
     cfg.write_text(json.dumps(alias(NOVA_LITE)))
     c = file_client(local_bedrock, cfg, ttl="60")
-    reloader: Reloader[Any] = runtime_of(c).shared.reloader
+    reloader: Reloader[Any] = runtime_of(c).reloader
     assert reloader.running
     c.close()
     assert reloader.join(timeout=5) and not reloader.running
@@ -305,7 +306,7 @@ def test_the_thread_ends_when_the_client_is_garbage_collected(tmp_path: Path, lo
     cfg.write_text(json.dumps(alias(NOVA_LITE)))
     c = file_client(local_bedrock, cfg, ttl="60")
     assert served(c)[0] == NOVA_LITE
-    reloader: Reloader[Any] = runtime_of(c).shared.reloader
+    reloader: Reloader[Any] = runtime_of(c).reloader
     assert reloader.running
     del c
     gc.collect()

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from bedrock_lifecycle.clock import InstantError, parse_instant
+from bedrock_lifecycle.clock import InstantError, check_range, parse_instant
 from bedrock_lifecycle.config import adapters, limits
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
@@ -47,20 +47,6 @@ def _check_model(value: str) -> str:
         parse_model_id(value)
     except ModelIdError as exc:
         raise ValueError(str(exc)) from None
-    return value
-
-
-#: Dates and instants outside this range are rejected: lifecycle dates are after 1970, and
-#: dates near year 9999 overflow ``datetime`` arithmetic (warning windows, days left).
-MIN_YEAR, MAX_YEAR = 1970, 9000
-
-
-def _check_range(value: _dt.datetime) -> _dt.datetime:
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(
-            f"{value.isoformat()} is outside the supported range "
-            f"{MIN_YEAR}-01-01 to {MAX_YEAR}-12-31"
-        )
     return value
 
 
@@ -104,6 +90,8 @@ def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str,
         path = ".".join(loc) or "(document)"
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
+        if isinstance(value, _dt.date):
+            value = value.isoformat()  # a TOML date reads as written, not as datetime.date(1, 1, 1)
         shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
@@ -307,19 +295,20 @@ class RoutingConfig(_Model):
 
 
 def _instant(v: Any, field: str) -> Any:
-    """An aware UTC datetime from an ISO string, a date or a datetime, in the supported range."""
-    if isinstance(v, str):
-        try:
-            v = parse_instant(v, field=field)
-        except InstantError as exc:
-            raise ValueError(str(exc).removeprefix(f"{field}: ")) from None
-    elif isinstance(v, _dt.datetime):
-        v = v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
-    elif isinstance(v, _dt.date):
-        v = _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
-    else:
-        return v  # pydantic reports the wrong type
-    return _check_range(v)
+    """An aware UTC datetime from an ISO string, a date or a datetime, within the clock's
+    supported range (clock.MIN_INSTANT..MAX_INSTANT: lifecycle arithmetic near year 1 or
+    9999 overflows)."""
+    raw = v.isoformat() if isinstance(v, _dt.date) else v
+    try:
+        if isinstance(v, str):
+            return parse_instant(v, field=field)  # range-checked there
+        if isinstance(v, _dt.datetime):
+            return check_range(v, field=field, raw=raw)
+        if isinstance(v, _dt.date):
+            return check_range(_dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc), field=field, raw=raw)
+    except InstantError as exc:
+        raise ValueError(str(exc).removeprefix(f"{field}: ")) from None
+    return v  # pydantic reports the wrong type
 
 
 class LifecycleOverride(_Model):
