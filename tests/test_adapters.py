@@ -28,6 +28,7 @@ from bedrock_lifecycle.config.adapters import (
     resolve_adapter,
     unregister_adapter,
 )
+from bedrock_lifecycle.config.appconfig import AppConfigSource
 from bedrock_lifecycle.config.reload import ConfigReloadWarning, Reloader
 from bedrock_lifecycle.config.sources import CachedSource
 from bedrock_lifecycle.errors import ConfigError
@@ -171,6 +172,25 @@ def test_ssm_can_never_name_an_import_path(bedrock: LocalBedrock, ssm_env: dict[
         assert "register_adapter" in text
     assert ("this" in sys.modules) == had_this  # nothing was imported
     assert bedrock.requests == []
+
+
+def test_appconfig_can_never_name_an_import_path(bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in bedrock.env().items():
+        monkeypatch.setenv(k, v)
+    AppConfigSource.forget_sessions()
+    bedrock.deploy_appconfig("shop", "prod", "bl-adapters", invoke_alias("logging:critical"))
+    env = {**bedrock.env(), "BEDROCK_LIFECYCLE_CONFIG": "appconfig:shop/prod/bl-adapters",
+           "BEDROCK_LIFECYCLE_ALLOW_IMPORT_PATH_ADAPTERS": "true"}
+    try:
+        with pytest.raises(ConfigError, match=r"AppConfig shop/prod/bl-adapters: aliases.chat.targets.0.body_adapter: "
+                                              r"import path 'logging:critical' refused: an AppConfig configuration"):
+            make(bedrock, env)
+        bedrock.deploy_appconfig("shop", "prod", "bl-adapters", invoke_alias("to_nova", opt_in=True))
+        AppConfigSource.forget_sessions()
+        with pytest.raises(ConfigError, match=r"routing.allow_import_path_adapters: may be set only locally"):
+            make(bedrock, env)
+    finally:
+        AppConfigSource.forget_sessions()
 
 
 def test_ssm_cannot_grant_itself_the_opt_in(bedrock: LocalBedrock, ssm_env: dict[str, str]) -> None:
