@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of, wrap
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.config.reload import ConfigReloadWarning, Reloader, backoff
@@ -162,6 +163,22 @@ def test_ssm_parameter_deleted_and_created_again_is_applied(
     model, version = served(c)
     assert model == NOVA_PRO and version.startswith(f"ssm:{PARAM}:1:") and version != first
     ssm.delete_parameter(Name=PARAM)
+
+
+def test_client_config_may_name_an_ssm_parameter(
+    moto_url: str, local_bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in {**local_bedrock.env(), "AWS_ENDPOINT_URL_SSM": moto_url, "AWS_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("BEDROCK_LIFECYCLE_CONFIG", raising=False)
+    name = PARAM + "/arg"
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=name, Value=json.dumps(alias(NOVA_PRO)), Type="String", Overwrite=True)
+    c = bedrock_lifecycle.client(config=f"ssm:{name}", region_name="us-east-1", registry=StaticRegistry())
+    model, version = served(c)
+    assert model == NOVA_PRO and version.startswith(f"ssm:{name}:1:")
+    assert runtime_of(c).reloader.running
+    c.close()
 
 
 # ------------------------------------------------------------------ a thread that never dies

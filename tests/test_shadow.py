@@ -21,7 +21,7 @@ from botocore.config import Config as BotoConfig
 import bedrock_lifecycle
 from bedrock_lifecycle.api import reconfigure, runtime_of, wrap
 from bedrock_lifecycle.config import load_config
-from bedrock_lifecycle.config.sources import ConfigReloadWarning
+from bedrock_lifecycle.config.reload import ConfigReloadWarning
 from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.migrate.shadow import (
