@@ -229,7 +229,7 @@ PINNED_ALL = [
     "ModelApproachingEOLWarning", "ModelEndOfLifeError", "ModelExtendedAccessError", "ModelExtendedAccessWarning",
     "ModelId", "ModelIdError", "ModelLegacyError", "ModelLegacyWarning", "ModelLifecycleError",
     "ModelLifecycleWarning", "Registry", "State", "UnknownModelError", "client", "load_config", "parse_model_id",
-    "reconfigure", "reset_warnings", "routing_key", "subscribe", "wrap",
+    "reconfigure", "register_adapter", "reset_warnings", "routing_key", "subscribe", "wrap",
 ]
 
 

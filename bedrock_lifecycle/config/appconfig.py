@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from bedrock_lifecycle.config.document import DEFAULT_TTL, Document, DocumentError, SourceError
 from bedrock_lifecycle.config.loading import parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG
-from bedrock_lifecycle.config.sources import DEFAULT_TTL, Document, DocumentError, SourceError
 from bedrock_lifecycle.errors import ConfigError
 
 PREFIX = "appconfig:"

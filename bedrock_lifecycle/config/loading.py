@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bedrock_lifecycle.config import limits
+import bedrock_lifecycle.config.limits as limits
 from bedrock_lifecycle.config.adapters import LOCAL_KINDS
-from bedrock_lifecycle.config.schema import ENV_CONFIG, ENV_PREFIX, Config, alias_key, explain
+from bedrock_lifecycle.config.schema import (
+    ADAPTER_SOURCES,
+    ENV_CONFIG,
+    ENV_PREFIX,
+    Config,
+    alias_key,
+    explain,
+)
 from bedrock_lifecycle.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -271,7 +278,7 @@ def load_config(
     merged: dict[str, Any] = {}
     for layer in layers:
         merged = _merge(merged, layer.data)
-    context = {"adapter_sources": _adapter_sources(merged, layers)}
+    context = {ADAPTER_SOURCES: _adapter_sources(merged, layers)}
     try:
         return Config.model_validate(merged, context=context)  # type: ignore[no-any-return]
     except ConfigError as exc:

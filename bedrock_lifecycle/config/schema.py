@@ -23,12 +23,14 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+import bedrock_lifecycle.config.adapters as adapters
+import bedrock_lifecycle.config.limits as limits
 from bedrock_lifecycle.clock import InstantError, check_range, parse_instant
-from bedrock_lifecycle.config import adapters, limits
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 
@@ -105,6 +107,14 @@ def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str,
 _validating: ContextVar[bool] = ContextVar("bedrock_lifecycle_validating", default=False)
 
 
+#: Validation context key: per alias, the (kind, label) of the source of its targets.
+ADAPTER_SOURCES = "adapter_sources"
+
+
+class _Unresolved(Exception):
+    """An adapter could not be resolved; becomes a ConfigError with this message."""
+
+
 class _Model(BaseModel):
     """Frozen, no unknown keys, and bad data raises ConfigError (never a raw pydantic error)."""
 
@@ -129,6 +139,8 @@ class _Model(BaseModel):
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
             raise _config_error(exc, f"{cls.__name__}.model_validate") from None
+        except _Unresolved as exc:
+            raise ConfigError(str(exc)) from None
         finally:
             _validating.reset(token)
 
@@ -409,14 +421,27 @@ class Config(_Model):
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
         """Validate ``obj``; ``context={"adapter_sources": {alias: (kind, label)}}`` says
         which kind of source (``file``, ``env``, ``explicit``, ``ssm`` ...) supplied each
-        alias's targets, which decides whether import-path adapters may be used."""
+        alias's targets, which decides whether import-path adapters may be used (without
+        it, the data counts as explicit arguments)."""
         limits.check_data(obj, f"{cls.__name__}.model_validate")
-        cfg = super().model_validate(obj, **kwargs)
-        cfg._bind_adapters(kwargs.get("context"))
-        return cfg
+        context = dict(kwargs.pop("context", None) or {})
+        context.setdefault(ADAPTER_SOURCES, None)
+        return super().model_validate(obj, context=context, **kwargs)
 
-    def _bind_adapters(self, context: Mapping[str, Any] | None) -> None:
-        sources: Mapping[str, tuple[str, str]] | None = (context or {}).get("adapter_sources")
+    @model_validator(mode="after")
+    def _resolve_adapters(self, info: ValidationInfo) -> Config:
+        # Only the outer pass of model_validate carries the context: pydantic also runs
+        # this validator inside the overridden __init__ without it, and resolving there
+        # with the wrong source kind could import what the real kind forbids.
+        context = info.context
+        if isinstance(context, Mapping) and ADAPTER_SOURCES in context:
+            try:
+                self._bind_adapters(context[ADAPTER_SOURCES])
+            except ConfigError as exc:
+                raise _Unresolved(str(exc)) from None
+        return self
+
+    def _bind_adapters(self, sources: Mapping[str, tuple[str, str]] | None) -> None:
         found: dict[str, adapters.AdapterFn] = {}
         problems: list[str] = []
         for name, alias in self.aliases.items():

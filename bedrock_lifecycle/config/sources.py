@@ -23,51 +23,23 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
+from bedrock_lifecycle.config.appconfig import AppConfigSource
+from bedrock_lifecycle.config.document import (
+    DEFAULT_TTL,
+    ConfigSource,
+    Document,
+    DocumentError,
+    SourceError,
+)
 from bedrock_lifecycle.config.loading import check_explicit, is_path, load_config, parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
 from bedrock_lifecycle.errors import ConfigError
 
 ENV_TTL = "BEDROCK_LIFECYCLE_CONFIG_TTL"
-DEFAULT_TTL = 60.0
 _CACHE_SIZE = 64
-
-
-class SourceError(Exception):
-    """The source could not be read (network, permissions, missing parameter)."""
-
-
-class DocumentError(ConfigError):
-    """The source was read but its content is not a configuration version (not parsable,
-    empty, nested too deeply). ``version`` identifies the content, so a reloader warns
-    once per bad version."""
-
-    def __init__(self, message: str, *, version: str) -> None:
-        super().__init__(message)
-        self.version = version
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    data: dict[str, Any]
-    version: str  # changes whenever the content changes (store version + content hash)
-    name: str  # for error messages: the file path or the parameter name
-    # The source kind (file, ssm, appconfig ...): decides what the document may do. A
-    # document of unknown origin is treated as remote (config/adapters.py LOCAL_KINDS).
-    kind: str = "document"
-
-
-class ConfigSource(Protocol):
-    name: str
-    ttl: float
-
-    @property
-    def kind(self) -> str: ...
-
-    def fetch(self, *, fresh: bool = False) -> Document: ...
 
 
 class CachedSource(ABC):
@@ -234,8 +206,6 @@ def source_from(value: str | os.PathLike[str], *, session: Any = None, label: st
         if value.startswith("ssm:"):
             return SSMSource(value[4:], session=session, ttl=ttl)
         if value.startswith("appconfig:"):
-            from bedrock_lifecycle.config.appconfig import AppConfigSource
-
             return AppConfigSource(value[len("appconfig:"):], session=session, ttl=ttl)
     return FileSource(value, label=label, ttl=ttl)
 
