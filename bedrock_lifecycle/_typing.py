@@ -14,6 +14,7 @@ wrong use.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
         service_name: Literal["bedrock-runtime"] = "bedrock-runtime",
         /,
         *,
-        config: Config | Mapping[str, Any] | None = None,
+        config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
         session: Any = None,
         registry: Any = None,
         clock: Clock | None = None,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     def wrap(  # type: ignore[empty-body]
         existing: ClientT,
         *,
-        config: Config | Mapping[str, Any] | None = None,
+        config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
         registry: Any = None,
         clock: Clock | None = None,
         environ: Mapping[str, str] | None = None,

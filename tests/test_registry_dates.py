@@ -40,7 +40,7 @@ def test_entries_built_in_code_are_clamped_no_overflow() -> None:
     ("env", "toml", "needle"),
     [
         ({"BEDROCK_LIFECYCLE_NOW": "9999-12-31T23:30:00Z"}, "", "'9999-12-31T23:30:00Z' is outside the supported range"),
-        ({}, 'eol = "0001-01-01"', "registry.overrides.0.eol: eol: '0001-01-01' is outside the supported range"),
+        ({}, 'eol = "0001-01-01"', "registry.overrides.0.eol: '0001-01-01' is outside the supported range"),
         ({}, "eol = 0001-01-01", "'0001-01-01' is outside the supported range"),
     ],
 )
