@@ -22,33 +22,59 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from bedrock_lifecycle.config.appconfig import AppConfigSource
-from bedrock_lifecycle.config.document import (
-    DEFAULT_TTL,
-    ConfigSource,
-    Document,
-    DocumentError,
-    SourceError,
-)
 from bedrock_lifecycle.config.loading import check_explicit, is_path, load_config, parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
-from bedrock_lifecycle.errors import ConfigError
+from bedrock_lifecycle.errors import ConfigError, describe_error
+from bedrock_lifecycle.util.aws import aws_client
 
 ENV_TTL = "BEDROCK_LIFECYCLE_CONFIG_TTL"
+DEFAULT_TTL = 60.0
 _CACHE_SIZE = 64
+
+
+class SourceError(Exception):
+    """The source could not be read (network, permissions, missing parameter)."""
+
+
+class DocumentError(ConfigError):
+    """The source was read but its content is not a configuration version (not parsable,
+    empty, nested too deeply). ``version`` identifies the content, so a reloader warns
+    once per bad version."""
+
+    def __init__(self, message: str, *, version: str) -> None:
+        super().__init__(message)
+        self.version = version
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    data: dict[str, Any]
+    version: str  # changes whenever the content changes (store version + content hash)
+    name: str  # for error messages: the file path or the parameter name
+    # The source kind (file, ssm, appconfig ...): decides what the document may do. A
+    # document of unknown origin is treated as remote (config/adapters.py LOCAL_KINDS).
+    kind: str = "document"
+
+
+class ConfigSource(Protocol):
+    name: str
+    ttl: float
+
+    @property
+    def kind(self) -> str: ...
+
+    def fetch(self, *, fresh: bool = False) -> Document: ...
 
 
 class CachedSource(ABC):
     """The part of every source that is not about the store (see the module docstring)."""
 
     kind: ClassVar[str] = "remote"
-    #: Share reads through the process-wide cache (a remote store: one read per TTL per
-    #: process). A local file is cheap to read and a new client must see it as it is now.
-    shared_cache: ClassVar[bool] = True
     name: str
     ttl: float = DEFAULT_TTL
     suffix: str = ""  # file-name suffix deciding the format (.json, .toml, .yaml), if any
@@ -72,7 +98,7 @@ class CachedSource(ABC):
     def fetch(self, *, fresh: bool = False) -> Document:
         """The current document; at most one store read per ``ttl`` per process unless ``fresh``."""
         key = (self.kind, self.cache_key())
-        if not fresh and self.shared_cache:
+        if not fresh:
             with self._cache_lock:
                 hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
@@ -84,8 +110,7 @@ class CachedSource(ABC):
         except ConfigError as exc:
             raise DocumentError(str(exc), version=version) from None
         doc = Document(data, version, self.name, self.kind)
-        if self.shared_cache:
-            self._remember(key, doc)
+        self._remember(key, doc)
         return doc
 
     def _remember(self, key: tuple[str, str], doc: Document) -> None:
@@ -103,7 +128,6 @@ class CachedSource(ABC):
 
 class FileSource(CachedSource):
     kind = "file"
-    shared_cache = False
 
     def __init__(self, path: str | os.PathLike[str], *, label: str = f"{ENV_CONFIG} file", ttl: float = DEFAULT_TTL) -> None:
         self.path = Path(path).expanduser()
@@ -116,6 +140,11 @@ class FileSource(CachedSource):
 
     def version_of(self, store_version: str | None, digest: str) -> str:
         return f"file:{digest}"
+
+    def fetch(self, *, fresh: bool = False) -> Document:
+        # A local file costs nothing to read: always the file as it is now (a client made
+        # right after an edit must see the edit; the reloader still polls every TTL).
+        return super().fetch(fresh=True)
 
     def _get(self) -> tuple[bytes, str | None]:
         try:
@@ -155,22 +184,16 @@ class SSMSource(CachedSource):
 
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            session = self._session or boto3.session.Session()
             # Short timeouts: a reload must give up quickly and try again later.
-            self._client = session.client(
-                "ssm", region_name=self.region,
-                config=BotoConfig(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 2}),
-            )
+            self._client = aws_client("ssm", region=self.region, session=self._session, connect_timeout=3,
+                                      read_timeout=5, attempts=2, purpose="config")
         return self._client
 
     def _get(self) -> tuple[bytes, str | None]:
         try:
             param = self.client().get_parameter(Name=self.parameter, WithDecryption=True)["Parameter"]
         except Exception as exc:
-            raise SourceError(f"{self.name}: {_describe(exc)}") from None
+            raise SourceError(f"{self.name}: {describe_error(exc)}") from None
         return str(param.get("Value", "")).encode("utf-8"), str(param.get("Version"))
 
     def write(self, data: Mapping[str, Any]) -> Document:
@@ -182,7 +205,7 @@ class SSMSource(CachedSource):
             body = json.dumps(data, indent=1, sort_keys=True, default=str)
             put = client.put_parameter(Name=self.parameter, Value=body, Type=kind, Overwrite=True)
         except Exception as exc:
-            raise SourceError(f"{self.name}: cannot write: {_describe(exc)}") from None
+            raise SourceError(f"{self.name}: cannot write: {describe_error(exc)}") from None
         raw = body.encode("utf-8")
         version = self.version_of(str(put.get("Version")), hashlib.sha256(raw).hexdigest()[:12])
         doc = Document(json.loads(body), version, self.name, self.kind)
@@ -190,12 +213,12 @@ class SSMSource(CachedSource):
         return doc
 
 
-def _describe(exc: BaseException) -> str:
-    resp = getattr(exc, "response", None)
-    if isinstance(resp, dict) and "Error" in resp:
-        err = resp["Error"]
-        return f"{err.get('Code')}: {err.get('Message')}"
-    return f"{type(exc).__name__}: {exc}"
+
+# Source kinds named by a prefix (``ssm:``, ``appconfig:``): prefix -> factory(rest, session, ttl).
+# Adapters in their own modules add themselves (config/appconfig.py); a file path is the default.
+SCHEMES: dict[str, Callable[[str, Any, float], ConfigSource]] = {
+    "ssm:": lambda rest, session, ttl: SSMSource(rest, session=session, ttl=ttl),
+}
 
 
 def source_from(value: str | os.PathLike[str], *, session: Any = None, label: str = f"{ENV_CONFIG} file",
@@ -203,10 +226,9 @@ def source_from(value: str | os.PathLike[str], *, session: Any = None, label: st
     """The source a ``BEDROCK_LIFECYCLE_CONFIG`` value (or ``config=`` path) names."""
     if isinstance(value, str):
         value = value.strip()
-        if value.startswith("ssm:"):
-            return SSMSource(value[4:], session=session, ttl=ttl)
-        if value.startswith("appconfig:"):
-            return AppConfigSource(value[len("appconfig:"):], session=session, ttl=ttl)
+        for prefix, make in SCHEMES.items():
+            if value.startswith(prefix):
+                return make(value[len(prefix):], session, ttl)
     return FileSource(value, label=label, ttl=ttl)
 
 

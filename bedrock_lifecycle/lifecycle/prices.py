@@ -33,7 +33,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.util.aws import aws_client
 
 __all__ = [
     "PRICE_CACHE_FILENAME",
@@ -491,7 +493,7 @@ def sync_prices(
         for page in paginator.paginate(ServiceCode="AmazonBedrock", FormatVersion="aws_v1"):
             products.extend(page.get("PriceList") or [])
     except Exception as exc:  # any failure is reported, never raised to the CLI as a traceback
-        return PriceSyncReport(0, 0, 0, 0, (), str(path), False, _describe(exc))
+        return PriceSyncReport(0, 0, 0, 0, (), str(path), False, describe_error(exc))
     names, ids = _lifecycle_names()
     prices, unmatched = prices_from_products(products, name_index(names, ids), stamp.date().isoformat())
     report = PriceSyncReport(
@@ -521,19 +523,9 @@ def _replace_error(r: PriceSyncReport, error: str) -> PriceSyncReport:
     return PriceSyncReport(r.products, r.prices, r.models, r.regions, r.unmatched, r.cache_path, False, error)
 
 
-def _describe(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        err = response.get("Error") or {}
-        if err.get("Code"):
-            return f"{err.get('Code')}: {err.get('Message', '')}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
-
 
 def _pricing_client() -> Any:
     """The Price List API lives in a few regions only; us-east-1 serves every region's prices.
     ``AWS_ENDPOINT_URL_PRICING`` (boto3's own variable) points it elsewhere."""
-    import boto3
-
-    return boto3.client("pricing", region_name="us-east-1")
+    return aws_client("pricing", region="us-east-1", purpose="prices")
 
