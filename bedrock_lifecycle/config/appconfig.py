@@ -28,7 +28,13 @@ from typing import Any, ClassVar
 
 from bedrock_lifecycle.config.loading import parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG
-from bedrock_lifecycle.config.sources import DEFAULT_TTL, SCHEMES, Document, SourceError
+from bedrock_lifecycle.config.sources import (
+    DEFAULT_TTL,
+    SCHEMES,
+    Document,
+    DocumentError,
+    SourceError,
+)
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.util.aws import aws_client
 
@@ -66,7 +72,7 @@ class _Session:
 class AppConfigSource:
     """An AppConfig hosted (or any) configuration profile, read through AppConfig Data."""
 
-    kind: ClassVar[str] = "remote"  # a shared store: import-path adapters are refused from it
+    kind: ClassVar[str] = "appconfig"  # a shared store: import-path adapters are refused from it
     _sessions: ClassVar[dict[tuple[str, str, str, str | None], _Session]] = {}
     _sessions_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -152,10 +158,9 @@ class AppConfigSource:
         suffix = _SUFFIXES.get(str(resp.get("ContentType") or "").split(";")[0].strip().lower(), "")
         try:
             data = parse_document(raw, name=self.name, suffix=suffix)
-        except ConfigError as exc:
-            exc.version = version  # type: ignore[attr-defined]  # the reloader warns once per version
-            raise
-        s.document, s.raw = Document(data, version, self.name), raw
+        except ConfigError as exc:  # the reloader warns once per version
+            raise DocumentError(str(exc), version=version) from None
+        s.document, s.raw = Document(data, version, self.name, self.kind), raw
         return s.document
 
     def _start(self) -> str:

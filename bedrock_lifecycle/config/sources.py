@@ -56,7 +56,9 @@ class Document:
     data: dict[str, Any]
     version: str  # changes whenever the content changes (store version + content hash)
     name: str  # for error messages: the file path or the parameter name
-    kind: str = "file"  # the source kind (file, ssm, ...): decides what the document may do
+    # The source kind (file, ssm, appconfig ...): decides what the document may do. A
+    # document of unknown origin is treated as remote (config/adapters.py LOCAL_KINDS).
+    kind: str = "document"
 
 
 class ConfigSource(Protocol):

@@ -16,6 +16,7 @@ The edited text is validated as a whole configuration before it is written.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
@@ -214,7 +215,8 @@ class ParameterWriter:
                                        Type=current.get("Type", "String"), Overwrite=True)
         except Exception as exc:
             raise SourceError(f"{name}: cannot write: {exc}") from None
-        version = f"ssm:{self.source.parameter}:{put.get('Version')}"
+        # The same version string the source reports when it reads this content back.
+        version = self.source.version_of(str(put.get("Version")), hashlib.sha256(new_text.encode("utf-8")).hexdigest()[:12])
         # This process's clients see the new version now (else at their next poll).
         with contextlib.suppress(SourceError):
             self.source.fetch(fresh=True)
