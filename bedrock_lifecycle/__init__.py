@@ -20,11 +20,16 @@ _EXPORTS = {
     "wrap": "bedrock_lifecycle.api",
     "reset_warnings": "bedrock_lifecycle.api",
     "reconfigure": "bedrock_lifecycle.api",
+    "install": "bedrock_lifecycle.installer",
+    "uninstall": "bedrock_lifecycle.installer",
+    "concrete_model": "bedrock_lifecycle.interop",
+    "lifecycle_metadata": "bedrock_lifecycle.interop",
     "routing_key": "bedrock_lifecycle.core.routing",
     "subscribe": "bedrock_lifecycle.observe.events",
     "AttemptEvent": "bedrock_lifecycle.observe.events",
     "Config": "bedrock_lifecycle.config",
     "load_config": "bedrock_lifecycle.config",
+    "register_adapter": "bedrock_lifecycle.config.adapters",
     "ConfigError": "bedrock_lifecycle.errors",
     "ModelLifecycleWarning": "bedrock_lifecycle.errors",
     "ModelLegacyWarning": "bedrock_lifecycle.errors",
@@ -47,12 +52,14 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
-    from bedrock_lifecycle.api import client as client
+    # client()/wrap() are typed by _typing until api's own signatures carry those types
+    from bedrock_lifecycle._typing import client as client
+    from bedrock_lifecycle._typing import wrap as wrap
     from bedrock_lifecycle.api import reconfigure as reconfigure
     from bedrock_lifecycle.api import reset_warnings as reset_warnings
-    from bedrock_lifecycle.api import wrap as wrap
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
+    from bedrock_lifecycle.config.adapters import register_adapter as register_adapter
     from bedrock_lifecycle.core.routing import routing_key as routing_key
     from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
     from bedrock_lifecycle.errors import ConfigError as ConfigError
@@ -68,6 +75,10 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.ids import ModelId as ModelId
     from bedrock_lifecycle.ids import ModelIdError as ModelIdError
     from bedrock_lifecycle.ids import parse_model_id as parse_model_id
+    from bedrock_lifecycle.installer import install as install
+    from bedrock_lifecycle.installer import uninstall as uninstall
+    from bedrock_lifecycle.interop import concrete_model as concrete_model
+    from bedrock_lifecycle.interop import lifecycle_metadata as lifecycle_metadata
     from bedrock_lifecycle.lifecycle.model import LifecycleStatus as LifecycleStatus
     from bedrock_lifecycle.lifecycle.model import State as State
     from bedrock_lifecycle.lifecycle.registry import Registry as Registry

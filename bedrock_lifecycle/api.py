@@ -65,7 +65,7 @@ def _botocore_retries_off(client: Any) -> bool:
 def wrap(
     existing: Any,
     *,
-    config: Config | Mapping[str, Any] | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     registry: Any = None,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
@@ -121,9 +121,10 @@ def wrap(
         existing.__class__ = lifecycle_class(type(existing))
     existing.__dict__[STATE_ATTR] = st
     if source is not None:
-        st.reloader = sources.Reloader(
-            existing, source, environ=env, explicit=config, ttl=sources.ttl_from(env), version=cfg.version,
-            apply=reconfigure,
+        from bedrock_lifecycle.config.reload import Reloader
+
+        st.reloader = Reloader(
+            existing, source, apply=reconfigure, environ=env, explicit=config, ttl=source.ttl, version=cfg.version
         ).start()
     _features(st, env)
     return existing
@@ -133,7 +134,7 @@ def client(
     service_name: str = "bedrock-runtime",
     /,
     *,
-    config: Config | Mapping[str, Any] | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     session: Any = None,
     registry: Any = None,
     clock: Clock | None = None,

@@ -22,7 +22,14 @@ from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
 class ConfigError(ValueError):
     """Invalid configuration. The message names the source (file and key path, or
-    environment variable), the bad value and what is allowed."""
+    environment variable), the bad value and what is allowed.
+
+    ``details`` holds pydantic's error records (``loc``, ``msg``, ``type``, ``input``) when
+    the error came from schema validation, for programs that want the parts."""
+
+    def __init__(self, message: str = "", *, details: Any = ()) -> None:
+        super().__init__(message)
+        self.details: tuple[dict[str, Any], ...] = tuple(details)
 
 
 # --------------------------------------------------------------------------- warnings

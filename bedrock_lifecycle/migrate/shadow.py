@@ -54,6 +54,7 @@ from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig
 from bedrock_lifecycle.core.classify import error_code
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.core.sync import state_of
@@ -66,7 +67,6 @@ from bedrock_lifecycle.util.text import similarity
 
 log = logging.getLogger("bedrock_lifecycle")
 
-META_KEY = "BedrockLifecycle"  # dropin.META_KEY (not imported: dropin imports this module)
 
 DEFAULT_WORKERS = 4
 DEFAULT_MAX_PENDING = 64

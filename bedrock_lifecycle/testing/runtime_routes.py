@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import json
 import secrets
 from typing import Any, Final
 
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.testing import eventstream as es
 from bedrock_lifecycle.testing.app import App, Service
+from bedrock_lifecycle.testing.embeddings import embedding_answer
 from bedrock_lifecycle.testing.generation import (
     Generation,
     anthropic_style,
@@ -25,6 +27,15 @@ from bedrock_lifecycle.testing.generation import (
     usage,
 )
 from bedrock_lifecycle.testing.scripting import Delay, Reply, StreamFault, take
+from bedrock_lifecycle.testing.tools import (
+    CONVERSE_OPERATIONS,
+    ToolScript,
+    json_schema,
+    smallest,
+    tool_call,
+    tool_stream_events,
+    wants_tool_use,
+)
 from bedrock_lifecycle.testing.wire import (
     ACCOUNT_ID,
     CONNECTION_RESET,
@@ -67,6 +78,7 @@ class RuntimeState:
     faults: dict[str, list[Fault]] = dataclasses.field(default_factory=dict)
     stream_faults: dict[str, list[StreamFault]] = dataclasses.field(default_factory=dict)
     delays: dict[str, list[Delay]] = dataclasses.field(default_factory=dict)
+    tool_uses: dict[str, list[ToolScript]] = dataclasses.field(default_factory=dict)
     async_jobs: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     async_tokens: dict[str, str] = dataclasses.field(default_factory=dict)
     async_default: tuple[str, str | None] = ("Completed", None)
@@ -137,6 +149,14 @@ def _model_call(
             stream_fault = take(state.stream_faults, keys, op)
         delay: Delay | None = take(state.delays, keys, op)
         reply = None if model_id is None else state.replies.get(model_id) or state.replies.get("*")
+        tool: ToolScript | None = None
+        if failure is None and op in CONVERSE_OPERATIONS:
+            if wants_tool_use(ctx.json):
+                tool = take(state.tool_uses, keys, op)
+            schema = json_schema(ctx.json)
+            if schema is not None and (reply is None or reply.text is None):
+                text = json.dumps(smallest(schema))
+                reply = dataclasses.replace(reply, text=text) if reply else Reply(text, "end_turn", None, None, 0.0)
         wake = app.wake
         rec = app.record_call(
             ctx,
@@ -155,9 +175,9 @@ def _model_call(
     if failure is not None:
         return error_response(failure)
     if op == "Converse":
-        return _converse(ctx, rec, reply)
+        return _converse(ctx, rec, reply, tool)
     if op == "ConverseStream":
-        return _converse_stream(ctx, rec, reply, stream_fault)
+        return _converse_stream(ctx, rec, reply, stream_fault, tool)
     if op == "InvokeModel":
         return _invoke(ctx, rec, reply)
     if op == "InvokeModelWithResponseStream":
@@ -173,29 +193,42 @@ def _model_call(
     return _apply_guardrail()
 
 
-def _converse(ctx: Request, rec: RecordedRequest, reply: Reply | None) -> Response:
+def _converse(ctx: Request, rec: RecordedRequest, reply: Reply | None, tool: ToolScript | None) -> Response:
     gen = generation(ctx.raw, rec, reply, converse_input_tokens(ctx.json))
+    content: list[dict[str, Any]] = [{"text": gen.text}]
+    if reply is not None and reply.content is not None:  # scripted blocks (toolUse, ...)
+        content = reply.content(rec) if callable(reply.content) else list(reply.content)
+    if tool is not None:
+        content = [{"toolUse": tool_call(ctx.json, tool, ctx.raw)}]
     return json_response(
         {
-            "output": {"message": {"role": "assistant", "content": [{"text": gen.text}]}},
-            "stopReason": gen.stop_reason,
-            "usage": usage(gen),
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": "tool_use" if tool is not None else gen.stop_reason,
+            "usage": {**usage(gen), **(reply.usage if reply is not None and reply.usage else {})},
             "metrics": {"latencyMs": gen.latency_ms},
         }
     )
 
 
 def _converse_stream(
-    ctx: Request, rec: RecordedRequest, reply: Reply | None, failure: StreamFault | None
+    ctx: Request,
+    rec: RecordedRequest,
+    reply: Reply | None,
+    failure: StreamFault | None,
+    tool: ToolScript | None,
 ) -> Response:
     gen = generation(ctx.raw, rec, reply, converse_input_tokens(ctx.json))
     events = [es.event("messageStart", {"role": "assistant"})]
-    events += [
-        es.event("contentBlockDelta", {"delta": {"text": piece}, "contentBlockIndex": 0})
-        for piece in chunks(gen.text)
-    ]
-    events.append(es.event("contentBlockStop", {"contentBlockIndex": 0}))
-    events.append(es.event("messageStop", {"stopReason": gen.stop_reason}))
+    if tool is not None:
+        events += tool_stream_events(tool_call(ctx.json, tool, ctx.raw))
+    else:
+        events += [
+            es.event("contentBlockDelta", {"delta": {"text": piece}, "contentBlockIndex": 0})
+            for piece in chunks(gen.text)
+        ]
+        events.append(es.event("contentBlockStop", {"contentBlockIndex": 0}))
+    stop = "tool_use" if tool is not None else gen.stop_reason
+    events.append(es.event("messageStop", {"stopReason": stop}))
     events.append(
         es.event("metadata", {"usage": usage(gen), "metrics": {"latencyMs": gen.latency_ms}})
     )
@@ -210,6 +243,9 @@ def _invoke_payloads(
 
 
 def _invoke(ctx: Request, rec: RecordedRequest, reply: Reply | None) -> Response:
+    embedded = embedding_answer(rec.model_id or "", ctx.body)
+    if embedded is not None:  # Titan / Cohere embedding bodies get vectors (testing/embeddings.py)
+        return json_response(embedded[0], headers=[("X-Amzn-Bedrock-Input-Token-Count", str(embedded[1]))])
     gen, anthropic = _invoke_payloads(ctx, rec, reply)
     payload: dict[str, Any]
     if anthropic:

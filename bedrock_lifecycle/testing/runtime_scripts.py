@@ -21,6 +21,7 @@ from bedrock_lifecycle.testing.scripting import (
 )
 from bedrock_lifecycle.testing.scripting import operations as _operations
 from bedrock_lifecycle.testing.scripting import times as _times
+from bedrock_lifecycle.testing.tools import ToolScript
 from bedrock_lifecycle.testing.wire import (
     CONNECTION_RESET,
     DEFAULT_MESSAGES,
@@ -47,17 +48,42 @@ class RuntimeScripts:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         latency: float = 0.0,
+        content: list[dict[str, Any]] | Callable[[RecordedRequest], list[dict[str, Any]]] | None = None,
+        usage: dict[str, int] | None = None,
     ) -> None:
         """How ``model_id`` answers successful calls (replaces an earlier reply script).
 
-        ``text`` may be a function of the :class:`RecordedRequest`. Token counts default to an
-        estimate (4 characters a token) from the request and the text. ``latency`` seconds are
-        slept before answering and reported as ``metrics.latencyMs``.
+        ``text`` may be a function of the :class:`RecordedRequest` (a judge model's verdicts,
+        for instance). Token counts default to an estimate (4 characters a token) from the
+        request and the text. ``latency`` seconds are slept before answering and reported as
+        ``metrics.latencyMs``. Converse only: ``content`` replaces the answer's content blocks
+        (a list, or a function of the request), e.g. ``[{"toolUse": {...}}]``; ``usage`` adds
+        fields to the usage (``cacheReadInputTokens``, ...). Embedding models (Titan, Cohere)
+        answer InvokeModel embedding bodies with deterministic vectors without a script.
         """
         with self._app.lock:
             state = self._app.state(RuntimeState)
             state.scripted.add(model_id)
-            state.replies[model_id] = Reply(text, stop_reason, input_tokens, output_tokens, latency)
+            state.replies[model_id] = Reply(
+                text, stop_reason, input_tokens, output_tokens, latency, content, usage
+            )
+
+    def reply_tool_use(
+        self,
+        model_id: str,
+        name: str | None = None,
+        tool_input: Any = None,
+        *,
+        times: int | None = 1,
+    ) -> None:
+        """The next ``times`` Converse/ConverseStream calls to ``model_id`` that offer tools
+        answer with a ``toolUse`` block and ``stopReason: tool_use``: tool ``name`` (``None``:
+        the one ``toolChoice`` names, else the first offered) with ``tool_input`` (``None``:
+        the smallest input its schema accepts). A call that sends a tool's result, or offers
+        no tools, is answered as usual and leaves the script in place; so is structured output
+        through a tool (pydantic-ai's ``final_result``, LangChain's ``with_structured_output``).
+        """
+        self._add(lambda state: state.tool_uses, model_id, ToolScript(name, tool_input, _times(times)))
 
     def fail(
         self,

@@ -1,0 +1,58 @@
+"""boto3 clients for the readiness checks, and reading their errors."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Final
+
+_DENIED: Final = frozenset(
+    {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException"}
+)
+
+
+class Clients:
+    """One boto3 session; clients made once per (service, region). The normal boto3 chain
+    applies: credentials, profiles, ``AWS_ENDPOINT_URL_<SERVICE>``."""
+
+    def __init__(self, session: Any = None) -> None:
+        self._session = session
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, service: str, region: str) -> Any:
+        with self._lock:
+            client = self._clients.get((service, region))
+            if client is None:
+                from botocore.config import Config
+
+                if self._session is None:
+                    import boto3
+
+                    self._session = boto3.Session()
+                cfg = Config(
+                    connect_timeout=5,
+                    read_timeout=30,
+                    retries={"mode": "standard", "total_max_attempts": 3},
+                    user_agent_extra="bedrock-lifecycle-readiness",
+                )
+                client = self._session.client(service, region_name=region, config=cfg)
+                self._clients[(service, region)] = client
+            return client
+
+
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of a botocore ClientError; (class name, text) for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error") or {}
+        return str(err.get("Code") or type(exc).__name__), str(err.get("Message") or "")
+    return type(exc).__name__, str(exc)
+
+
+def is_denied(exc: BaseException) -> bool:
+    return error_of(exc)[0] in _DENIED
+
+
+def describe(exc: BaseException) -> str:
+    code, message = error_of(exc)
+    return f"{code}: {message}" if message else code
