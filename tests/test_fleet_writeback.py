@@ -99,7 +99,8 @@ def test_commented_toml_round_trips_through_ssm(aws: str, kind: str) -> None:  #
     if kind == "SecureString":
         assert key_id() == KEY
     text = param["Value"]
-    assert decisions[0]["written_version"] == f"ssm:{PARAM}:{param['Version']}"
+    assert decisions[0]["written_version"].startswith(f"ssm:{PARAM}:{param['Version']}:")
+    assert decisions[0]["written_version"] == SSMSource(PARAM).fetch(fresh=True).version  # what processes see
     # Byte for byte: the original with exactly the changed values, then the record.
     edited = (COMMENTED
               .replace(f'{{ model = "{NOVA_PRO}", weight = 10 }}', f'{{ model = "{NOVA_PRO}", weight = 0 }}')

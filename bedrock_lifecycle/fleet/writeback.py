@@ -16,6 +16,7 @@ The edited text is validated as a whole configuration before it is written.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -219,7 +220,8 @@ class ParameterWriter:
                                        **extra)
         except Exception as exc:
             raise SourceError(f"{name}: cannot write: {exc}") from None
-        version = f"ssm:{self.source.parameter}:{put.get('Version')}"
+        digest = hashlib.sha256(new_text.encode("utf-8")).hexdigest()[:12]
+        version = self.source.version_of(str(put.get("Version")), digest)  # what fetch() will say
         # This process's clients see the new version now (else at their next poll).
         with contextlib.suppress(SourceError):
             self.source.fetch(fresh=True)
