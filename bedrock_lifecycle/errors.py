@@ -153,6 +153,23 @@ def bind_to_client(exc_class: type[ClientError], client: Any) -> type[ClientErro
     return cls
 
 
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of a botocore ``ClientError``; (class name, text) for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error") or {}
+        if err.get("Code"):
+            return str(err["Code"]), str(err.get("Message") or "")
+    return type(exc).__name__, str(exc)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed AWS call or other error: ``Code: message`` (never a traceback,
+    never request content). The one spelling every module uses."""
+    code, message = error_of(exc)
+    return f"{code}: {message}" if message else code
+
+
 def describe(status: LifecycleStatus) -> str:
     """One human sentence: model, region, state, dates, days left, replacement."""
     where = status.region or "every region"
@@ -176,6 +193,10 @@ def describe(status: LifecycleStatus) -> str:
         dates.append(f"this model has a {period}-day Legacy period: end of life can come {period} days after Legacy starts")
     if dates:
         parts.append("; ".join(dates))
+    ea = status.extended_access_date
+    if ea is not None and status.state in (State.LEGACY, State.EXTENDED_ACCESS):
+        parts.append(f"On-demand prices may change from {_d(ea)} (public extended access); provisioned "
+                     "throughput and private pricing keep their terms")
     if status.reported and status.entry is not None:
         ev = status.evidence_date
         parts.append(

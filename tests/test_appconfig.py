@@ -13,7 +13,7 @@ import pytest
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of
-from bedrock_lifecycle.config import sources
+from bedrock_lifecycle.config import reload, sources
 from bedrock_lifecycle.config.appconfig import AppConfigSource
 from bedrock_lifecycle.config.schema import Config
 from bedrock_lifecycle.errors import ConfigError
@@ -213,9 +213,9 @@ class _Client:
     """Stands in for a lifecycle client: the reloader holds it weakly and applies to it."""
 
 
-def _reloader(src: AppConfigSource, applied: list[Config]) -> sources.Reloader:
+def _reloader(src: AppConfigSource, applied: list[Config]) -> reload.Reloader:
     first = src.fetch()
-    return sources.Reloader(_Client(), src, environ={}, ttl=60, version=first.version,
+    return reload.Reloader(_Client(), src, environ={}, ttl=60, version=first.version,
                             apply=lambda _c, cfg: applied.append(cfg))
 
 
@@ -224,11 +224,11 @@ def test_a_bad_version_is_rejected_once_and_the_last_good_stays(server: LocalBed
     applied: list[Config] = []
     client = _Client()
     first = src.fetch()
-    rl = sources.Reloader(client, src, environ={}, ttl=60, version=first.version,
+    rl = reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
                           apply=lambda _c, cfg: applied.append(cfg))
     server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", b"{not json", content_type="application/json")
     clock.t += 60
-    with pytest.warns(sources.ConfigReloadWarning, match="rejected, keeping appconfig:"):
+    with pytest.warns(reload.ConfigReloadWarning, match="rejected, keeping appconfig:"):
         assert rl.check() is False
     for _ in range(3):  # the session has seen it: empty bodies, no second warning
         clock.t += 60
@@ -249,15 +249,15 @@ def test_an_invalid_configuration_is_rejected_and_an_outage_keeps_the_last_good(
     applied: list[Config] = []
     client = _Client()
     first = src.fetch()
-    rl = sources.Reloader(client, src, environ={}, ttl=60, version=first.version,
+    rl = reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
                           apply=lambda _c, cfg: applied.append(cfg))
     server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", {"aliases": {"chat": {"targets": []}}})
     clock.t += 60
-    with pytest.warns(sources.ConfigReloadWarning, match="chat"):
+    with pytest.warns(reload.ConfigReloadWarning, match="chat"):
         assert rl.check() is False
     server.fail_appconfig("*", "InternalServerException", times=None)
     clock.t += 60
-    with pytest.warns(sources.ConfigReloadWarning, match="keeping configuration version appconfig:"):
+    with pytest.warns(reload.ConfigReloadWarning, match="keeping configuration version appconfig:"):
         assert rl.check() is False
     assert rl.failures == 1 and rl.version == first.version and applied == []
 

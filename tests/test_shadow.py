@@ -20,8 +20,8 @@ from botocore.config import Config as BotoConfig
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import reconfigure, runtime_of, wrap
-from bedrock_lifecycle.config import ConfigReloadWarning, load_config
-from bedrock_lifecycle.config.sources import CachedSource
+from bedrock_lifecycle.config import load_config
+from bedrock_lifecycle.config.reload import ConfigReloadWarning
 from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.migrate.shadow import (
@@ -368,7 +368,6 @@ def test_a_reloaded_version_whose_log_cannot_be_opened_is_rejected(
     closing.append(m)
     version = st.version.config.version
     conf.write_text(json.dumps(config(1.0, shadow={"log": str(tmp_path / "gone" / "s.jsonl")})))
-    CachedSource.clear_cache()  # the next poll reads the file (else within its TTL)
     with pytest.warns(ConfigReloadWarning, match=r"rejected.*gone.*does not exist"):
         assert st.reloader.check() is False
     assert st.version.config.version == version  # the last good version stays in force

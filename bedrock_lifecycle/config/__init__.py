@@ -7,6 +7,7 @@ precedence), :mod:`.limits` (depth and emptiness rules for every document), :mod
 registered in code, named by configuration).
 """
 
+from bedrock_lifecycle.config import appconfig as appconfig  # registers the appconfig: source kind
 from bedrock_lifecycle.config.adapters import register_adapter
 from bedrock_lifecycle.config.loading import env_layer, load_config, parse_document
 from bedrock_lifecycle.config.reload import ConfigReloadWarning

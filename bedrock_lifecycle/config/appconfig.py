@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from bedrock_lifecycle.config.loading import parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG
-from bedrock_lifecycle.config.sources import DEFAULT_TTL, Document, SourceError
+from bedrock_lifecycle.config.sources import DEFAULT_TTL, SCHEMES, Document, SourceError
 from bedrock_lifecycle.errors import ConfigError
 
 PREFIX = "appconfig:"
@@ -182,3 +182,6 @@ def _error(exc: BaseException) -> tuple[str | None, str]:
         err = resp["Error"]
         return err.get("Code"), f"{err.get('Code')}: {err.get('Message')}"
     return None, f"{type(exc).__name__}: {exc}"
+
+
+SCHEMES["appconfig:"] = lambda rest, session, ttl: AppConfigSource(rest, session=session, ttl=ttl)

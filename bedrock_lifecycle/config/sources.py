@@ -22,14 +22,14 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from bedrock_lifecycle.config.loading import check_explicit, is_path, load_config, parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
-from bedrock_lifecycle.errors import ConfigError
+from bedrock_lifecycle.errors import ConfigError, describe_error
 
 ENV_TTL = "BEDROCK_LIFECYCLE_CONFIG_TTL"
 DEFAULT_TTL = 60.0
@@ -138,6 +138,11 @@ class FileSource(CachedSource):
     def version_of(self, store_version: str | None, digest: str) -> str:
         return f"file:{digest}"
 
+    def fetch(self, *, fresh: bool = False) -> Document:
+        # A local file costs nothing to read: always the file as it is now (a client made
+        # right after an edit must see the edit; the reloader still polls every TTL).
+        return super().fetch(fresh=True)
+
     def _get(self) -> tuple[bytes, str | None]:
         try:
             return self.path.read_bytes(), None
@@ -191,7 +196,7 @@ class SSMSource(CachedSource):
         try:
             param = self.client().get_parameter(Name=self.parameter, WithDecryption=True)["Parameter"]
         except Exception as exc:
-            raise SourceError(f"{self.name}: {_describe(exc)}") from None
+            raise SourceError(f"{self.name}: {describe_error(exc)}") from None
         return str(param.get("Value", "")).encode("utf-8"), str(param.get("Version"))
 
     def write(self, data: Mapping[str, Any]) -> Document:
@@ -203,7 +208,7 @@ class SSMSource(CachedSource):
             body = json.dumps(data, indent=1, sort_keys=True, default=str)
             put = client.put_parameter(Name=self.parameter, Value=body, Type=kind, Overwrite=True)
         except Exception as exc:
-            raise SourceError(f"{self.name}: cannot write: {_describe(exc)}") from None
+            raise SourceError(f"{self.name}: cannot write: {describe_error(exc)}") from None
         raw = body.encode("utf-8")
         version = self.version_of(str(put.get("Version")), hashlib.sha256(raw).hexdigest()[:12])
         doc = Document(json.loads(body), version, self.name, self.kind)
@@ -211,12 +216,12 @@ class SSMSource(CachedSource):
         return doc
 
 
-def _describe(exc: BaseException) -> str:
-    resp = getattr(exc, "response", None)
-    if isinstance(resp, dict) and "Error" in resp:
-        err = resp["Error"]
-        return f"{err.get('Code')}: {err.get('Message')}"
-    return f"{type(exc).__name__}: {exc}"
+
+# Source kinds named by a prefix (``ssm:``, ``appconfig:``): prefix -> factory(rest, session, ttl).
+# Adapters in their own modules add themselves (config/appconfig.py); a file path is the default.
+SCHEMES: dict[str, Callable[[str, Any, float], ConfigSource]] = {
+    "ssm:": lambda rest, session, ttl: SSMSource(rest, session=session, ttl=ttl),
+}
 
 
 def source_from(value: str | os.PathLike[str], *, session: Any = None, label: str = f"{ENV_CONFIG} file",
@@ -224,12 +229,9 @@ def source_from(value: str | os.PathLike[str], *, session: Any = None, label: st
     """The source a ``BEDROCK_LIFECYCLE_CONFIG`` value (or ``config=`` path) names."""
     if isinstance(value, str):
         value = value.strip()
-        if value.startswith("ssm:"):
-            return SSMSource(value[4:], session=session, ttl=ttl)
-        if value.startswith("appconfig:"):
-            from bedrock_lifecycle.config.appconfig import AppConfigSource
-
-            return AppConfigSource(value[len("appconfig:"):], session=session, ttl=ttl)
+        for prefix, make in SCHEMES.items():
+            if value.startswith(prefix):
+                return make(value[len(prefix):], session, ttl)
     return FileSource(value, label=label, ttl=ttl)
 
 

@@ -273,7 +273,7 @@ class Notice:
         )
 
 
-def _describe(exc: BaseException) -> tuple[str, str]:
+def _error_parts(exc: BaseException) -> tuple[str, str]:
     err = getattr(exc, "response", None)
     if isinstance(err, dict):
         e = err.get("Error") or {}
@@ -282,7 +282,7 @@ def _describe(exc: BaseException) -> tuple[str, str]:
 
 
 def _unavailable(exc: BaseException, action: str) -> HealthUnavailable:
-    code, message = _describe(exc)
+    code, message = _error_parts(exc)
     if code == "SubscriptionRequiredException":
         return HealthUnavailable(
             "subscription",

@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 
 __all__ = [
@@ -491,7 +492,7 @@ def sync_prices(
         for page in paginator.paginate(ServiceCode="AmazonBedrock", FormatVersion="aws_v1"):
             products.extend(page.get("PriceList") or [])
     except Exception as exc:  # any failure is reported, never raised to the CLI as a traceback
-        return PriceSyncReport(0, 0, 0, 0, (), str(path), False, _describe(exc))
+        return PriceSyncReport(0, 0, 0, 0, (), str(path), False, describe_error(exc))
     names, ids = _lifecycle_names()
     prices, unmatched = prices_from_products(products, name_index(names, ids), stamp.date().isoformat())
     report = PriceSyncReport(
@@ -520,14 +521,6 @@ def sync_prices(
 def _replace_error(r: PriceSyncReport, error: str) -> PriceSyncReport:
     return PriceSyncReport(r.products, r.prices, r.models, r.regions, r.unmatched, r.cache_path, False, error)
 
-
-def _describe(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        err = response.get("Error") or {}
-        if err.get("Code"):
-            return f"{err.get('Code')}: {err.get('Message', '')}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _pricing_client() -> Any:

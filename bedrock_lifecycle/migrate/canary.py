@@ -386,8 +386,8 @@ def _leaves_nothing(rt: Any, w: _Watched, model: str) -> bool:
 
 
 def _wanted(state: ClientState) -> bool:
-    if state.reloader is not None:
-        return True  # the configuration can change at run time
+    # Only when an alias enables analysis with a canary; a reloaded version that does gets
+    # the analyzer then (api.reconfigure attaches features again).
     return bool(_watched(state))
 
 

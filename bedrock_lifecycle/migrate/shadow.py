@@ -512,8 +512,8 @@ class ShadowMirror:
 
 
 def _wanted(state: ClientState) -> bool:
-    if state.reloader is not None:
-        return True  # the configuration can change at run time: be ready for a shadow
+    # Only when configured: a reloaded version that adds a shadow gets the pool then
+    # (api.reconfigure attaches features again), so no client pays for it before.
     return any(a.shadow is not None for a in state.version.config.aliases.values())
 
 

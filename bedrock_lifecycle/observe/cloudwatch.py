@@ -40,7 +40,7 @@ def _bucket(ms: float) -> float:
 
 
 class _Series:
-    __slots__ = ("calls", "errors", "fallbacks", "input_tokens", "latency", "output_tokens", "refusals")
+    __slots__ = ("calls", "cost", "errors", "fallbacks", "input_tokens", "latency", "output_tokens", "refusals")
 
     def __init__(self) -> None:
         self.calls = 0
@@ -49,6 +49,7 @@ class _Series:
         self.refusals = 0
         self.input_tokens = 0
         self.output_tokens = 0
+        self.cost: float | None = None  # USD of the priced served calls; None: none priced
         self.latency: dict[float, int] = {}
 
 
@@ -137,6 +138,8 @@ class CloudWatchPublisher:
                 s.fallbacks += 1
             s.input_tokens += ev.input_tokens or 0
             s.output_tokens += ev.output_tokens or 0
+            if ev.cost_usd is not None:
+                s.cost = (s.cost or 0.0) + ev.cost_usd
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -158,6 +161,9 @@ class CloudWatchPublisher:
                                 ("OutputTokens", s.output_tokens)):
                 data.append({"MetricName": name, "Dimensions": dims, "Timestamp": now,
                              "Value": float(value), "Unit": "Count"})
+            if s.cost is not None:  # USD; an unknown price is left out, never sent as 0
+                data.append({"MetricName": "EstimatedCost", "Dimensions": dims, "Timestamp": now,
+                             "Value": s.cost, "Unit": "None"})
             items = sorted(s.latency.items())
             for i in range(0, len(items), _MAX_VALUES):
                 chunk = items[i : i + _MAX_VALUES]

@@ -71,6 +71,7 @@ def parse_names(value: str | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+_UNITS = {"Latency": "Milliseconds", "EstimatedCost": "None"}  # EstimatedCost is USD (no CloudWatch unit)
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(**kw) builds an encoder per call
 # The last whole second formatted, as one (second, text) tuple so threads read a matching
 # pair: one strftime per second instead of one per line.
@@ -103,6 +104,7 @@ def event_record(ev: AttemptEvent) -> dict[str, Any]:
         "latency_ms": round(ev.latency_ms, 3),
         "input_tokens": ev.input_tokens,
         "output_tokens": ev.output_tokens,
+        "cost_usd": ev.cost_usd,
         "role": ev.role,
         "fallback": ev.fallback,
         "shadow": ev.shadow,
@@ -244,8 +246,8 @@ class EmfExporter:
             key = (ev.alias or NO_ALIAS, model, ev.region or "unknown")
             g = groups.get(key)
             if g is None:
-                # calls, errors, refusals, fallbacks, input, output, latencies, last at
-                g = groups[key] = [0, 0, 0, 0, 0, 0, [], 0.0]
+                # calls, errors, refusals, fallbacks, input, output, latencies, last at, cost
+                g = groups[key] = [0, 0, 0, 0, 0, 0, [], 0.0, None]
             outcome = ev.outcome
             if outcome in _WIRE:
                 g[0] += 1
@@ -255,6 +257,8 @@ class EmfExporter:
                     g[6].append(round(ev.latency_ms, 3))
                     g[4] += ev.input_tokens or 0
                     g[5] += ev.output_tokens or 0
+                    if ev.cost_usd is not None:
+                        g[8] = (g[8] or 0.0) + ev.cost_usd
             elif outcome in ("refused", "skipped"):
                 g[2] += 1
             if outcome in _ERRORS:
@@ -262,16 +266,18 @@ class EmfExporter:
             g[7] = max(g[7], ev.at)
         docs = []
         now = time.time()
-        for (alias, model, region), (calls, errors, refusals, fallbacks, tin, tout, lat, at) in groups.items():
+        for (alias, model, region), (calls, errors, refusals, fallbacks, tin, tout, lat, at, cost) in groups.items():
             ts = int((at or now) * 1000)
-            counts = {"Calls": calls, "Errors": errors, "Refusals": refusals, "Fallbacks": fallbacks,
-                      "InputTokens": tin, "OutputTokens": tout}
+            counts: dict[str, Any] = {"Calls": calls, "Errors": errors, "Refusals": refusals, "Fallbacks": fallbacks,
+                                      "InputTokens": tin, "OutputTokens": tout}
+            if cost is not None:  # an unknown price is left out, never published as 0
+                counts["EstimatedCost"] = round(cost, 8)
             chunks = [lat[i:i + _EMF_MAX_VALUES] for i in range(0, len(lat), _EMF_MAX_VALUES)] or [[]]
             for n, chunk in enumerate(chunks):
                 values: dict[str, Any] = dict(counts) if n == 0 else {}
                 if chunk:
                     values["Latency"] = chunk
-                metrics = [{"Name": k, "Unit": "Milliseconds" if k == "Latency" else "Count"} for k in values]
+                metrics = [{"Name": k, "Unit": _UNITS.get(k, "Count")} for k in values]
                 docs.append({
                     "_aws": {
                         "Timestamp": ts,

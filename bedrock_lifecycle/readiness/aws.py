@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Final
 
+from bedrock_lifecycle.errors import error_of
+
 _DENIED: Final = frozenset(
     {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException"}
 )
@@ -40,19 +42,9 @@ class Clients:
             return client
 
 
-def error_of(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of a botocore ClientError; (class name, text) for anything else."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        err = response.get("Error") or {}
-        return str(err.get("Code") or type(exc).__name__), str(err.get("Message") or "")
-    return type(exc).__name__, str(exc)
 
 
 def is_denied(exc: BaseException) -> bool:
     return error_of(exc)[0] in _DENIED
 
 
-def describe(exc: BaseException) -> str:
-    code, message = error_of(exc)
-    return f"{code}: {message}" if message else code

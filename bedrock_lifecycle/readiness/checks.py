@@ -10,9 +10,11 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any, Final
 
+from bedrock_lifecycle.errors import describe_error as describe
+from bedrock_lifecycle.errors import error_of
 from bedrock_lifecycle.ids import parse_model_id
 from bedrock_lifecycle.lifecycle.model import State
-from bedrock_lifecycle.readiness.aws import Clients, describe, error_of, is_denied
+from bedrock_lifecycle.readiness.aws import Clients, is_denied
 from bedrock_lifecycle.readiness.model import Check, Status, Subject
 
 ACTIONS: Final = {

@@ -16,8 +16,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
+from bedrock_lifecycle.errors import error_of
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-from bedrock_lifecycle.readiness.aws import Clients, error_of
+from bedrock_lifecycle.readiness.aws import Clients
 from bedrock_lifecycle.readiness.checks import (
     ACTIONS,
     ControlPlane,

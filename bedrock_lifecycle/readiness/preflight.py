@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bedrock_lifecycle.errors import describe_error as describe
 from bedrock_lifecycle.readiness import checks, quotas
-from bedrock_lifecycle.readiness.aws import Clients, describe, is_denied
+from bedrock_lifecycle.readiness.aws import Clients, is_denied
 from bedrock_lifecycle.readiness.load import Load, from_cloudwatch, from_snapshots
 from bedrock_lifecycle.readiness.model import Check, ModelResult, Status, Subject
 from bedrock_lifecycle.readiness.targets import subjects_of

@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from bedrock_lifecycle.errors import error_of
 from bedrock_lifecycle.ids import parse_model_id
-from bedrock_lifecycle.readiness.aws import Clients, error_of, is_denied
+from bedrock_lifecycle.readiness.aws import Clients, is_denied
 from bedrock_lifecycle.readiness.checks import not_checked
 from bedrock_lifecycle.readiness.load import Load
 from bedrock_lifecycle.readiness.model import Check, Status, Subject
