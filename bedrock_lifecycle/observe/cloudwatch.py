@@ -24,6 +24,7 @@ from typing import Any
 
 from bedrock_lifecycle.observe.events import AttemptEvent
 from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
+from bedrock_lifecycle.util.aws import aws_client
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -102,14 +103,8 @@ class CloudWatchPublisher:
 
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            session = self._session or boto3.session.Session()
-            self._client = session.client(
-                "cloudwatch", region_name=self._region,
-                config=BotoConfig(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 3}),
-            )
+            self._client = aws_client("cloudwatch", region=self._region, session=self._session, connect_timeout=3,
+                                      read_timeout=10, attempts=3, purpose="metrics")
         return self._client
 
     def __call__(self, ev: AttemptEvent) -> None:
