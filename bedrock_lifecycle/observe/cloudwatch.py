@@ -23,7 +23,7 @@ import weakref
 from typing import Any
 
 from bedrock_lifecycle.observe.events import AttemptEvent
-from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
+from bedrock_lifecycle.observe.names import ERRORS, NAMESPACE, NO_ALIAS, NOT_SENT, SENT
 from bedrock_lifecycle.util.aws import aws_client
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -117,16 +117,15 @@ class CloudWatchPublisher:
                     self.dropped += 1
                     return
                 s = self._series[key] = _Series()
-            if ev.outcome in ("refused", "skipped"):
+            outcome = ev.outcome
+            if outcome in NOT_SENT:
                 s.refusals += 1
-                return
-            if ev.outcome == "stream_error":
-                s.errors += 1  # the same call, failing mid-stream: its opening attempt was counted
+            if outcome in ERRORS:
+                s.errors += 1  # (a mid-stream error: its opening attempt was counted as the call)
+            if outcome not in SENT:
                 return
             s.calls += 1
-            if ev.outcome != "ok":
-                s.errors += 1
-            elif ev.latency_ms:
+            if outcome == "ok" and ev.latency_ms:
                 b = _bucket(ev.latency_ms)
                 s.latency[b] = s.latency.get(b, 0) + 1
             if ev.fallback:

@@ -37,7 +37,7 @@ from typing import IO, Any
 
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.observe.events import AttemptEvent
-from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
+from bedrock_lifecycle.observe.names import ERRORS, NAMESPACE, NO_ALIAS, NOT_SENT, SENT
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -46,8 +46,6 @@ EXPORTERS = ("cloudwatch", "emf", "file", "log", "otel")
 OFF = "off"  # turns the built-in metrics off too (alone)
 LOGGER_NAME = "bedrock_lifecycle.observe.metrics"
 
-_WIRE = frozenset({"ok", "error"})  # outcomes that were a request to Bedrock
-_ERRORS = frozenset({"error", "stream_error"})
 
 
 def parse_names(value: str | None) -> tuple[str, ...]:
@@ -249,7 +247,7 @@ class EmfExporter:
                 # calls, errors, refusals, fallbacks, input, output, latencies, last at, cost
                 g = groups[key] = [0, 0, 0, 0, 0, 0, [], 0.0, None]
             outcome = ev.outcome
-            if outcome in _WIRE:
+            if outcome in SENT:
                 g[0] += 1
                 if ev.fallback:
                     g[3] += 1
@@ -259,9 +257,9 @@ class EmfExporter:
                     g[5] += ev.output_tokens or 0
                     if ev.cost_usd is not None:
                         g[8] = (g[8] or 0.0) + ev.cost_usd
-            elif outcome in ("refused", "skipped"):
+            elif outcome in NOT_SENT:
                 g[2] += 1
-            if outcome in _ERRORS:
+            if outcome in ERRORS:
                 g[1] += 1
             g[7] = max(g[7], ev.at)
         docs = []
@@ -381,7 +379,7 @@ class OtelExporter:
         try:
             attrs = self._attributes(ev)
             outcome = ev.outcome
-            if outcome in _WIRE:
+            if outcome in SENT:
                 self.calls.add(1, attrs)
                 if ev.fallback:
                     self.fallbacks.add(1, attrs)
@@ -391,7 +389,7 @@ class OtelExporter:
                         self.tokens.add(ev.input_tokens, {**attrs, "gen_ai.token.type": "input"})
                     if ev.output_tokens:
                         self.tokens.add(ev.output_tokens, {**attrs, "gen_ai.token.type": "output"})
-            if outcome in _ERRORS:
+            if outcome in ERRORS:
                 self.errors.add(1, attrs)
             self._span(ev, attrs)
         except Exception:
@@ -413,7 +411,7 @@ class OtelExporter:
             f"{ev.operation} {ev.model}", kind=self._kind, attributes=span_attrs,
             start_time=int((end - ev.latency_ms / 1000.0) * 1e9),
         )
-        if ev.outcome in _ERRORS or ev.outcome == "refused":
+        if ev.outcome in ERRORS or ev.outcome == "refused":
             span.set_status(self._error)
         span.end(end_time=int(end * 1e9))
 
