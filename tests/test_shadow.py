@@ -381,7 +381,7 @@ def test_a_reloaded_version_whose_log_cannot_be_opened_is_rejected(
         reconfigure(c, bad)
     # Should a version's log vanish between the check and the switch, it is warned about.
     with pytest.warns(ShadowLogWarning, match="does not exist"):
-        assert m.open_log(str(tmp_path / "gone" / "s.jsonl"), strict=False) is False
+        assert m.sink.open(str(tmp_path / "gone" / "s.jsonl"), strict=False) is False
 
 
 def test_interpreter_exit_does_not_wait_for_a_hung_shadow(bedrock: LocalBedrock) -> None:
