@@ -56,4 +56,5 @@ if TYPE_CHECKING:
         environ: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = ...,
         rng: random.Random | None = None,
+        asleep: Callable[[float], Any] | None = None,
     ) -> ClientT: ...

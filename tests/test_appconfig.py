@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.config import Config as BotoConfig
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of
@@ -50,7 +51,9 @@ def clock() -> FakeClock:
 
 
 def source(server: LocalBedrock, clock: FakeClock, ttl: float = 60.0, ident: str = ID) -> AppConfigSource:
-    return AppConfigSource(ident, client=server.client("appconfigdata"), ttl=ttl, clock=clock)
+    # one attempt per call: the scripted faults below count calls, not botocore's retries
+    client = server.client("appconfigdata", config=BotoConfig(retries={"total_max_attempts": 1}))
+    return AppConfigSource(ident, client=client, ttl=ttl, clock=clock)
 
 
 def gets(server: LocalBedrock) -> int:
@@ -142,7 +145,7 @@ def test_unreachable_or_failing_service_is_a_source_error_and_the_token_is_not_r
 ) -> None:
     src = source(server, clock)
     src.fetch()
-    server.fail_appconfig("GetLatestConfiguration", "InternalServerException", times=3)
+    server.fail_appconfig("GetLatestConfiguration", "InternalServerException", times=1)
     clock.t += 60
     with pytest.raises(sources.SourceError, match="InternalServerException"):
         src.fetch()

@@ -166,8 +166,6 @@ _AIO = importlib.util.find_spec("aiobotocore") is not None
 
 
 @pytest.mark.skipif(not _AIO, reason="aiobotocore is not installed (the [async] extra)")
-@pytest.mark.xfail(reason="wrap() does not drive aiobotocore clients until the async client lands (issue 11 item 1)",
-                   strict=False)
 def test_an_aiobotocore_session(env: LocalBedrock) -> None:
     from aiobotocore.session import AioSession
 
