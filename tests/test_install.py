@@ -179,3 +179,12 @@ def test_an_aiobotocore_session(env: LocalBedrock) -> None:
 
     out = asyncio.run(main())
     assert out["ResponseMetadata"]["BedrockLifecycle"]["model_id"] == NOVA_MICRO
+
+
+def test_client_on_an_installed_session_is_wrapped_once_with_its_own_options(env: LocalBedrock) -> None:
+    session = boto3.Session(region_name="us-east-1")
+    bedrock_lifecycle.install(session, config={"aliases": {"chat": {"targets": [NOVA_MICRO]}}}, environ={})
+    client = bedrock_lifecycle.client(session=session, config=CONFIG, environ={})
+    out = client.converse(modelId="chat", messages=MESSAGES)
+    assert out["ResponseMetadata"]["BedrockLifecycle"]["model_id"] == NOVA_LITE  # client()'s config wins
+    assert env.calls() == 1

@@ -1,11 +1,11 @@
 """Where the configuration document comes from, and hot reload.
 
-A source is a small interface (``fetch() -> Document``; optionally ``write()``) with two
-adapters today: a file, and an SSM Parameter Store parameter. AppConfig or S3 would be
-further adapters of the same shape (see docs/fleet.md).
+A source is a small interface (``fetch() -> Document``; optionally ``write()``) with three
+adapters: a file, an SSM Parameter Store parameter, and an AWS AppConfig profile
+(``config/appconfig.py``). S3 would be a further adapter of the same shape (docs/fleet.md).
 
-``BEDROCK_LIFECYCLE_CONFIG`` names the source: a path, or ``ssm:/path/to/parameter`` (or
-``ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/path``). A :class:`Reloader` thread polls it
+``BEDROCK_LIFECYCLE_CONFIG`` names the source: a path, ``ssm:/path/to/parameter`` (or
+``ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/path``), or ``appconfig:APP/ENV/PROFILE``. A :class:`Reloader` thread polls it
 every ``BEDROCK_LIFECYCLE_CONFIG_TTL`` seconds (default 60) and puts a changed, valid
 version in force atomically; a bad version is rejected with a warning and the last good
 one stays; an unreachable source keeps the last good version and backs off. Nothing on
