@@ -15,11 +15,15 @@ import pytest
 from bedrock_lifecycle import _typing, api
 
 pytest.importorskip("mypy_boto3_bedrock_runtime")
+pytest.importorskip("types_aiobotocore_bedrock_runtime")
 
 GOOD = '''
 import boto3
 from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 from mypy_boto3_bedrock_runtime.type_defs import ConverseResponseTypeDef, MessageTypeDef
+from types_aiobotocore_bedrock_runtime import BedrockRuntimeClient as AioBedrockRuntimeClient
+from types_aiobotocore_bedrock_runtime.type_defs import ConverseResponseTypeDef as AioConverseResponse
+from types_aiobotocore_bedrock_runtime.type_defs import MessageTypeDef as AioMessage
 
 import bedrock_lifecycle
 
@@ -34,6 +38,13 @@ wrapped = bedrock_lifecycle.wrap(plain, config={"aliases": {}})
 reveal_type(wrapped)
 meta = bedrock_lifecycle.lifecycle_metadata(response)
 reveal_type(meta)
+
+
+async def typed_async(aio: AioBedrockRuntimeClient) -> AioConverseResponse:
+    wrapped_aio = bedrock_lifecycle.wrap(aio)
+    reveal_type(wrapped_aio)
+    asks: list[AioMessage] = [{"role": "user", "content": [{"text": "hi"}]}]
+    return await wrapped_aio.converse(modelId="chat", messages=asks)
 '''
 
 BAD = '''
@@ -70,6 +81,7 @@ def test_mypy_types_client_and_wrap(tmp_path: Path) -> None:
         '"mypy_boto3_bedrock_runtime.client.BedrockRuntimeClient"',
         '"mypy_boto3_bedrock_runtime.client.BedrockRuntimeClient"',
         '"dict[str, Any] | None"',
+        '"types_aiobotocore_bedrock_runtime.client.BedrockRuntimeClient"',
     ], out
     bad = {int(m.group(1)): m.group(2) for m in re.finditer(r"^bad\.py:(\d+): error: (.*)$", out, re.M)}
     assert done.returncode == 1, out
