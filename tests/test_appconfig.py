@@ -288,3 +288,24 @@ def test_end_to_end_a_client_follows_a_deployment(
         model = meta["model_id"]
     assert model == MICRO
     assert server.appconfig_sessions == 1
+
+
+def test_a_bad_latest_version_stays_refused_on_empty_polls_and_for_new_clients(
+    server: LocalBedrock, clock: FakeClock
+) -> None:
+    server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", b"{broken", content_type="application/json")
+    src = source(server, clock)
+    with pytest.raises(ConfigError) as first:
+        src.fetch()
+    clock.t += 60
+    with pytest.raises(ConfigError) as again:  # an empty body: the latest content is still bad
+        src.fetch()
+    assert again.value.version == first.value.version  # type: ignore[attr-defined]
+    assert str(again.value) == str(first.value)
+    with pytest.raises(ConfigError):  # a second source in the process sees the same
+        source(server, clock).fetch()
+    assert gets(server) == 2  # ... without asking before the service's interval
+    server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", doc(MICRO))
+    clock.t += 60
+    assert src.fetch().data == doc(MICRO)
+    assert server.appconfig_sessions == 1

@@ -59,6 +59,7 @@ class _Session:
     next_due: float = 0.0  # before this, a fetch answers the last document (max(interval, ttl))
     document: Document | None = None  # the last configuration received, parsed
     raw: bytes | None = None
+    refused: tuple[str, str] | None = None  # (version, why) when the latest content did not parse
     polls: int = 0
 
 
@@ -117,8 +118,11 @@ class AppConfigSource:
         s = self._session
         with s.lock:
             now = self._clock()
-            if s.document is not None and now < (s.next_poll if fresh else s.next_due):
-                return s.document
+            if now < (s.next_poll if fresh or s.document is None else s.next_due):
+                if s.refused is not None:  # the latest content did not parse; no newer yet
+                    raise _refusal(*s.refused)
+                if s.document is not None:
+                    return s.document
             return self._poll(s, now)
 
     # -- one poll (the caller holds the session's lock)
@@ -145,6 +149,8 @@ class AppConfigSource:
         body = resp.get("Configuration")
         raw = body.read() if hasattr(body, "read") else (body or b"")
         if not raw:  # unchanged since this session's last answer
+            if s.refused is not None:  # ... and that answer did not parse: it still does not
+                raise _refusal(*s.refused)
             if s.document is None:
                 raise SourceError(f"{self.name}: AppConfig answered no configuration (nothing deployed?)")
             return s.document
@@ -152,14 +158,15 @@ class AppConfigSource:
         digest = hashlib.sha256(raw).hexdigest()[:12]
         version = f"appconfig:{self.identifier}:{label}@{digest}" if label else f"appconfig:{self.identifier}:{digest}"
         if s.document is not None and s.raw == raw:
+            s.refused = None
             return s.document  # a new session re-reads the same content: same version
         suffix = _SUFFIXES.get(str(resp.get("ContentType") or "").split(";")[0].strip().lower(), "")
         try:
             data = parse_document(raw, name=self.name, suffix=suffix)
         except ConfigError as exc:
-            exc.version = version  # type: ignore[attr-defined]  # the reloader warns once per version
-            raise
-        s.document, s.raw = Document(data, version, self.name), raw
+            s.refused = (version, str(exc))
+            raise _refusal(version, str(exc)) from None
+        s.document, s.raw, s.refused = Document(data, version, self.name), raw, None
         return s.document
 
     def _start(self) -> str:
@@ -173,6 +180,12 @@ class AppConfigSource:
         except Exception as exc:
             raise SourceError(f"{self.name}: cannot start a configuration session: {_error(exc)[1]}") from None
         return str(resp["InitialConfigurationToken"])
+
+
+def _refusal(version: str, why: str) -> ConfigError:
+    exc = ConfigError(why)
+    exc.version = version  # type: ignore[attr-defined]  # the reloader warns once per version
+    return exc
 
 
 def _error(exc: BaseException) -> tuple[str | None, str]:
