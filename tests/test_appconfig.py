@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from botocore.config import Config as BotoConfig
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of
@@ -309,3 +311,62 @@ def test_a_bad_latest_version_stays_refused_on_empty_polls_and_for_new_clients(
     clock.t += 60
     assert src.fetch().data == doc(MICRO)
     assert server.appconfig_sessions == 1
+
+
+ACTIONS = st.lists(st.one_of(
+    st.tuples(st.just("deploy"), st.sampled_from([LITE, MICRO, PRO])),
+    st.tuples(st.just("advance"), st.sampled_from([1, 15, 59, 60, 61, 120, 300])),
+    st.tuples(st.just("fetch"), st.booleans()),
+    st.tuples(st.just("interval"), st.sampled_from([15, 60, 120])),
+    st.tuples(st.just("expire"), st.none()),
+    st.tuples(st.just("fail"), st.sampled_from(["InternalServerException", "ThrottlingException"])),
+), max_size=25)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=ACTIONS)
+def test_invariants_under_any_sequence_of_deployments_expiries_and_faults(
+    bedrock: LocalBedrock, actions: list[tuple[str, Any]]
+) -> None:
+    """Never a poll before the interval the service answered, never a reused token, and a
+    fetch always answers the content deployed at the last successful poll."""
+    bedrock.reset()
+    AppConfigSource.forget_sessions()
+    clock = FakeClock()
+    deployed = doc(LITE)
+    bedrock.deploy_appconfig("shop", "prod", "bedrock-lifecycle", deployed)
+    src = source(bedrock, clock)
+    interval = 60  # what the service answers: the session's minimum (the ttl) until scripted
+    expiries = 0
+    last_ok: tuple[float, int] | None = None  # clock time and answered interval of the last good poll
+    seen_at_last_ok = deployed
+    for kind, arg in [("fetch", False), *actions]:
+        if kind == "deploy":
+            deployed = doc(arg)
+            bedrock.deploy_appconfig("shop", "prod", "bedrock-lifecycle", deployed)
+        elif kind == "advance":
+            clock.t += arg
+        elif kind == "interval":
+            interval = arg
+            bedrock.set_appconfig_poll_interval(arg)
+        elif kind == "expire":
+            expiries += bedrock.expire_appconfig_tokens()
+        elif kind == "fail":
+            bedrock.fail_appconfig("GetLatestConfiguration", arg)
+        else:
+            before = [r.error_code for r in bedrock.requests if r.operation == "GetLatestConfiguration"]
+            try:
+                got = src.fetch(fresh=arg).data
+            except sources.SourceError:
+                got = None
+            after = [r.error_code for r in bedrock.requests if r.operation == "GetLatestConfiguration"]
+            new = after[len(before):]
+            if new and new[-1] is None:  # a successful poll now
+                if last_ok is not None:
+                    assert clock.t - last_ok[0] >= last_ok[1]
+                last_ok = (clock.t, interval)
+                seen_at_last_ok = deployed
+            if got is not None:
+                assert got == seen_at_last_ok
+    bad_requests = sum(1 for r in bedrock.requests if r.error_code == "BadRequestException")
+    assert bad_requests <= expiries
