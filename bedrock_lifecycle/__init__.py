@@ -29,6 +29,7 @@ _EXPORTS = {
     "AttemptEvent": "bedrock_lifecycle.observe.events",
     "Config": "bedrock_lifecycle.config",
     "load_config": "bedrock_lifecycle.config",
+    "register_adapter": "bedrock_lifecycle.config.adapters",
     "ConfigError": "bedrock_lifecycle.errors",
     "ModelLifecycleWarning": "bedrock_lifecycle.errors",
     "ModelLegacyWarning": "bedrock_lifecycle.errors",
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
     from bedrock_lifecycle.api import reset_warnings as reset_warnings
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
+    from bedrock_lifecycle.config.adapters import register_adapter as register_adapter
     from bedrock_lifecycle.core.routing import routing_key as routing_key
     from bedrock_lifecycle.errors import CanaryRollbackWarning as CanaryRollbackWarning
     from bedrock_lifecycle.errors import ConfigError as ConfigError

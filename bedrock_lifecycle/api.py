@@ -39,8 +39,11 @@ def reconfigure(client: Any, config: Config) -> Version:
     validated in full before anything changes; on error the old version stays and
     :class:`~bedrock_lifecycle.errors.ConfigError` is raised.
     """
+    from bedrock_lifecycle.migrate import shadow
+
     st = state_of(client)
     v = st.build(config)
+    shadow.check_log(config)  # a shadow log that cannot be opened rejects the version
     st.put_in_force(v)
     _features(st, st.environ)
     return v
@@ -62,7 +65,7 @@ def _botocore_retries_off(client: Any) -> bool:
 def wrap(
     existing: Any,
     *,
-    config: Config | Mapping[str, Any] | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     registry: Any = None,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
@@ -102,6 +105,9 @@ def wrap(
     from bedrock_lifecycle.observe import metrics
 
     metrics.validate(env, st.region)  # unknown exporter names fail before anything changes
+    from bedrock_lifecycle.migrate import shadow
+
+    shadow.check_log(cfg)  # so does a shadow log that cannot be opened (records never lost silently)
     if is_async(existing):
         from bedrock_lifecycle.core import adriver
 
@@ -115,9 +121,10 @@ def wrap(
         existing.__class__ = lifecycle_class(type(existing))
     existing.__dict__[STATE_ATTR] = st
     if source is not None:
-        st.reloader = sources.Reloader(
-            existing, source, environ=env, explicit=config, ttl=sources.ttl_from(env), version=cfg.version,
-            apply=reconfigure,
+        from bedrock_lifecycle.config.reload import Reloader
+
+        st.reloader = Reloader(
+            existing, source, apply=reconfigure, environ=env, explicit=config, ttl=source.ttl, version=cfg.version
         ).start()
     _features(st, env)
     return existing
@@ -127,7 +134,7 @@ def client(
     service_name: str = "bedrock-runtime",
     /,
     *,
-    config: Config | Mapping[str, Any] | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     session: Any = None,
     registry: Any = None,
     clock: Clock | None = None,

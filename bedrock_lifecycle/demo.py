@@ -127,58 +127,93 @@ def main() -> int:
     return 0
 
 
-# The demo's prompts and each model's answer: most say the same thing (reworded, reordered
-# or reformatted), some differ in substance, one answers in another shape.
-_QA: tuple[tuple[str, str, str], ...] = (
-    ("What is the capital of France?", "Paris is the capital of France.", "The capital of France is Paris."),
-    ("How many days are in a leap year?", "A leap year has 366 days.", "There are 366 days in a leap year."),
+# The demo's prompts, each model's answer, and what the (scripted) judge says of the pair:
+# most say the same thing (reworded, reordered or reformatted), some differ in substance,
+# one answers in another shape.
+_QA: tuple[tuple[str, str, str, str], ...] = (
+    ("What is the capital of France?", "Paris is the capital of France.", "The capital of France is Paris.",
+     "equivalent"),
+    ("How many days are in a leap year?", "A leap year has 366 days.", "There are 366 days in a leap year.",
+     "equivalent"),
     ("Boiling point of water at sea level?", "Water boils at 100 °C (212 °F) at sea level.",
-     "At sea level, water boils at 100 °C, which is 212 °F."),
+     "At sea level, water boils at 100 °C, which is 212 °F.", "equivalent"),
     ("Name the largest planet.", "Jupiter is the largest planet in the Solar System.",
-     "The largest planet in the Solar System is Jupiter."),
-    ("Who wrote Hamlet?", "William Shakespeare wrote Hamlet.", "Hamlet was written by William Shakespeare."),
-    ("List the primary colours.", "Red, yellow and blue.", "- red\n- yellow\n- blue"),
-    ("Classify the sentiment: 'I love it'", "positive", "Positive."),
-    ("Translate 'thank you' into French.", "Merci.", "In French, 'thank you' is 'merci'."),
-    ("Is 17 a prime number?", "Yes, 17 is a prime number.", "17 is prime: its only divisors are 1 and itself."),
+     "The largest planet in the Solar System is Jupiter.", "equivalent"),
+    ("Who wrote Hamlet?", "William Shakespeare wrote Hamlet.", "Hamlet was written by William Shakespeare.",
+     "equivalent"),
+    ("List the primary colours.", "Red, yellow and blue.", "- red\n- yellow\n- blue", "equivalent"),
+    ("Classify the sentiment: 'I love it'", "positive", "Positive.", "equivalent"),
+    ("Translate 'thank you' into French.", "Merci.", "In French, 'thank you' is 'merci'.", "equivalent"),
+    ("Is 17 a prime number?", "Yes, 17 is a prime number.", "17 is prime: its only divisors are 1 and itself.",
+     "equivalent"),
     ("Refund window for opened items?", "Opened items can be returned within 30 days with a receipt.",
-     "Opened items cannot be returned; only unopened items within 14 days."),
-    ("Extract the total from: 'Total due: $42.10'", '{"total": 42.10}', "The total due is $42.10."),
+     "Opened items cannot be returned; only unopened items within 14 days.", "different"),
+    ("Extract the total from: 'Total due: $42.10'", '{"total": 42.10}', "The total due is $42.10.", "worse"),
     ("Summarise our SLA in one line.", "We answer every ticket within one business day.",
-     "I'm sorry, I can't help with that request."),
+     "I'm sorry, I can't help with that request.", "worse"),
 )
+EMBEDDER = "amazon.titan-embed-text-v2:0"
+JUDGE = HAIKU_45
+
+
+def _question(req: Any) -> str:
+    return str(req.body["messages"][-1]["content"][0]["text"])
 
 
 def _demo_compare(bedrock: object) -> None:
-    """Side by side: the Legacy model against its replacement on a prompts file."""
+    """Side by side: the Legacy model against its replacement on a prompts file, by words,
+    then by meaning (embeddings and a judge model)."""
+    import contextlib
+    import io
     import json
     import tempfile
     from pathlib import Path
 
     from bedrock_lifecycle.cli import main as cli
 
-    answers = {q: (b, c) for q, b, c in _QA}
+    answers = {q: (b, c, v) for q, b, c, v in _QA}
 
     def answer(side: int) -> Any:
         def text(req: Any) -> str:
-            question = req.body["messages"][-1]["content"][0]["text"]
-            return answers[question][side]
+            return answers[_question(req)][side]
         return text
+
+    def verdict(req: Any) -> str:  # the local judge reads the prompt back from its message
+        shown = _question(req)
+        found = next((v for q, (_, _, v) in answers.items() if f"<prompt>\nuser: {q}\n</prompt>" in shown), None)
+        reason = {"equivalent": "Same facts in other words.", "different": "The policies contradict each other.",
+                  "worse": "The proposed answer drops what the prompt asked for."}.get(found or "", "")
+        return json.dumps({"verdict": found, "reason": reason}) if found else "no verdict"
 
     bedrock.reply(SONNET_45, text=answer(0), latency=0.004)  # type: ignore[attr-defined]
     bedrock.reply(SONNET_46, text=answer(1), latency=0.003)  # type: ignore[attr-defined]
+    bedrock.reply(JUDGE, text=verdict)  # type: ignore[attr-defined]
     out = Path(tempfile.mkdtemp(prefix="bedrock-lifecycle-demo-"))
     prompts = out / "prompts.jsonl"
     with prompts.open("w") as f:
-        for i, (question, _, _) in enumerate(_QA, 1):
+        for i, (question, *_rest) in enumerate(_QA, 1):
             f.write(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": [{"text": question}]}]}) + "\n")
     report = out / "compare.html"
+    argv = ["compare", "--baseline", SONNET_45, "--candidate", SONNET_46, "--prompts", str(prompts)]
     _say(f"\n7. Side-by-side comparison: the Legacy model against its replacement ({len(_QA)} prompts):")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cli(["compare", "--baseline", SONNET_45, "--candidate", SONNET_46, "--prompts", str(prompts),
-             "--report", str(report)])
-    _say(f"   report (self-contained HTML, inline SVG charts): {report}")
+        cli([*argv, "--report", str(report)])
+        _say(f"   report (self-contained HTML, inline SVG charts): {report}")
+        _say("\n   The same answers compared by meaning (local embeddings; the local judge's verdicts are scripted):")
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
+            cli([*argv, "--similarity", f"embedding:{EMBEDDER}", "--judge", JUDGE, "--json",
+                 "--report", str(out / "compare-meaning.html")])
+    meaning = json.loads(buf.getvalue())
+    judge = meaning["judge"]
+    _say(f"   embeddings ({EMBEDDER}): {meaning['similarity']['agreement_rate'] * 100:.0f}% agree; "
+         f"judge ({JUDGE}): {judge['verdicts']['equivalent']} equivalent, {judge['verdicts']['different']} different, "
+         f"{judge['verdicts']['worse']} worse ({', '.join(judge['worse'])})")
+    ev = meaning["evaluation"]
+    _say(f"   the judge's own cost: {ev['judge']['input_tokens']:,} input / {ev['judge']['output_tokens']:,} output "
+         f"tokens, ${ev['judge']['cost_usd']:.4f} at bundled prices (reported apart from the compared models')")
+    _say(f"   report: {out / 'compare-meaning.html'}")
     bedrock.reset()  # type: ignore[attr-defined]
 
 

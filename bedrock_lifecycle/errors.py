@@ -22,7 +22,14 @@ from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
 class ConfigError(ValueError):
     """Invalid configuration. The message names the source (file and key path, or
-    environment variable), the bad value and what is allowed."""
+    environment variable), the bad value and what is allowed.
+
+    ``details`` holds pydantic's error records (``loc``, ``msg``, ``type``, ``input``) when
+    the error came from schema validation, for programs that want the parts."""
+
+    def __init__(self, message: str = "", *, details: Any = ()) -> None:
+        super().__init__(message)
+        self.details: tuple[dict[str, Any], ...] = tuple(details)
 
 
 # --------------------------------------------------------------------------- warnings
@@ -144,6 +151,23 @@ def bind_to_client(exc_class: type[ClientError], client: Any) -> type[ClientErro
                 type(exc_class.__name__, (exc_class, modelled), {"__module__": exc_class.__module__}),
             )
     return cls
+
+
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of a botocore ``ClientError``; (class name, text) for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error") or {}
+        if err.get("Code"):
+            return str(err["Code"]), str(err.get("Message") or "")
+    return type(exc).__name__, str(exc)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed AWS call or other error: ``Code: message`` (never a traceback,
+    never request content). The one spelling every module uses."""
+    code, message = error_of(exc)
+    return f"{code}: {message}" if message else code
 
 
 def describe(status: LifecycleStatus) -> str:

@@ -59,14 +59,40 @@ def _stubbed(client: Any, n: int) -> Stubber:
     return st
 
 
+ROUTED_TOML = f"""
+# The documented path: a configuration file named by BEDROCK_LIFECYCLE_CONFIG.
+[aliases.chat]
+targets = [{{ model = "{MODEL}", weight = 90 }}, {{ model = "{CANARY}", weight = 10 }}]
+fallbacks = ["amazon.nova-lite-v1:0"]
+ramp = [{{ at = "2026-01-01", weights = [80, 20] }}, {{ at = "2030-01-01", weights = [0, 100] }}]
+"""
+
+
+def _from_file(tmp: str, **kw: Any) -> Any:
+    """A client configured the way the docs show: BEDROCK_LIFECYCLE_CONFIG names a file
+    (which also starts the reloader), default metrics on."""
+    import os
+
+    import bedrock_lifecycle
+
+    path = os.path.join(tmp, "models.toml")
+    with open(path, "w") as f:
+        f.write(ROUTED_TOML)
+    return bedrock_lifecycle.wrap(_raw(**kw), environ={"BEDROCK_LIFECYCLE_CONFIG": path})
+
+
 def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
+    import tempfile
+
     import bedrock_lifecycle
 
     plain = _raw()
     wrapped = bedrock_lifecycle.wrap(_raw(), config={"aliases": {"chat": {"targets": [MODEL]}}}, environ={})
     routed = bedrock_lifecycle.wrap(_raw(), config=ROUTED, environ={})
+    tmp = tempfile.mkdtemp()
+    filed = _from_file(tmp)
     total = 2 * (number * repeat + 200)  # "wrapped" and "routed" serve two cases each
-    for c in (plain, wrapped, routed):
+    for c in (plain, wrapped, routed, filed):
         _stubbed(c, total)
 
     def sticky() -> Any:
@@ -79,6 +105,8 @@ def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
         "wrapped (alias)": lambda: wrapped.converse(modelId="chat", messages=MESSAGES),
         "routed (weights+ramp+fallbacks)": lambda: routed.converse(modelId="chat", messages=MESSAGES),
         "routed + sticky key": sticky,
+        "config file: model ID": lambda: filed.converse(modelId=MODEL, messages=MESSAGES),
+        "config file: routed alias": lambda: filed.converse(modelId="chat", messages=MESSAGES),
     }
     medians = compare(cases, number=number, repeat=repeat, warmup=100)
     report("converse with Stubber (no network): µs per call", medians, "plain boto3 (model ID)")
@@ -98,6 +126,9 @@ def bench_http(number: int = 100, repeat: int = 21) -> dict[str, float]:
         control = _raw(**kw)
         wrapped = bedrock_lifecycle.wrap(_raw(**kw), config={"aliases": {"chat": {"targets": [MODEL]}}}, environ={})
         routed = bedrock_lifecycle.wrap(_raw(**kw), config=ROUTED, environ={})
+        import tempfile
+
+        filed = _from_file(tempfile.mkdtemp(), **kw)
         mix_rng = random.Random(5)
 
         def plain_mix() -> Any:
@@ -114,6 +145,7 @@ def bench_http(number: int = 100, repeat: int = 21) -> dict[str, float]:
             "wrapped (model ID)": lambda: wrapped.converse(modelId=MODEL, messages=MESSAGES),
             "wrapped (alias)": lambda: wrapped.converse(modelId="chat", messages=MESSAGES),
             "routed (weights+ramp+fallbacks)": lambda: routed.converse(modelId="chat", messages=MESSAGES),
+            "config file: model ID": lambda: filed.converse(modelId=MODEL, messages=MESSAGES),
         }
         medians = compare(cases, number=number, repeat=repeat, warmup=50)
     report("converse over HTTP to the local Bedrock (separate process): µs per call", medians, "plain boto3")

@@ -1,7 +1,8 @@
 """``scan_paths`` against ``grep -rIE`` with an equivalent pattern, on the same synthetic tree.
 
 Run: ``.venv/bin/python -m bench scan``. The tree (built in a temporary directory, seeded):
-source, configuration and infrastructure files of mixed types and sizes (1-24 KiB) whose
+source, configuration and infrastructure files and Jupyter notebooks (one file in ten, read
+cell by cell by the scanner, as raw text by grep) of mixed types and sizes (1-24 KiB) whose
 text mentions look-alikes (``amazon.com``, ``meta.json``, ``writer.write``,
 ``import.meta.url``, ``google.golang.org``…), a few hundred planted model IDs, profiles and
 ARNs, and ``node_modules``, ``.git`` and ``venv`` directories. grep is given the same
@@ -12,6 +13,7 @@ ARNs, and ``node_modules``, ``.git`` and ``venv`` directories. grep is given the
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -80,22 +82,45 @@ ASSIGN = {
 SKIPPED = ("node_modules/lib", ".git/objects", "venv/lib")
 
 
+def notebook(rng: random.Random, size: int, model: str | None) -> str:
+    """A Jupyter notebook (as Jupyter writes it) of about ``size`` bytes: markdown and code
+    cells with stream and rich outputs; ``model`` planted in one code cell."""
+    cells = []
+    while sum(len(json.dumps(c)) for c in cells) < size:
+        n = len(cells)
+        cells.append({"cell_type": "markdown", "id": f"m{n}", "metadata": {},
+                      "source": ["## Step\n", "See https://docs.aws.amazon.com and anthropic.com.\n"]})
+        cells.append({"cell_type": "code", "execution_count": n, "id": f"c{n}", "metadata": {},
+                      "outputs": [{"name": "stdout", "output_type": "stream", "text": ["ok\n", "meta.json loaded\n"]},
+                                  {"data": {"text/plain": ["{'statusCode': 200}"]}, "execution_count": n,
+                                   "metadata": {}, "output_type": "execute_result"}],
+                      "source": KINDS[".py"].splitlines(keepends=True)})
+    if model is not None:
+        cells[rng.randrange(len(cells)) | 1]["source"].append(ASSIGN[".py"].format(model))
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def build(root: Path, files: int, seed: int = 7) -> int:
     """Write the tree; return the number of planted identifiers in scanned files."""
     rng = random.Random(seed)
-    kinds = list(KINDS)
+    kinds = [*KINDS, ".ipynb"]
     planted = 0
     for i in range(files):
         ext = kinds[i % len(kinds)]
         d = root / f"svc{i % 40}" / f"mod{i % 9}"
         d.mkdir(parents=True, exist_ok=True)
         size = rng.randint(1024, 24 * 1024)
+        plant = rng.random() < 0.03
+        planted += plant
+        if ext == ".ipynb":
+            (d / f"f{i}{ext}").write_text(notebook(rng, size, rng.choice(IDS) if plant else None))
+            continue
         body = KINDS[ext] * (size // len(KINDS[ext]) + 1)
-        if rng.random() < 0.03:
+        if plant:
             cut = rng.randrange(len(body))
             cut = body.rfind("\n", 0, cut) + 1
             body = body[:cut] + ASSIGN[ext].format(rng.choice(IDS)) + body[cut:]
-            planted += 1
         (d / f"f{i}{ext}").write_text(body)
     for skipped in SKIPPED:  # read by neither
         d = root / skipped
@@ -155,7 +180,8 @@ def main(files: int = 10_000, runs: int = 7) -> None:
                 dt, grep_lines = _time_grep(cmd, env)
                 grep_t.append(dt)
         s = statistics.median(scan_t)
-        print(f"\n== scan_paths vs grep -rIE: {files} files ({mib:.0f} MiB in all, "
+        notebooks = files // (len(KINDS) + 1)
+        print(f"\n== scan_paths vs grep -rIE: {files} files, {notebooks} of them notebooks ({mib:.0f} MiB in all, "
               f"{len(SKIPPED) * (files // 20)} of them in skipped dirs), {planted} planted IDs")
         print(f"  {'scan_paths':<40} {s * 1000:10.1f} ms  {files / s:10,.0f} files/s  {found} findings")
         if grep_t:

@@ -6,6 +6,7 @@ import random
 import threading
 import warnings
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from botocore.config import Config as BotoConfig
@@ -123,6 +124,22 @@ def make(bedrock: LocalBedrock, cfg: dict[str, Any], seed: int = 7) -> Any:
                 environ={}, sleep=lambda s: None, rng=random.Random(seed))
 
 
+def scripted_latency(client: Any, by_model: dict[str, float]) -> None:
+    """Durations through the client's clock, not the machine's: each request advances a
+    fake monotonic clock by its model's scripted latency (botocore's before-send event
+    fires between the call flow's two clock readings), so load on the machine changes
+    nothing."""
+    fake = {"t": 1000.0}
+    runtime_of(client).monotonic = lambda: fake["t"]
+
+    def advance(request: Any, **_: Any) -> None:
+        for model, seconds in by_model.items():
+            if quote(model, safe="") in request.url:
+                fake["t"] += seconds
+
+    client.meta.events.register("before-send.bedrock-runtime.Converse", advance)
+
+
 def calls(client: Any, n: int) -> list[str]:
     return [client.converse(modelId="chat", messages=MESSAGES)["ResponseMetadata"][META_KEY]["model_id"]
             for _ in range(n)]
@@ -166,9 +183,8 @@ def test_rollback_is_logged(bedrock: LocalBedrock, caplog: pytest.LogCaptureFixt
 
 
 def test_slow_canary_is_rolled_back_on_p95(bedrock: LocalBedrock) -> None:
-    bedrock.reply(BASE, latency=0.005)
-    bedrock.reply(CANARY, latency=0.06)
     c = make(bedrock, alias_cfg({"max_p95_latency_ratio": 2.0}))
+    scripted_latency(c, {BASE: 0.005, CANARY: 0.06})
     rt = runtime_of(c)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -183,9 +199,8 @@ def test_slow_canary_is_rolled_back_on_p95(bedrock: LocalBedrock) -> None:
 
 
 def test_healthy_canary_stays(bedrock: LocalBedrock) -> None:
-    bedrock.reply(BASE, latency=0.01)
-    bedrock.reply(CANARY, latency=0.01)
     c = make(bedrock, alias_cfg({"min_calls": 20, "max_p95_latency_ratio": 3.0}))
+    scripted_latency(c, {BASE: 0.01, CANARY: 0.01})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         served = calls(c, 120)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of
-from bedrock_lifecycle.config import sources
+from bedrock_lifecycle.config import reload, sources
 from bedrock_lifecycle.config.appconfig import AppConfigSource
 from bedrock_lifecycle.config.schema import Config
 from bedrock_lifecycle.errors import ConfigError
@@ -218,9 +218,9 @@ class _Client:
     """Stands in for a lifecycle client: the reloader holds it weakly and applies to it."""
 
 
-def _reloader(src: AppConfigSource, applied: list[Config]) -> sources.Reloader:
+def _reloader(src: AppConfigSource, applied: list[Config]) -> reload.Reloader:
     first = src.fetch()
-    return sources.Reloader(_Client(), src, environ={}, ttl=60, version=first.version,
+    return reload.Reloader(_Client(), src, environ={}, ttl=60, version=first.version,
                             apply=lambda _c, cfg: applied.append(cfg))
 
 
@@ -229,11 +229,11 @@ def test_a_bad_version_is_rejected_once_and_the_last_good_stays(server: LocalBed
     applied: list[Config] = []
     client = _Client()
     first = src.fetch()
-    rl = sources.Reloader(client, src, environ={}, ttl=60, version=first.version,
+    rl = reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
                           apply=lambda _c, cfg: applied.append(cfg))
     server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", b"{not json", content_type="application/json")
     clock.t += 60
-    with pytest.warns(sources.ConfigReloadWarning, match="rejected, keeping appconfig:"):
+    with pytest.warns(reload.ConfigReloadWarning, match="rejected, keeping appconfig:"):
         assert rl.check() is False
     for _ in range(3):  # the session has seen it: empty bodies, no second warning
         clock.t += 60
@@ -254,15 +254,15 @@ def test_an_invalid_configuration_is_rejected_and_an_outage_keeps_the_last_good(
     applied: list[Config] = []
     client = _Client()
     first = src.fetch()
-    rl = sources.Reloader(client, src, environ={}, ttl=60, version=first.version,
+    rl = reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
                           apply=lambda _c, cfg: applied.append(cfg))
     server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", {"aliases": {"chat": {"targets": []}}})
     clock.t += 60
-    with pytest.warns(sources.ConfigReloadWarning, match="chat"):
+    with pytest.warns(reload.ConfigReloadWarning, match="chat"):
         assert rl.check() is False
     server.fail_appconfig("*", "InternalServerException", times=None)
     clock.t += 60
-    with pytest.warns(sources.ConfigReloadWarning, match="keeping configuration version appconfig:"):
+    with pytest.warns(reload.ConfigReloadWarning, match="keeping configuration version appconfig:"):
         assert rl.check() is False
     assert rl.failures == 1 and rl.version == first.version and applied == []
 
@@ -370,3 +370,14 @@ def test_invariants_under_any_sequence_of_deployments_expiries_and_faults(
                 assert got == seen_at_last_ok
     bad_requests = sum(1 for r in bedrock.requests if r.error_code == "BadRequestException")
     assert bad_requests <= expiries
+
+
+def test_an_appconfig_document_cannot_grant_itself_import_path_adapters(
+    server: LocalBedrock, clock: FakeClock
+) -> None:
+    server.deploy_appconfig("shop", "prod", "bedrock-lifecycle",
+                            {**doc(LITE), "routing": {"allow_import_path_adapters": True}})
+    document = source(server, clock).fetch()
+    assert document.kind == "appconfig"
+    with pytest.raises(ConfigError, match=r"allow_import_path_adapters: may be set only locally.*appconfig source"):
+        sources.build(document, None, {})

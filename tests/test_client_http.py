@@ -394,9 +394,12 @@ def test_every_weight_overridden_to_zero_still_serves_the_baseline(bedrock: Loca
 def test_invoke_model_body_adapter_converts_for_another_family(bedrock: LocalBedrock) -> None:
     import json as _json
 
+    from tests.adapters import anthropic_to_nova
+
+    bedrock_lifecycle.register_adapter("anthropic_to_nova", anthropic_to_nova, replace=True)
     c = make(bedrock, {"aliases": {"chat": {"api": "invoke", "targets": [
         {"model": HAIKU45, "weight": 1},
-        {"model": NOVA_PRO, "weight": 1, "body_adapter": "tests.adapters:anthropic_to_nova"}]}}})
+        {"model": NOVA_PRO, "weight": 1, "body_adapter": "anthropic_to_nova"}]}}})
     body = _json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
                         "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})
     for _ in range(30):

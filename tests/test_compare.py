@@ -483,3 +483,11 @@ def test_bad_prompts_line_from_the_real_command(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert f"{path}:3: messages[0].content[0]: unknown key 'txt'" in proc.stderr
     assert "Traceback" not in proc.stderr and "confidential" not in proc.stderr
+
+
+def test_most_different_ties_sort_naturally() -> None:
+    pairs = [Pair(f"q{i}", ok(LITE, 1, "alpha beta"), ok(PRO, 1, "gamma delta")) for i in (10, 2, 1, 11)]
+    pairs.append(Pair("q3", ok(LITE, 1, "Paris is the capital of France."), ok(PRO, 1, "The capital of France is Paris.")))
+    s = summarise(pairs, top=5)
+    assert [d["id"] for d in s["most_different"]] == ["q1", "q2", "q10", "q11", "q3"]
+    assert s["similarity"]["agreement_rate"] == 0.2  # the reordered pair agrees

@@ -224,3 +224,29 @@ def test_config_price_overrides_win(local_bedrock_env: LocalBedrock, tmp_path: P
     cfg.write_text(f'[prices."{PRO}"]\ninput_per_1k = -1\noutput_per_1k = 1.0\n')
     code, out, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(f))
     assert code == 2 and "input_per_1k" in err and len(err.strip().splitlines()) == 1
+
+
+def test_tool_use_and_usage_field_differences_over_http(local_bedrock_env: LocalBedrock, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    local_bedrock_env.reply(LITE, '{"city": "Paris"}')
+    local_bedrock_env.reply(
+        PRO, "", stop_reason="tool_use",
+        content=[{"text": "Let me look that up."},
+                 {"toolUse": {"toolUseId": "t1", "name": "lookup_city", "input": {"q": "capital of France"}}}],
+        usage={"cacheReadInputTokens": 40, "cacheWriteInputTokens": 0},
+    )
+    f = tmp_path / "p.jsonl"
+    f.write_text(json.dumps({"id": "t", "messages": MSG, "expect": {"tool_name": "lookup_city"}}) + "\n")
+    code, out, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(f), "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    row = s["per_prompt"][0]
+    assert {d["kind"]: d["detail"] for d in row["shape"]} == {
+        "stop_reason": "end_turn -> tool_use", "content_blocks": "text -> text+toolUse",
+        "tool_use": "none -> lookup_city", "usage_fields_new": "cacheReadInputTokens, cacheWriteInputTokens",
+        "json_to_prose": "JSON -> prose"}
+    assert row["baseline"]["passed"] is False and row["candidate"]["passed"] is True and s["fixed"] == ["t"]
+    assert s["candidate"]["tokens"]["cache_read"] == 40
+    # Nova Pro's bundled cache-read price (0.2 USD per 1M) is part of its cost.
+    assert row["candidate"]["cost_usd"] == pytest.approx(
+        (row["candidate"]["input_tokens"] * 0.8 + row["candidate"]["output_tokens"] * 3.2 + 40 * 0.2) / 1e6)

@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bedrock_lifecycle.config import Config, PolicyConfig, RoutingConfig, load_config
+from bedrock_lifecycle.config.adapters import register_adapter
 from bedrock_lifecycle.errors import ConfigError
+from tests.adapters import anthropic_to_nova
 
 UTC = dt.timezone.utc
 A = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -394,12 +396,15 @@ def test_json_file_error_names_the_json_file(tmp_path: Path) -> None:
 
 
 def test_invoke_api_with_adapters_is_fine(tmp_path: Path) -> None:
+    register_adapter("test_config_to_nova", anthropic_to_nova, replace=True)
     environ = write(
         tmp_path,
         "c.toml",
-        f'[aliases.chat]\napi = "invoke"\ntargets = ["{A}", {{ model = "{N}", body_adapter = "pkg.adapters:to_nova" }}]\n',
+        f'[aliases.chat]\napi = "invoke"\ntargets = ["{A}", {{ model = "{N}", body_adapter = "test_config_to_nova" }}]\n',
     )
-    assert load_config(environ=environ).aliases["chat"].api == "invoke"
+    c = load_config(environ=environ)
+    assert c.aliases["chat"].api == "invoke"
+    assert c.adapter("test_config_to_nova") is anthropic_to_nova
 
 
 def test_explicit_errors_name_the_argument() -> None:

@@ -197,7 +197,7 @@ def _copy_data(tmp_path: Path) -> Path:
         ("legacy-announcements-2026-10.csv", lambda t: t.replace("google.gemma-3-4b-it,2027-03-30,,", "google.gemma-3-4b-it,2027-03-30,2027-04-01,", 1), "row 3: dates out of order"),
         ("lifecycle-policy-cards.csv", lambda t: t + t.splitlines()[1] + "\n", "duplicate of row 2"),
         ("lifecycle-policy-cards.csv", lambda t: t.replace("openai.gpt-6-astra,2026-09-08,2027-09-08", "openai.gpt-6-astra,2026-09-08,2026-09-01", 1), "row 2: dates out of order"),
-        ("lifecycle-policy-cards.csv", lambda t: t + t.splitlines()[1].replace("2026-09-08,2027-09-08", "2026-09-09,2027-09-09").replace("gpt-6-astra.html", "gpt-6-astra-2.html") + "\n", "conflicting launch for openai.gpt-6-astra (row 2: 2026-09-08, row 80: 2026-09-09)"),
+        ("lifecycle-policy-cards.csv", lambda t: t + t.splitlines()[1].replace("2026-09-08,2027-09-08", "2026-09-09,2027-09-09").replace("gpt-6-astra.html", "gpt-6-astra-2.html") + "\n", "conflicting launch for openai.gpt-6-astra (lifecycle-policy-cards.csv row 2: 2026-09-08, lifecycle-policy-cards.csv row 80: 2026-09-09)"),
     ],
 )
 def test_build_validation_names_the_row(tool: ModuleType, tmp_path: Path, file: str, edit: Any, needle: str) -> None:
@@ -223,6 +223,11 @@ def test_newer_sources_shape(committed: dict[str, Any]) -> None:
     assert m["moonshotai.kimi-k3"]["legacy_period_days"] == 45 and m["moonshotai.kimi-k3"]["eol_floor"] is None
     assert m["openai.gpt-6.1-sol"]["legacy_period_days"] is None  # defers to OpenAI's own terms
     assert m["anthropic.claude-3-haiku-20240307-v1:0"]["facts"]["launch"]["decision"].startswith("earliest wins")
+    # This project's own research fills gaps, with its file named in each fact.
+    opus47 = m["anthropic.claude-opus-4-7"]
+    assert (opus47["policy"], opus47["launch"], opus47["eol_floor"]) == ("pre-2026-09", "2026-04-16", "2027-04-16")
+    assert opus47["facts"]["launch"]["file"] == "tools/research/lifecycle-research.csv"
+    assert m["zai.glm-4.7"]["facts"]["launch"]["confidence"] == "reported"
 
 
 def test_docs_state_the_shipped_figures(committed: dict[str, Any]) -> None:
@@ -236,3 +241,12 @@ def test_docs_state_the_shipped_figures(committed: dict[str, Any]) -> None:
     assert f"policy known for {cov['policy_2026_09'] + cov['policy_pre_2026_09']} ({cov['policy_2026_09']}" in flat
     assert f"launch date for {cov['launch_date']}, card/table \"EOL no sooner than\" for {cov['eol_floor']}" in flat
     assert f"Legacy period for {cov['legacy_period_days']} ({cov['legacy_period_from_card']} from a" in flat
+
+
+@needs_data
+def test_research_rows_are_validated_like_the_cards(tool: ModuleType, tmp_path: Path) -> None:
+    research = tmp_path / "research.csv"
+    text = (REPO / "tools" / "research" / "lifecycle-research.csv").read_text()
+    research.write_text(text + "anthropic.claude-opus-9,2027-01-01,,,,https://example.invalid,2027-01-01\n")
+    with pytest.raises(tool.BuildError, match=r"lifecycle-research.csv row 6: unknown model ID 'anthropic.claude-opus-9'"):
+        tool.build(DATA_DIR, "2026-12-01", research=research)

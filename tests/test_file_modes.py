@@ -19,7 +19,7 @@ from bedrock_lifecycle.api import wrap
 from bedrock_lifecycle.migrate.shadow import ShadowLogWarning, mirror_of
 from bedrock_lifecycle.observe import metrics
 from bedrock_lifecycle.testing import LocalBedrock
-from bedrock_lifecycle.util.files import open_private_append, private_dir
+from bedrock_lifecycle.util.files import ensure_private_dir, open_private_append
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_PRO, StaticRegistry
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -44,7 +44,7 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
 def test_private_dir_creates_every_missing_level_0700(tmp_path: Path, umask: int) -> None:
     os.chmod(tmp_path, 0o755)
     leaf = tmp_path / "a" / "b" / "c"
-    assert private_dir(leaf) == leaf and leaf.is_dir()
+    assert ensure_private_dir(leaf) == leaf and leaf.is_dir()
     for d in (tmp_path / "a", tmp_path / "a" / "b", leaf):
         assert mode(d) == 0o700, d
     assert mode(tmp_path) == 0o755  # existing directories above are not ours to change
@@ -54,16 +54,18 @@ def test_private_dir_tightens_an_existing_leaf(tmp_path: Path, umask: int) -> No
     d = tmp_path / "cache"
     d.mkdir()
     os.chmod(d, 0o777)
-    private_dir(d)
+    ensure_private_dir(d)
+    assert mode(d) == 0o777  # an existing directory is left alone by default
+    ensure_private_dir(d, tighten=True)
     assert mode(d) == 0o700
-    private_dir(d)  # idempotent
+    ensure_private_dir(d, tighten=True)  # idempotent
     assert mode(d) == 0o700
 
 
 def test_private_dir_refuses_a_file_in_the_way(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(OSError):
-        private_dir(tmp_path / "f" / "sub")
+        ensure_private_dir(tmp_path / "f" / "sub")
 
 
 def test_open_private_append_creates_0600_and_appends(tmp_path: Path, umask: int) -> None:

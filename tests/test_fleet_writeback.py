@@ -31,7 +31,7 @@ COMMENTED = f"""\
 [policy]
 on_eol = "fallback"   # never refuse in production
 
-[aliases.chat]
+[aliases.support]
 # baseline first; the canary takes a growing share
 targets = [
   "{NOVA_LITE}",                       # baseline
@@ -43,11 +43,11 @@ ramp = [
   {{ at = "2027-01-01", weights = [50, 50] }},  # step 2 (not yet)
 ]
 
-[aliases.chat.analysis]
+[aliases.support.analysis]
 min_calls = 20                  # judged on at least this many calls
 max_error_rate_increase = 0.05  # five points over the baseline
 
-# Nothing below is touched by a rollback of chat.
+# Nothing below is touched by a rollback of support.
 [aliases.summary]
 targets = ["{NOVA_LITE}"]  # one model
 """
@@ -74,7 +74,7 @@ def get() -> dict[str, Any]:
 @pytest.mark.parametrize("kind", ["String", "SecureString"])
 def test_commented_toml_round_trips_through_ssm(aws: str, kind: str) -> None:  # noqa: F811
     put(COMMENTED, kind)
-    fail_canary("chat")
+    fail_canary("support")
     decisions = FleetAnalyzer(SSMSource(PARAM), region="us-east-1").run_once(apply=True)
     assert [d["rollback"] for d in decisions] == [True]
     param = get()
@@ -90,10 +90,10 @@ def test_commented_toml_round_trips_through_ssm(aws: str, kind: str) -> None:  #
     assert text.startswith(edited), text
     tail = tomllib.loads(text[len(edited):])
     (record,) = tail["rollbacks"]
-    assert record["alias"] == "chat" and record["model"] == NOVA_PRO and "error rate" in record["reason"]
+    assert record["alias"] == "support" and record["model"] == NOVA_PRO and "error rate" in record["reason"]
     assert record["from_version"].startswith(f"ssm:{PARAM}:")
     doc = tomllib.loads(text)
-    assert doc["aliases"]["chat"]["targets"][1] == {"model": NOVA_PRO, "weight": 0}
+    assert doc["aliases"]["support"]["targets"][1] == {"model": NOVA_PRO, "weight": 0}
     assert doc["aliases"]["summary"] == {"targets": [NOVA_LITE]}
     # The written version is what every process loads: a valid configuration, canary off.
     again = FleetAnalyzer(SSMSource(PARAM), region="us-east-1").run_once(apply=True)
@@ -104,10 +104,10 @@ def test_analyze_cli_apply_keeps_toml(aws: str, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     from bedrock_lifecycle.cli import main
 
-    text = COMMENTED.replace("[aliases.chat]", "[aliases.clichat]").replace(
-        "[aliases.chat.analysis]", "[aliases.clichat.analysis]")
+    text = COMMENTED.replace("[aliases.support]", "[aliases.clisupport]").replace(
+        "[aliases.support.analysis]", "[aliases.clisupport.analysis]")
     put(text)
-    fail_canary("clichat")
+    fail_canary("clisupport")
     monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", f"ssm:{PARAM}")
     assert main(["analyze", "--fleet", "--apply", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["applied"] is True

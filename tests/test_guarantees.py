@@ -285,6 +285,10 @@ def test_status_shows_safe_until(cli_env: Path, capsys: pytest.CaptureFixture[st
     assert main(["status", "--at", "2026-12-01"]) == 0
     out = capsys.readouterr().out
     assert "SAFE UNTIL" in out and "2027-01-15" in out and "legacy (reported)" in out
+    assert "lifecycle data: bundled newest fact 2026-10-13 (49 days old); no sync cache" in out
+    assert main(["status", "--at", "2027-03-01", "--json"]) == 0
+    age = json.loads(capsys.readouterr().out)["data_age"]
+    assert age["bundled_age_days"] == 139 and age["synced"] is False and "bedrock-lifecycle sync" in age["suggestion"]
 
 
 def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -343,3 +347,27 @@ def test_client_45_day_model_warns_at_legacy_even_when_legacy_is_ignored(local_b
         c6 = _wrapped(local_bedrock, {"on_legacy": "ignore", "warn_before_eol_days": 0}, "2027-01-02",
                       [dataclasses.replace(notice, model_id=ASTRA)])
         c6.converse(modelId=ASTRA, messages=MSG)
+
+
+def test_client_creation_is_not_refused_by_a_reported_eol(local_bedrock: Any) -> None:
+    from botocore.config import Config as BotoConfig
+
+    from bedrock_lifecycle.api import reset_warnings, wrap
+    from bedrock_lifecycle.errors import ConfigError, ModelLifecycleWarning
+
+    reset_warnings()
+    alias = {"aliases": {"chat": {"targets": [GEMMA]}}}  # reported EOL 2027-03-30
+
+    data = bundled.load()
+    registry = Registry(data.entries, catalogue=data.catalogue, facts=data.models)
+
+    def build(trust: str) -> Any:
+        raw = local_bedrock.runtime_client(config=BotoConfig(retries={"total_max_attempts": 1}))
+        return wrap(raw, config={**alias, "policy": {"trust": trust}}, registry=registry,
+                    clock=lambda: T("2027-04-01"), environ={})
+
+    c = build("confirmed")
+    with pytest.warns(ModelLifecycleWarning, match="reported, not confirmed"):
+        c.converse(modelId="chat", messages=MSG)
+    with pytest.raises(ConfigError, match="every call routed to it would fail"):
+        build("reported")

@@ -26,6 +26,7 @@ from bedrock_lifecycle.observe.metrics import (
     Metrics,
     merge_documents,
 )
+from bedrock_lifecycle.observe.names import NO_ALIAS
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, RETIRING, StaticRegistry, at
 
@@ -148,8 +149,8 @@ def test_counters_by_outcome_code_and_flags() -> None:
 
     snap = m.snapshot()
     assert set(snap["chat"]) == {NOVA_LITE, NOVA_MICRO, f"{NOVA_PRO} (shadow)"}
-    assert snap[metrics.NO_ALIAS][NOVA_PRO]["calls"] == 1
-    assert m.series(None, NOVA_PRO) == m.series(metrics.NO_ALIAS, NOVA_PRO)
+    assert snap[NO_ALIAS][NOVA_PRO]["calls"] == 1
+    assert m.series(None, NOVA_PRO) == m.series(NO_ALIAS, NOVA_PRO)
 
 
 def test_distinct_error_codes_are_bounded() -> None:

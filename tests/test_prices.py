@@ -199,3 +199,56 @@ def test_cache_file_mode(tmp_path: Path) -> None:
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert P.default_table(cache_dir=tmp_path / "c").price_of(LITE, "us-east-1").source == "price-list-api"  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ sync --prices over HTTP
+
+
+def test_sync_prices_command_end_to_end(local_bedrock_env: Any, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from bedrock_lifecycle.cli import main
+
+    bedrock = local_bedrock_env
+    bedrock.add_price("Nova Lite", "us-east-1", "Input tokens", 0.00006)
+    bedrock.add_price("Nova Lite", "us-east-1", "Output tokens", 0.00024)
+    bedrock.add_price("Nova Lite", "eu-west-1", "Input tokens", 0.078, unit="1M tokens")
+    bedrock.add_price("Nova Lite", "eu-west-1", "Output tokens", 0.312, unit="1M tokens")
+    bedrock.add_price("Nova Lite", "us-east-1", "Input tokens", 0.00003, usagetype="USE1-NovaLite-batch-input")
+    bedrock.add_price("Claude 3 Haiku", "us-east-1", "Input tokens", 0.00025)
+    bedrock.add_price("Claude 3 Haiku", "us-east-1", "Output tokens", 0.00125)
+    bedrock.add_price("Claude 3 Haiku", "us-east-1", "Cache read input tokens", 0.000025)
+    for i in range(150):  # more than one page of GetProducts
+        bedrock.add_price(f"Made Up Model {i}", "us-east-1", "Input tokens", 0.001)
+    cache = tmp_path / "pc"
+    assert main(["sync", "--prices", "--cache-dir", str(cache), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["products"] == 158 and report["models"] == 2 and report["regions"] == 2 and report["written"]
+    assert len(report["unmatched"]) == 150
+    assert bedrock.calls(operation="GetProducts") == 2
+    path = cache / P.PRICE_CACHE_FILENAME
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    table = P.default_table(cache_dir=cache)
+    eu = table.price_of("eu." + LITE, "eu-west-1")
+    assert eu is not None and eu.source == "price-list-api" and eu.input_per_1k == pytest.approx(0.000078)
+    haiku = table.price_of("anthropic.claude-3-haiku-20240307-v1:0", "us-east-1")
+    assert haiku is not None and (haiku.input_per_1k, haiku.cache_read_per_1k) == (0.00025, 0.000025)
+    assert table.price_of(LITE, "ap-south-1").source == "bundled"  # type: ignore[union-attr]
+
+    # A failed read keeps the previous cache and exits 1 with one line.
+    before = path.read_bytes()
+    bedrock.fail_pricing("AccessDeniedException")
+    assert main(["sync", "--prices", "--cache-dir", str(cache)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: AccessDeniedException") and "previous price cache" in err
+    assert path.read_bytes() == before
+    assert main(["sync", "--prices", "--region", "us-east-1"]) == 2
+    assert "takes no --region" in capsys.readouterr().err
+
+
+def test_empty_price_list_keeps_the_cache(local_bedrock_env: Any, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from bedrock_lifecycle.cli import main
+
+    assert main(["sync", "--prices", "--cache-dir", str(tmp_path)]) == 1
+    assert "no on-demand token price" in capsys.readouterr().err
+    assert not (tmp_path / P.PRICE_CACHE_FILENAME).exists()

@@ -63,8 +63,11 @@ def configurations(draw: Any) -> dict[str, Any]:
 
 def _resolve(tmp: Path, cfg: dict[str, Any], at: str, key: str, monkeypatch: pytest.MonkeyPatch,
              capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    from bedrock_lifecycle.config.sources import CachedSource
+
     path = tmp / "models.json"
     path.write_text(json.dumps(cfg))
+    CachedSource.clear_cache()  # one file rewritten per example: no TTL-cached document
     monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(path))
     capsys.readouterr()
     code = main(["resolve", "chat", "--key", key, "--at", at, "--region", "us-east-1", "--json"])

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.ids import KNOWN_GEOGRAPHIES, KNOWN_PROVIDERS
 from bedrock_lifecycle.lifecycle import sync
 from bedrock_lifecycle.toolkit import scan
@@ -193,7 +188,7 @@ def test_no_false_hits_on_lookalikes(text: str) -> None:
     assert scan_text(text) == []
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # timing depends on machine load, not on the code
 @given(provider=st.sampled_from(sorted(KNOWN_PROVIDERS)),
        word=st.from_regex(r"[a-z_][a-z0-9_]{0,15}(\.[a-z_][a-z0-9_]{0,10}){0,2}", fullmatch=True),
        before=st.sampled_from(["", " ", "(", "import ", "self.", "from ", "x = ", "www.", "@"]),
@@ -387,147 +382,9 @@ def test_nul_after_the_sniff_window_is_still_text(tmp_path: Path) -> None:
     assert [x.model_id for x in scan_file(f)] == [HAIKU3]
 
 
-# --------------------------------------------------------------------------- CLI
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-FINDING_KEYS = {"path", "line", "column", "model_id", "base_model_id", "region", "state", "eol_date",
-                "days_to_eol", "replacements", "failing"}
-SUMMARY_KEYS = {"files_scanned", "files_with_findings", "findings", "failing", "by_state", "at", "region",
-                "within_days"}
-
-
-def test_cli_json_schema_and_states(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    make_tree(tmp_path)
-    arn = f"arn:aws:bedrock:us-west-2:{ACCT}:application-inference-profile/a1b2c3d4e5f6"
-    (tmp_path / "arn.py").write_text(f'PROFILE = "{arn}"\n')
-    code, out, err = run(capsys, "scan", str(tmp_path), "--region", "us-east-1", "--at", "2026-08-01", "--json")
-    assert code == 1 and err == ""
-    data = json.loads(out)
-    assert set(data) == {"findings", "summary"}
-    for f in data["findings"]:
-        assert set(f) == FINDING_KEYS
-        assert isinstance(f["line"], int) and isinstance(f["column"], int) and isinstance(f["replacements"], list)
-        assert f["eol_date"] is None or re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", f["eol_date"])
-    by_id = {f["model_id"]: f for f in data["findings"]}
-    h = by_id[HAIKU3]
-    assert (h["state"], h["eol_date"], h["days_to_eol"], h["failing"]) == (
-        "extended_access", "2026-09-10T00:00:00Z", 40, True)
-    assert (h["base_model_id"], h["region"]) == (HAIKU3, "us-east-1")
-    j = by_id[JAMBA]
-    assert (j["state"], j["failing"]) == ("eol", True)
-    assert j["replacements"] == ["ai21.jamba-1-5-mini-v1:0", "ai21.jamba-1-5-large-v1:0"]
-    p = by_id[f"us.{SONNET46}"]
-    assert (p["base_model_id"], p["state"], p["failing"]) == (SONNET46, "active", False)
-    a = by_id[arn]  # names no base model: unknown, and its own region
-    assert (a["state"], a["base_model_id"], a["region"], a["failing"]) == ("unknown", None, "us-west-2", False)
-    s = data["summary"]
-    assert set(s) == SUMMARY_KEYS
-    assert s["files_scanned"] == len(TREE_FILES) + 3  # + arn.py, blob.dat, utf16.txt (read, found binary)
-    assert s["findings"] == len(data["findings"]) == len(TREE_FILES) + 1
-    assert s["failing"] == sum(f["failing"] for f in data["findings"])
-    assert s["by_state"]["extended_access"] == 3 and s["by_state"]["eol"] == 1 and s["by_state"]["unknown"] == 1
-    assert (s["at"], s["region"], s["within_days"]) == ("2026-08-01T00:00:00Z", "us-east-1", 0)
-
-
-def test_cli_exit_0_for_active_models_and_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    f = tmp_path / "app.py"
-    f.write_text(f'A = "{SONNET46}"\nB = "us.{SONNET45}"\n')
-    code, out, err = run(capsys, "scan", str(f), "--region", "us-east-1", "--at", "2026-06-01")
-    assert code == 0 and err == ""
-    lines = out.splitlines()
-    assert lines[0].split() == ["LOCATION", "MODEL", "ID", "STATE", "EOL", "DAYS", "REPLACEMENT", "GATE"]
-    assert lines[1].split()[:3] == [f"{f}:1:6", SONNET46, "active"]
-    assert lines[2].split() == [f"{f}:2:6", f"us.{SONNET45}", "active", "2027-04-08", "311", "-", "ok"]
-    assert lines[-1] == ("2 model IDs in 1 of 1 files scanned (2 active); none fails the gate "
-                         "(legacy, extended access or EOL; region us-east-1; at 2026-06-01).")
-
-
-def test_cli_within_turns_a_retiring_active_model_into_exit_1(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    f = tmp_path / "main.tf"
-    f.write_text(f'model_id = "{SONNET45}"\n')
-    base = ["scan", str(f), "--region", "us-east-1", "--at", "2026-06-01"]
-    assert run(capsys, *base)[0] == 0  # active on that day; EOL 2027-04-08 is 311 days later
-    assert run(capsys, *base, "--within", "310")[0] == 0
-    code, out, _ = run(capsys, *base, "--within", "311")
-    assert code == 1
-    assert out.splitlines()[1].split()[-1] == "FAIL"
-    assert "1 fails the gate (legacy, extended access or EOL, or EOL within 311 days;" in out
-    code, out, _ = run(capsys, *base, "--within", "365", "--json")
-    assert code == 1 and json.loads(out)["findings"][0]["failing"] is True
-
-
-def test_cli_region_from_environment_and_most_conservative_without(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    f = tmp_path / "a.py"
-    f.write_text(f'M = "{HAIKU3}"\n')
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
-    code, out, _ = run(capsys, "scan", str(f), "--at", "2026-08-01", "--json")
-    assert json.loads(out)["summary"]["region"] == "us-west-2"
-    monkeypatch.delenv("AWS_DEFAULT_REGION")
-    code, out, _ = run(capsys, "scan", str(f), "--at", "2026-08-01", "--json")
-    d = json.loads(out)
-    assert d["summary"]["region"] is None and d["findings"][0]["region"] is None
-    assert code == 1  # retiring somewhere: the conservative answer fails the gate
-
-
-def test_cli_no_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "a.py").write_text("print('see anthropic.com and meta.json')\n")
-    code, out, err = run(capsys, "scan", str(tmp_path), "--at", "2026-08-01")
-    assert (code, out, err) == (0, "No Bedrock model IDs in 1 files scanned.\n", "")
-    code, out, _ = run(capsys, "scan", str(tmp_path), "--json")
-    assert code == 0 and json.loads(out)["findings"] == []
-
-
-def test_cli_exclude(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    make_tree(tmp_path)
-    code, out, _ = run(capsys, "scan", str(tmp_path), "--at", "2026-08-01", "--region", "us-east-1",
-                       "--exclude", "app", "--exclude", "cmd/*", "--exclude", "svc", "--exclude", "infra",
-                       "--json")
-    d = json.loads(out)
-    assert code == 0 and {f["state"] for f in d["findings"]} == {"active"}
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["scan", "/no/such/path"], "/no/such/path: no such file or directory"),
-        (["scan", ".", "/no/such/path"], "/no/such/path: no such file or directory"),
-        (["scan", ".", "--at", "someday"], "--at"),
-        (["scan", ".", "--within", "-1"], "--within"),
-        (["scan", ".", "--within", "soon"], "--within"),
-        (["scan"], "PATH"),
-    ],
-)
-def test_cli_usage_errors_are_one_line_exit_2(argv: list[str], message: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, *argv)
-    assert code == 2 and out == ""
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and message in err
-
-
-def test_cli_loads_without_importing_the_registry() -> None:
-    # The handler imports the registry: `bedrock-lifecycle --help` must not need it.
-    code = ("import sys, bedrock_lifecycle.cli.scan_cmd, bedrock_lifecycle.toolkit.scan; "
-            "print(any('registry' in m for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
-    assert out.strip() == "False"
-
-
 # --------------------------------------------------------------------------- accuracy (issue 10 part 4)
 
-ANSI = ["\x1b[32m", "\x1b[1;31m", "\x1b[0m", "\x1b[38;5;208m", "\\033[1m", "\\x1b[32m", "\\u001b[0;32m", "\\e[1m"]
+ANSI = ["\x1b[32m", "\x1b[1;31m", "\x1b[0m", "\x1b[38;5;208m", "\x1b[38;2;255;100;100m", "\\u001b[38;2;255;100;100m", "\\033[1m", "\\x1b[32m", "\\u001b[0;32m", "\\e[1m"]
 
 
 @pytest.mark.parametrize("esc", ANSI)

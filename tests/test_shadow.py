@@ -21,6 +21,7 @@ from botocore.config import Config as BotoConfig
 import bedrock_lifecycle
 from bedrock_lifecycle.api import reconfigure, runtime_of, wrap
 from bedrock_lifecycle.config import load_config
+from bedrock_lifecycle.config.reload import ConfigReloadWarning
 from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.migrate.shadow import (
@@ -355,20 +356,32 @@ def test_later_write_failures_warn_once_and_are_counted(bedrock: LocalBedrock, c
     assert (s["completed"], s["recorded"], s["write_errors"]) == (5, 0, 5)
 
 
-def test_a_reloaded_version_with_a_bad_log_is_warned_about_and_check_log_refuses_it(
+def test_a_reloaded_version_whose_log_cannot_be_opened_is_rejected(
         bedrock: LocalBedrock, tmp_path: Path, closing: list[ShadowMirror]) -> None:
     good = tmp_path / "good.jsonl"
-    c = make(bedrock, config(1.0, shadow={"log": str(good)}))
+    conf = tmp_path / "models.json"
+    conf.write_text(json.dumps(config(1.0, shadow={"log": str(good)})))
+    c = make(bedrock, {}, environ={"BEDROCK_LIFECYCLE_CONFIG": str(conf)})
+    st = runtime_of(c)
+    st.reloader.stop()  # polled by hand below
     m = mirror(c)
     closing.append(m)
-    bad = load_config(config(1.0, shadow={"log": str(tmp_path / "gone" / "s.jsonl")}), environ={})
-    with pytest.raises(ConfigError, match="gone"):
-        check_log(bad)  # what a reload runs before putting a version in force
-    with pytest.warns(ShadowLogWarning, match="does not exist"):
-        reconfigure(c, bad)  # put in force without the check: warned, never raised
+    version = st.version.config.version
+    conf.write_text(json.dumps(config(1.0, shadow={"log": str(tmp_path / "gone" / "s.jsonl")})))
+    with pytest.warns(ConfigReloadWarning, match=r"rejected.*gone.*does not exist"):
+        assert st.reloader.check() is False
+    assert st.version.config.version == version  # the last good version stays in force
     c.converse(modelId="chat", messages=MESSAGES)
     assert m.drain(10)
-    assert m.stats()["write_errors"] == 1 and len(good.read_text().splitlines()) == 0
+    assert len(good.read_text().splitlines()) == 1 and m.stats()["write_errors"] == 0
+    bad = load_config(config(1.0, shadow={"log": str(tmp_path / "gone" / "s.jsonl")}), environ={})
+    with pytest.raises(ConfigError, match="gone"):
+        check_log(bad)
+    with pytest.raises(ConfigError, match="gone"):
+        reconfigure(c, bad)
+    # Should a version's log vanish between the check and the switch, it is warned about.
+    with pytest.warns(ShadowLogWarning, match="does not exist"):
+        assert m.open_log(str(tmp_path / "gone" / "s.jsonl"), strict=False) is False
 
 
 def test_interpreter_exit_does_not_wait_for_a_hung_shadow(bedrock: LocalBedrock) -> None:

@@ -13,7 +13,8 @@ import boto3
 import pytest
 
 from bedrock_lifecycle.api import runtime_of, wrap
-from bedrock_lifecycle.config.sources import ConfigReloadWarning, Reloader, SSMSource, source_from
+from bedrock_lifecycle.config.reload import ConfigReloadWarning, Reloader
+from bedrock_lifecycle.config.sources import CachedSource, SSMSource, source_from
 from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.testing import LocalBedrock
@@ -29,7 +30,7 @@ def env(moto_url: str, local_bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPa
     values = {**local_bedrock.env(), "AWS_ENDPOINT_URL_SSM": moto_url, "AWS_REGION": "us-east-1"}
     for k, v in values.items():
         monkeypatch.setenv(k, v)
-    SSMSource._cache.clear()
+    CachedSource.clear_cache()
     return values
 
 
@@ -68,10 +69,12 @@ def wait_for(pred: Any, timeout: float = 5.0) -> None:
 def test_loads_from_ssm_and_reloads_within_ttl(env: dict[str, str]) -> None:
     v1 = put(alias(NOVA_LITE))
     c = make(env)
-    assert served(c) == (NOVA_LITE, f"ssm:{PARAM}:{v1}")
+    model, version = served(c)
+    assert model == NOVA_LITE and version.startswith(f"ssm:{PARAM}:{v1}:")
     v2 = put(alias(NOVA_PRO))
     wait_for(lambda: served(c)[0] == NOVA_PRO)
-    assert served(c) == (NOVA_PRO, f"ssm:{PARAM}:{v2}")
+    model, version = served(c)
+    assert model == NOVA_PRO and version.startswith(f"ssm:{PARAM}:{v2}:")
     runtime_of(c).reloader.stop()
 
 
@@ -94,16 +97,16 @@ def test_bad_version_is_rejected_and_last_good_stays(env: dict[str, str]) -> Non
     reloader.stop()  # drive polls by hand for determinism
     with pytest.warns(ConfigReloadWarning, match="rejected"):
         put({"aliases": {"chat": {"targets": [{"model": NOVA_PRO, "weight": -5}]}}})
-        SSMSource._cache.clear()
+        CachedSource.clear_cache()
         assert reloader.check() is False
     assert served(c)[0] == NOVA_LITE
     with pytest.warns(ConfigReloadWarning, match="rejected"):
         put("{ this is not json")
-        SSMSource._cache.clear()
+        CachedSource.clear_cache()
         assert reloader.check() is False
     assert served(c)[0] == NOVA_LITE
     put(alias(NOVA_PRO))
-    SSMSource._cache.clear()
+    CachedSource.clear_cache()
     assert reloader.check() is True
     assert served(c)[0] == NOVA_PRO
 
@@ -116,13 +119,14 @@ def test_unreachable_ssm_keeps_last_good_version_and_backs_off(env: dict[str, st
     src = reloader.source
     assert isinstance(src, SSMSource)
     src._client = boto3.client("ssm", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")  # nothing listens
-    SSMSource._cache.clear()
+    CachedSource.clear_cache()
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         assert reloader.check() is False
         assert reloader.check() is False
     assert any(issubclass(w.category, ConfigReloadWarning) for w in seen)
-    assert reloader.failures == 2 and reloader._delay() == pytest.approx(reloader.ttl * 4)
+    assert reloader.failures == 2 and reloader.next_delay() == pytest.approx(reloader.ttl * 4)
+    assert reloader.stats().source_errors == 2
     assert served(c)[0] == NOVA_LITE  # requests never waited on SSM
 
 

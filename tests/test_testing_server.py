@@ -698,6 +698,7 @@ def test_env_points_boto3_at_the_server(local_bedrock_env: LocalBedrock) -> None
         "AWS_ENDPOINT_URL_BEDROCK": local_bedrock_env.endpoint_url,
         "AWS_ENDPOINT_URL_SERVICE_QUOTAS": local_bedrock_env.endpoint_url,
         "AWS_ENDPOINT_URL_HEALTH": local_bedrock_env.endpoint_url,
+        "AWS_ENDPOINT_URL_PRICING": local_bedrock_env.endpoint_url,
         "AWS_ENDPOINT_URL_APPCONFIGDATA": local_bedrock_env.endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -231,3 +231,39 @@ def test_cbor_rejects_garbage() -> None:
         cbor.decode(b"\x62a")  # truncated text
     with pytest.raises(cbor.CBORError):
         cbor.decode(b"\x01\x02")  # trailing bytes
+
+
+# --- the package's shape ----------------------------------------------------------------------
+
+
+def test_testing_imports_only_ids_and_clock_from_the_package() -> None:
+    """testing/ sits at the top layer but must not depend on the library it tests."""
+    import ast
+    from pathlib import Path
+
+    import bedrock_lifecycle.testing as pkg
+
+    allowed = ("bedrock_lifecycle.ids", "bedrock_lifecycle.clock", "bedrock_lifecycle.testing")
+    seen: dict[str, list[str]] = {}
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name.startswith("bedrock_lifecycle") and not name.startswith(allowed):
+                    seen.setdefault(path.name, []).append(name)
+        assert len(path.read_text().splitlines()) <= 600, path.name
+    assert seen == {}
+
+
+def test_every_service_has_routes_scripts_and_an_endpoint_variable() -> None:
+    from bedrock_lifecycle.testing.server import SERVICES
+
+    assert [s.name for s in SERVICES] == ["bedrock-runtime", "bedrock", "servicequotas", "health"]
+    assert len({s.endpoint_env for s in SERVICES}) == len(SERVICES)
+    operations = [op for s in SERVICES for op in s.operations]
+    assert len(operations) == len(set(operations))  # calls(operation=...) stays unambiguous

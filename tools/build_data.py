@@ -294,13 +294,15 @@ def _state_at(dates: dict[str, str | None], day: str) -> str:
     return "Active"
 
 
-def build(data_dir: Path, build_date: str) -> dict[str, Any]:
+def build(data_dir: Path, build_date: str, research: Path | None = None) -> dict[str, Any]:
+    """The JSON document. ``research`` defaults to this repository's research file."""
     ref_path = data_dir / "lifecycle-reference.csv"
     ids_path = data_dir / "model-ids.txt"
     ref_text = ref_path.read_text(encoding="utf-8")
     ids_text = ids_path.read_text(encoding="utf-8")
     ann_text = (data_dir / newer.ANNOUNCEMENTS).read_text(encoding="utf-8")
     cards_text = (data_dir / newer.CARDS).read_text(encoding="utf-8")
+    research_text = (research or REPO / newer.RESEARCH).read_text(encoding="utf-8")
     rows = list(csv.DictReader(ref_text.splitlines()))
 
     cat_ids, cat_skipped, variants = read_catalogue(ids_text)
@@ -413,7 +415,8 @@ def build(data_dir: Path, build_date: str) -> dict[str, Any]:
     announced = newer.announcement_entries(ann_text, known, entry_docs)
     entry_docs = sorted(entry_docs + announced, key=lambda e: (e["model_id"], SOURCES[e["source"]]["rank"]))
     models = newer.model_facts(
-        cards_text, known | set(catalogue), newer.pre_cutoff_ids(ids_text), set(by_model),
+        [(newer.CARDS, cards_text), (newer.RESEARCH, research_text)],
+        known | set(catalogue), newer.pre_cutoff_ids(ids_text), set(by_model),
     )
     facts_dates = [
         f["evidence_date"] for m in models.values() for f in m["facts"].values() if f.get("evidence_date")
@@ -428,6 +431,7 @@ def build(data_dir: Path, build_date: str) -> dict[str, Any]:
             "model-ids.txt": "sha256:" + hashlib.sha256(ids_text.encode()).hexdigest(),
             newer.ANNOUNCEMENTS: "sha256:" + hashlib.sha256(ann_text.encode()).hexdigest(),
             newer.CARDS: "sha256:" + hashlib.sha256(cards_text.encode()).hexdigest(),
+            newer.RESEARCH: "sha256:" + hashlib.sha256(research_text.encode()).hexdigest(),
         },
         "newest_evidence": newest,
         "confidence_counts": {

@@ -22,6 +22,9 @@ from typing import Any
 
 ANNOUNCEMENTS = "legacy-announcements-2026-10.csv"
 CARDS = "lifecycle-policy-cards.csv"
+# This project's own research (same columns as CARDS), filling gaps the shared data leaves;
+# kept in the repository with a source and evidence date per row.
+RESEARCH = "tools/research/lifecycle-research.csv"
 POLICY_CUTOFF = "2026-09-07"  # models launched on or after this day: the newer policy
 NEW, OLD = "2026-09", "pre-2026-09"
 SIX_MONTHS_DAYS = 182  # "6 months" as a day count for display; guarantees use calendar months
@@ -190,13 +193,14 @@ def announcement_entries(
 # --------------------------------------------------------------------------- model cards
 
 
-def _facts_from_cards(text: str, known: set[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    rows = _rows(text, CARDS, ("model_id", "launch_date", "eol_no_sooner_than", "legacy_period", "policy",
-                               "source_url", "evidence_date"))
+def _facts_from_cards(
+    text: str, known: set[str], name: str, facts: dict[str, dict[str, list[dict[str, Any]]]]
+) -> None:
+    rows = _rows(text, name, ("model_id", "launch_date", "eol_no_sooner_than", "legacy_period", "policy",
+                              "source_url", "evidence_date"))
     seen: dict[tuple[str, ...], int] = {}  # whole rows; same model + source twice is a conflict, not a dup
-    facts: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for n, row in rows:
-        where = f"{CARDS} row {n}"
+        where = f"{name} row {n}"
         mid = row["model_id"]
         _check_id(mid, known, where)
         key = tuple(row.values())
@@ -209,25 +213,25 @@ def _facts_from_cards(text: str, known: set[str]) -> dict[str, dict[str, list[di
         if launch and floor and floor < launch:
             raise BuildError(f"{where}: dates out of order: EOL no sooner than {floor} before launch {launch}")
         base = {"source": row["source_url"], "evidence": row["evidence_date"],
-                "evidence_date": evidence_date(row["evidence_date"]), "row": n}
+                "evidence_date": evidence_date(row["evidence_date"]), "row": n,
+                **({} if name == CARDS else {"file": name})}
         f = facts.setdefault(mid, {})
-        for name, value, c, raw in (
+        for field, value, c, raw in (
             ("launch", launch, launch_conf, row["launch_date"]),
             ("eol_floor", floor, conf, row["eol_no_sooner_than"]),
             ("legacy_period_days", legacy_period_days(row["legacy_period"]), conf, row["legacy_period"]),
             ("policy", policy_of(row["policy"]), conf, row["policy"]),
         ):
             if value is not None:
-                f.setdefault(name, []).append({"value": value, "confidence": c, "text": raw, **base})
-    return facts
+                f.setdefault(field, []).append({"value": value, "confidence": c, "text": raw, **base})
 
 
 def _resolve(mid: str, name: str, found: list[dict[str, Any]]) -> dict[str, Any]:
     values = {x["value"] for x in found}
     if len(values) > 1:
         if (mid, name) not in KNOWN_CONFLICTS:
-            rows = ", ".join(f"row {x['row']}: {x['value']}" for x in found)
-            raise BuildError(f"{CARDS}: conflicting {name} for {mid} ({rows}); add a decision to KNOWN_CONFLICTS")
+            rows = ", ".join(f"{x.get('file', CARDS)} row {x['row']}: {x['value']}" for x in found)
+            raise BuildError(f"conflicting {name} for {mid} ({rows}); add a decision to KNOWN_CONFLICTS")
         if name in ("policy", "legacy_period_days"):
             raise BuildError(f"{CARDS}: conflicting {name} for {mid}; only dates can be resolved")
     best = min(found, key=lambda x: (x["value"], x["confidence"] != "confirmed"))
@@ -241,13 +245,18 @@ def _resolve(mid: str, name: str, found: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def model_facts(
-    cards_text: str,
+    card_files: Iterable[tuple[str, str]],
     known: set[str],
     pre_cutoff_ids: set[str],
     dated_ids: set[str],
 ) -> dict[str, dict[str, Any]]:
-    """Per-model policy facts for every known model (``policy`` may be null: unknown)."""
-    raw = _facts_from_cards(cards_text, known)
+    """Per-model policy facts for every known model (``policy`` may be null: unknown).
+
+    ``card_files``: (name, text) of every file in the cards format (CARDS, RESEARCH).
+    """
+    raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for name, text in card_files:
+        _facts_from_cards(text, known, name, raw)
     used = {(m, f) for m, fs in raw.items() for f, xs in fs.items() if len({x["value"] for x in xs}) > 1}
     stale = set(KNOWN_CONFLICTS) - used
     if stale:

@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "bedrock_lifecycle.cli.client_cmds",  # status, check, resolve, demo
     "bedrock_lifecycle.cli.toolkit_cmds",  # compare
     "bedrock_lifecycle.cli.fleet_cmds",  # analyze --fleet
+    "bedrock_lifecycle.cli.readiness_cmds",  # preflight, diff, notices
     "bedrock_lifecycle.cli.alarm_cmd",  # alarm ALIAS --canary MODEL
 )
 

@@ -6,7 +6,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
@@ -75,13 +75,27 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def replacement_text(
+    replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
+) -> str:
+    """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
+    suggested successor marked ``(suggested)``; else ``-``.
+
+    With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:
+    ``anthropic.claude-haiku-4-5… (suggested)``.
+    """
+    mark = ""
+    if replacements:
+        text = ", ".join(replacements)
+    elif suggested:
+        text, mark = ", ".join(suggested), " (suggested)"
+    else:
+        return "-"
+    if width is not None and len(text) + len(mark) > width:
+        room = max(1, width - len(mark) - 1)
+        text = text[:room] + "…"
+    return text + mark
+
+
 def fmt_date(d: _dt.datetime | None) -> str:
     return "-" if d is None else d.date().isoformat()
-
-
-def replacement_text(t: Mapping[str, Any]) -> str:
-    """AWS's replacement, else the suggested successor marked as a suggestion."""
-    if t.get("replacements"):
-        return ", ".join(t["replacements"])
-    suggested = t.get("suggested_replacements") or []
-    return ", ".join(f"{m} (suggested)" for m in suggested) or "-"

@@ -118,7 +118,7 @@ def alarm_definition(
     actions: list[str] | None = None,
 ) -> dict[str, Any]:
     """The ``PutMetricAlarm`` input (CloudWatch metric math over the publisher's metrics)."""
-    from bedrock_lifecycle.observe.cloudwatch import NAMESPACE
+    from bedrock_lifecycle.observe.names import NAMESPACE
 
     def stat(ident: str, metric: str, model: str) -> dict[str, Any]:
         dims = [{"Name": "Alias", "Value": alias}, {"Name": "Model", "Value": model},

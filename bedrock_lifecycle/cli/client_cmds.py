@@ -166,8 +166,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     data = _collect(ctx)
     live = _live_metrics(config, data)
     if args.json:
+        from bedrock_lifecycle.lifecycle.gates import data_age
+
         print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data,
-                    "metrics": live, "rollbacks": config.rollbacks})
+                    "metrics": live, "rollbacks": config.rollbacks,
+                    "data_age": data_age(now, config.registry.cache_dir).to_json()})
         return 0
     if not data and not live["aliases"]:
         print(f"No aliases or chains configured (set BEDROCK_LIFECYCLE_CONFIG or BEDROCK_LIFECYCLE_ALIAS_<NAME>). Region {region}.")
@@ -184,7 +187,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
             row = [a["alias"], t["role"], t["model_id"], share, t["state"] + _reported(t),
                    (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]), _safe_until(t),
-                   replacement_text(t)]
+                   replacement_text(t["replacements"], t.get("suggested_replacements") or [])]
             if shown:
                 row += _metric_cells(t["metrics"])
             rows.append(row)
@@ -226,12 +229,13 @@ def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
     matching no row is listed under ``unconfigured``. A chain's models are the calls made
     with a model ID (alias ``(none)``)."""
     from bedrock_lifecycle.observe import metrics
+    from bedrock_lifecycle.observe.names import NO_ALIAS
 
     live = metrics.live_snapshot(config.registry.cache_dir)
     by_alias: dict[str, dict[str, Any]] = live["aliases"]
     used: set[tuple[str, str]] = set()
     for a in data:
-        alias = a["alias"] if a["kind"] == "alias" else metrics.NO_ALIAS
+        alias = a["alias"] if a["kind"] == "alias" else NO_ALIAS
         for t in a["targets"]:
             t["metrics"] = by_alias.get(alias, {}).get(t["model_id"])
             used.add((alias, t["model_id"]))
@@ -294,7 +298,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 role = t["role"] + (" (weight 0)" if t["role"] == "target" and not t["weight"] else "")
                 problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": role,
                                  "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"],
-                                 "replacement": replacement_text(t)})
+                                 "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
     refused = target_problems(config, ctx.registry, region, now)
     for why in refused:
         problems.append({"alias": "-", "model_id": "-", "state": "-", "role": "-", "reason": f"client refuses: {why}",

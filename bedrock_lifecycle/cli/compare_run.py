@@ -270,7 +270,7 @@ def score_pairs(
     def both(p: Pair) -> tuple[float | None, Any]:
         with _quiet_in_thread():
             b, c = p.baseline.text or "", p.candidate.text or ""
-            sim = embedder.similarity(b, c) if embedder is not None else None
+            sim = embedder.score(b, c) if embedder is not None else None
             verdict = judge.judge(p.prompt_text or NOT_RECORDED, b, c) if judge is not None else None
         return sim, verdict
 

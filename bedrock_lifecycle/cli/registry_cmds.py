@@ -24,6 +24,7 @@ from bedrock_lifecycle.cli._common import (
     print_json,
     print_table,
     region_arg,
+    replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 
@@ -54,6 +55,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
                    help="cache directory (default: BEDROCK_LIFECYCLE_CACHE_DIR or the platform cache dir)")
+    p.add_argument("--prices", action="store_true",
+                   help="refresh on-demand prices from the AWS Price List API instead (see docs/compare.md)")
+    p.add_argument("--health", action="store_true",
+                   help="also read Bedrock lifecycle notices from AWS Health (docs/readiness.md)")
+    p.add_argument("--organization", action="store_true", help="with --health: the organisation's view")
     p.set_defaults(func=cmd_sync)
 
 
@@ -157,7 +163,7 @@ def _print_status(s: LifecycleStatus) -> None:
         ("legacy", fmt_date(s.legacy_date)),
         ("extended access", fmt_date(s.extended_access_date)),
         ("end of life", eol),
-        ("replacements", ", ".join(s.replacements) or "-"),
+        ("replacements", replacement_text(s.replacements, s.suggested_replacements)),
         ("source", s.source + (f" ({s.entry.provenance})" if s.entry is not None and s.entry.provenance else "")),
         ("policy", s.policy or "unknown"),
         ("launch", fmt_date(s.launch_date)),
@@ -168,7 +174,7 @@ def _print_status(s: LifecycleStatus) -> None:
         conf = s.confidence + (f" (evidence {ev.isoformat()})" if ev else "")
         if s.reported:
             conf += ": reported by third parties, not confirmed by AWS; warns, never refuses unless trusted"
-        rows.insert(rows.index(("replacements", ", ".join(s.replacements) or "-")), ("confidence", conf))
+        rows.insert(next(i for i, (k, _) in enumerate(rows) if k == "replacements"), ("confidence", conf))
     if s.state is State.ACTIVE:
         rows.append(("safe until at least", fmt_date(s.safe_until) if s.safe_until else "unknown (no guarantee known)"))
     if s.name:
@@ -211,7 +217,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             fmt_date(s.eol_date),
             "-" if s.days_to_eol is None else s.days_to_eol,
             fmt_date(s.safe_until),
-            ", ".join(s.replacements) or "-",
+            replacement_text(s.replacements, s.suggested_replacements),
             s.source,
         )
         for s in statuses
@@ -226,6 +232,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.prices:
+        from bedrock_lifecycle.cli.prices_cmd import cmd_sync_prices
+
+        return cmd_sync_prices(args)
     from bedrock_lifecycle.lifecycle import sync as sync_mod
 
     regions = list(dict.fromkeys(args.region)) or [r for r in [default_region(None)] if r]
@@ -235,8 +245,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
         # Failures are in the report (table or JSON); no Python warning dump on top.
         warnings.simplefilter("ignore", sync_mod.CacheWarning)
         report = sync_mod.sync(regions, cache_dir=args.cache_dir)
+    health_json: dict[str, Any] | None = None
+    health_lines: list[str] = []
+    if args.health:  # a source of its own; its failure never fails the sync (readiness_cmds)
+        from bedrock_lifecycle.cli.readiness_cmds import health_sync
+
+        health_json, health_lines = health_sync(regions, args)
     if args.json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), **({"health": health_json} if args.health else {})})
     else:
         rows = []
         for r in report.results:
@@ -250,6 +266,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"cache: {report.cache_path}")
         if report.cache_error:
             print(f"error: {report.cache_error}", file=sys.stderr)
+        for line in health_lines:
+            print(line)
     if report.all_failed:
         if not args.json:
             print(f"error: every region failed ({', '.join(report.failed_regions)})", file=sys.stderr)

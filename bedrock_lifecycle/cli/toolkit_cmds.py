@@ -359,6 +359,7 @@ def _load_pairs(args: argparse.Namespace) -> tuple[list[Pair], dict[str, str], l
         if not pairs:
             which = f" for alias {args.alias!r}" if args.alias else ""
             raise CliError(f"{name}: no shadow records{which}", 1)
+        _need_texts(args, pairs)
         note = " (skipped an incomplete last line)" if skipped else ""
         print(f"compare: {len(pairs)} shadow pairs from {name}{note}", file=sys.stderr)
         return pairs, {"kind": "shadow_log", "file": name}, [], None, None
@@ -397,30 +398,41 @@ def _client_names(args: argparse.Namespace) -> list[tuple[str, str]]:
     return names
 
 
-def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any) -> tuple[Any, Any, Any, Any]:
-    """(scores, verdicts, embedder, judge) for --similarity embedding:... and --judge."""
+def _need_texts(args: argparse.Namespace, pairs: list[Pair]) -> list[Pair]:
+    """The pairs both sides answered with text; a clear error when the judge or embeddings
+    were asked for and there is none (shadow records keep no text unless record_text)."""
+    usable = [p for p in pairs if p.comparable()]
+    if usable or (args.similarity == "lexical" and args.judge is None):
+        return usable
+    what = "--judge" if args.judge else "--similarity embedding"
+    if args.shadow_log is not None:
+        raise CliError(f"{what} needs both answers' texts: the shadow log has none "
+                       "(record them with [shadow] record_text = true)", 2)
+    raise CliError(f"{what} needs both answers' texts: no prompt was answered by both sides", 1)
+
+
+def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any,
+              warnings_seen: list[str]) -> tuple[Any, Any, Any, Any]:
+    """(scores, verdicts, embedder, judge) for --similarity embedding:... and --judge; the
+    lifecycle warnings of the embedding and judge models are added to ``warnings_seen``."""
     if args.similarity == "lexical" and args.judge is None:
         return None, None, None, None
     from bedrock_lifecycle.cli import compare_run
     from bedrock_lifecycle.toolkit.judge import DEFAULT_RUBRIC, Embedder, Judge
 
-    usable = [p for p in pairs if p.comparable()]
-    if not usable:
-        what = "--judge" if args.judge else "--similarity embedding"
-        why = ("the shadow log has no answer texts (record them with [shadow] record_text = true)"
-               if args.shadow_log is not None else "no prompt was answered by both sides")
-        raise CliError(f"{what} needs both answers' texts: {why}", 2 if args.shadow_log is not None else 1)
+    usable = _need_texts(args, pairs)
     if client is None:
         client = compare_run.make_client(_client_names(args), _region(args), args.concurrency)
     embedder = Embedder(client, args.similarity.partition(":")[2], _region(args)) if args.similarity != "lexical" else None
     judge = Judge(client, args.judge, _read_rubric(args.rubric) or DEFAULT_RUBRIC) if args.judge else None
     progress = compare_run.Progress(len(usable))
-    with compare_run.collect_warnings():
+    with compare_run.collect_warnings() as collector:
         scores, verdicts = compare_run.score_pairs(usable, embedder=embedder, judge=judge,
                                                    concurrency=args.concurrency, progress=progress)
     skipped = len(pairs) - len(usable)
     progress.finish(f"compare: scored {len(usable)} pairs"
                     + (f" (skipped {skipped} without both texts)" if skipped else ""))
+    warnings_seen.extend(m for m in collector.messages if m not in warnings_seen)
     return scores, verdicts, embedder, judge
 
 
@@ -430,7 +442,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     prices = _price_table(args.prices, config.prices)
     _read_rubric(args.rubric)  # a bad rubric file is a usage error before any call
     pairs, source, warnings_seen, client, _ = _load_pairs(args)
-    scores, verdicts, embedder, judge = _evaluate(args, pairs, client)
+    scores, verdicts, embedder, judge = _evaluate(args, pairs, client, warnings_seen)
     method = None if embedder is None else f"embedding: cosine of {embedder.model_id} vectors (floored at 0)"
     summary = summarise(
         pairs, baseline=args.baseline, candidate=args.candidate, threshold=args.threshold, prices=prices,

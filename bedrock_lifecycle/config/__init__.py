@@ -2,10 +2,15 @@
 
 ``from bedrock_lifecycle.config import Config, load_config`` is the public spelling;
 the submodules are :mod:`.schema` (pydantic models), :mod:`.loading` (layers and
-precedence), :mod:`.sources` (file, SSM) and :mod:`.reload` (the background reloader).
+precedence), :mod:`.limits` (depth and emptiness rules for every document), :mod:`.sources`
+(file, SSM), :mod:`.reload` (the background reloader) and :mod:`.adapters` (body adapters
+registered in code, named by configuration).
 """
 
+from bedrock_lifecycle.config import appconfig as appconfig  # registers the appconfig: source kind
+from bedrock_lifecycle.config.adapters import register_adapter
 from bedrock_lifecycle.config.loading import env_layer, load_config, parse_document
+from bedrock_lifecycle.config.reload import ConfigReloadWarning
 from bedrock_lifecycle.config.schema import (
     ENV_CONFIG,
     ENV_PREFIX,
@@ -30,6 +35,7 @@ __all__ = [
     "AliasConfig",
     "AnalysisConfig",
     "Config",
+    "ConfigReloadWarning",
     "LifecycleOverride",
     "PolicyConfig",
     "RampStep",
@@ -43,4 +49,5 @@ __all__ = [
     "env_layer",
     "load_config",
     "parse_document",
+    "register_adapter",
 ]

@@ -28,7 +28,13 @@ from typing import Any, ClassVar
 
 from bedrock_lifecycle.config.loading import parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG
-from bedrock_lifecycle.config.sources import DEFAULT_TTL, Document, SourceError
+from bedrock_lifecycle.config.sources import (
+    DEFAULT_TTL,
+    SCHEMES,
+    Document,
+    DocumentError,
+    SourceError,
+)
 from bedrock_lifecycle.errors import ConfigError
 
 PREFIX = "appconfig:"
@@ -66,6 +72,8 @@ class _Session:
 class AppConfigSource:
     """An AppConfig hosted (or any) configuration profile, read through AppConfig Data."""
 
+    # A shared store (not in LOCAL_KINDS): it may not grant itself import-path adapters.
+    kind: ClassVar[str] = "appconfig"
     _sessions: ClassVar[dict[tuple[str, str, str, str | None], _Session]] = {}
     _sessions_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -166,7 +174,7 @@ class AppConfigSource:
         except ConfigError as exc:
             s.refused = (version, str(exc))
             raise _refusal(version, str(exc)) from None
-        s.document, s.raw, s.refused = Document(data, version, self.name), raw, None
+        s.document, s.raw, s.refused = Document(data, version, self.name, self.kind), raw, None
         return s.document
 
     def _start(self) -> str:
@@ -182,10 +190,8 @@ class AppConfigSource:
         return str(resp["InitialConfigurationToken"])
 
 
-def _refusal(version: str, why: str) -> ConfigError:
-    exc = ConfigError(why)
-    exc.version = version  # type: ignore[attr-defined]  # the reloader warns once per version
-    return exc
+def _refusal(version: str, why: str) -> DocumentError:
+    return DocumentError(why, version=version)  # the reloader warns once per version
 
 
 def _error(exc: BaseException) -> tuple[str | None, str]:
@@ -194,3 +200,6 @@ def _error(exc: BaseException) -> tuple[str | None, str]:
         err = resp["Error"]
         return err.get("Code"), f"{err.get('Code')}: {err.get('Message')}"
     return None, f"{type(exc).__name__}: {exc}"
+
+
+SCHEMES["appconfig:"] = lambda rest, session, ttl: AppConfigSource(rest, session=session, ttl=ttl)

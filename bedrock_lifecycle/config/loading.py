@@ -12,12 +12,13 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from bedrock_lifecycle.config.schema import ENV_CONFIG, ENV_PREFIX, Config, alias_key
+from bedrock_lifecycle.config import limits
+from bedrock_lifecycle.config.adapters import LOCAL_KINDS
+from bedrock_lifecycle.config.schema import ENV_CONFIG, ENV_PREFIX, Config, alias_key, explain
 from bedrock_lifecycle.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -26,27 +27,44 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def _read_file(path: str) -> dict[str, Any]:
+def _read_file(path: str | os.PathLike[str], label: str) -> dict[str, Any]:
     p = Path(path).expanduser()
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{ENV_CONFIG}: cannot read {path!r}: {exc.strerror or exc}") from None
-    return parse_document(raw, name=str(p), suffix=p.suffix.lower())
+        raise ConfigError(f"{label}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    return parse_document(raw, name=f"{label} {p}" if label == "config=" else str(p), suffix=p.suffix.lower())
 
 
 def parse_document(raw: bytes, *, name: str, suffix: str = "") -> dict[str, Any]:
     """Parse a TOML or JSON configuration document (JSON when it starts with ``{``), or
-    YAML for a ``.yaml``/``.yml`` file when PyYAML is installed (optional)."""
+    YAML for a ``.yaml``/``.yml`` file when PyYAML is installed (optional).
+
+    Every rule of :mod:`.limits` applies: an empty document (blank, ``{}``, comments
+    only) and one nested deeper than ``MAX_DEPTH`` are ConfigErrors naming ``name``.
+    """
     text = raw.decode("utf-8-sig", errors="replace")
+    if limits.is_blank(text):
+        limits.check_not_empty({}, name)
     if suffix in (".yaml", ".yml"):
-        return _parse_yaml(text, name)
+        data = _parse_yaml(text, name)
+    else:
+        data = _parse_toml_or_json(text, name, suffix)
+    limits.check_data(data, name)
+    limits.check_not_empty(data, name)
+    return data
+
+
+def _parse_toml_or_json(text: str, name: str, suffix: str) -> dict[str, Any]:
     is_json = suffix == ".json" or (suffix not in (".toml",) and text.lstrip().startswith("{"))
+    limits.check_text(text, name)  # before the parser recurses
     try:
         data = json.loads(text) if is_json else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         kind = "JSON" if is_json else "TOML"
         raise ConfigError(f"{name}: not valid {kind}: {exc}") from None
+    except RecursionError:  # a nesting form the text measure does not see
+        raise ConfigError(f"{name}: nested too deeply; at most {limits.MAX_DEPTH} levels are accepted") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the document must be a table/object, got {type(data).__name__}")
     return data
@@ -57,10 +75,13 @@ def _parse_yaml(text: str, name: str) -> dict[str, Any]:
         import yaml  # optional: TOML and JSON need nothing beyond the standard library
     except ImportError:
         raise ConfigError(f"{name}: YAML configuration needs PyYAML (pip install pyyaml), or use TOML/JSON") from None
+    limits.check_text(text, name)  # flow-style [ { nesting
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: nested too deeply; at most {limits.MAX_DEPTH} levels are accepted") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the document must be a mapping, got {type(data).__name__}")
     return data
@@ -101,6 +122,7 @@ _SCALAR_ENV = {
     "COOLDOWN_SECONDS": ("routing", "cooldown_seconds"),
     "SHADOW_LOG": ("shadow", "log"),
     "SHADOW_RECORD_TEXT": ("shadow", "record_text"),
+    "ALLOW_IMPORT_PATH_ADAPTERS": ("routing", "allow_import_path_adapters"),
 }
 # Variables read elsewhere (not configuration keys); listed so they are not flagged unknown.
 _OTHER_ENV = {"CONFIG", "CONFIG_TTL", "CACHE_DIR", "METRICS"}
@@ -163,18 +185,70 @@ def _match_alias_keys(layer: dict[str, Any], existing: Mapping[str, Any]) -> dic
     return layer
 
 
+Origin = dict[tuple[str, ...], str] | str  # per key path the variable (env), or one label
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer's data, where it came from (for messages), and its source kind
+    (``file``, ``env``, ``explicit``, ``ssm``, ``appconfig`` ...: see config/adapters.py)."""
+
+    data: dict[str, Any]
+    origin: Origin
+    kind: str
+
+    def label(self, path: tuple[str, ...] = ()) -> str:
+        if isinstance(self.origin, str):
+            return self.origin
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.origin:
+                return self.origin[path[:n]]
+        return next(iter(self.origin.values()), "environment")
+
+
+ACCEPTED = (
+    "config= takes a bedrock_lifecycle.Config, a mapping (dict), a path to a TOML/JSON/YAML "
+    "file (str or os.PathLike), 'ssm:/parameter/name' (bedrock_lifecycle.client() only), or None"
+)
+
+
+def is_path(explicit: object) -> bool:
+    """``config=`` names a file (or ``ssm:``) rather than giving the data itself."""
+    return isinstance(explicit, str | os.PathLike)
+
+
+def check_explicit(explicit: object) -> None:
+    if explicit is not None and not isinstance(explicit, Config | Mapping) and not is_path(explicit):
+        raise TypeError(f"{ACCEPTED}; got {type(explicit).__name__}")
+
+
 def load_config(
-    explicit: Config | Mapping[str, Any] | None = None,
+    explicit: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     document: Mapping[str, Any] | None = None,
     document_name: str | None = None,
+    document_kind: str = "document",
 ) -> Config:
-    """Build the configuration: explicit > environment > file (or ``document``) > defaults."""
+    """Build the configuration: explicit > environment > file (or ``document``) > defaults.
+
+    ``explicit`` may be the path of a configuration file (str or PathLike), which then takes
+    the place of ``BEDROCK_LIFECYCLE_CONFIG``. ``document_kind`` is the kind of source the
+    document came from (``file``, ``ssm``, ...); a kind not known to be local is treated as
+    remote, so import-path adapters in it are refused.
+    """
+    check_explicit(explicit)
     env = os.environ if environ is None else environ
-    layers: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]] = []
+    layers: list[Layer] = []
     if document is not None:
-        layers.append((dict(document), document_name or "configuration document"))
+        name = document_name or "configuration document"
+        limits.check_data(document, name)
+        layers.append(Layer(dict(document), name, document_kind))
+    elif is_path(explicit):
+        path = os.fspath(explicit)  # type: ignore[arg-type]
+        if str(path).startswith("ssm:"):
+            raise ConfigError(f"config={path!r}: SSM parameters are loaded by bedrock_lifecycle.client() / wrap()")
+        layers.append(Layer(_read_file(path, "config="), f"config= file {path}", "file"))
     elif env.get(ENV_CONFIG):
         source = env[ENV_CONFIG]
         if source.startswith("ssm:"):
@@ -182,49 +256,63 @@ def load_config(
                 f"{ENV_CONFIG}={source!r}: SSM sources are loaded by bedrock_lifecycle.config.sources; "
                 "use bedrock_lifecycle.client(), which does that"
             )
-        layers.append((_read_file(source), f"{ENV_CONFIG} file {source}"))
+        layers.append(Layer(_read_file(source, ENV_CONFIG), f"{ENV_CONFIG} file {source}", "file"))
     env_data, env_origin = env_layer(env)
-    file_aliases = layers[0][0].get("aliases", {}) if layers else {}
-    layers.append((_match_alias_keys(env_data, file_aliases), env_origin))
-    if explicit is not None:
+    file_aliases = layers[0].data.get("aliases", {}) if layers else {}
+    layers.append(Layer(_match_alias_keys(env_data, file_aliases), env_origin, "env"))
+    if explicit is not None and not is_path(explicit):
         if isinstance(explicit, Config):
             explicit = explicit.model_dump(exclude_unset=True)
-        so_far = {**file_aliases, **{n: None for n in layers[-1][0].get("aliases", {})}}
-        layers.append((_match_alias_keys(dict(explicit), so_far), "config= argument"))
+        limits.check_data(explicit, "config= argument")
+        so_far = {**file_aliases, **{n: None for n in layers[-1].data.get("aliases", {})}}
+        layers.append(Layer(_match_alias_keys(dict(explicit), so_far), "config= argument", "explicit"))  # type: ignore[arg-type]
 
+    _refuse_remote_opt_in(layers)
     merged: dict[str, Any] = {}
-    origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]] = []
-    for data, origin in layers:
-        merged = _merge(merged, data)
-        origins.append((data, origin))
+    for layer in layers:
+        merged = _merge(merged, layer.data)
+    context = {"adapter_sources": _adapter_sources(merged, layers)}
     try:
-        return Config.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(_explain(exc, origins)) from None
+        return Config.model_validate(merged, context=context)  # type: ignore[no-any-return]
+    except ConfigError as exc:
+        if not exc.details:
+            raise  # already names its source (adapters)
+        raise ConfigError(explain(exc.details, lambda loc: _source_of(loc, layers)), details=exc.details) from None
 
 
-def _explain(
-    exc: ValidationError, origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]]
-) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(str(p) for p in err["loc"])
-        source = _source_of(loc, origins)
-        path = ".".join(loc) or "(document)"
-        msg = err["msg"].removeprefix("Value error, ")
-        value = err.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        lines.append(f"{source}: {path}: {msg}{shown}")
-    return "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
+def _refuse_remote_opt_in(layers: list[Layer]) -> None:
+    # The opt-in for import-path adapters is a decision of whoever deploys the code; a
+    # shared store must not be able to grant it to itself.
+    for layer in layers:
+        routing = layer.data.get("routing")
+        if layer.kind not in LOCAL_KINDS and isinstance(routing, Mapping) and "allow_import_path_adapters" in routing:
+            raise ConfigError(
+                f"{layer.label()}: routing.allow_import_path_adapters: may be set only locally (a file, "
+                f"the environment or the config= argument), never in a {layer.kind} source "
+                f"(got {routing['allow_import_path_adapters']!r})"
+            )
 
 
-def _source_of(
-    loc: tuple[str, ...], origins: list[tuple[dict[str, Any], dict[tuple[str, ...], str] | str]]
-) -> str:
+def _adapter_sources(merged: Mapping[str, Any], layers: list[Layer]) -> dict[str, tuple[str, str]]:
+    """Per alias, the kind and label of the layer whose ``targets`` list is in force
+    (lists are replaced, not merged, so one layer supplied every target)."""
+    out: dict[str, tuple[str, str]] = {}
+    aliases = merged.get("aliases")
+    if not isinstance(aliases, Mapping):
+        return out
+    for name in aliases:
+        for layer in reversed(layers):
+            a = layer.data.get("aliases")
+            if isinstance(a, Mapping) and isinstance(a.get(name), Mapping) and "targets" in a[name]:
+                out[str(name)] = (layer.kind, layer.label(("aliases", str(name), "targets")))
+                break
+    return out
+
+
+def _source_of(loc: tuple[str, ...], layers: list[Layer]) -> str:
     # The last layer that set this key (or a prefix of it) supplied the bad value.
-    for data, origin in reversed(origins):
+    for layer in reversed(layers):
+        data, origin = layer.data, layer.origin
         if isinstance(origin, dict):
             for n in range(len(loc), 0, -1):
                 if loc[:n] in origin:

@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import sys
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from bedrock_lifecycle.clock import InstantError, check_range, parse_instant
+from bedrock_lifecycle.clock import InstantError, parse_instant
+from bedrock_lifecycle.config import adapters, limits
+from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 ENV_PREFIX = "BEDROCK_LIFECYCLE_"
 ENV_CONFIG = "BEDROCK_LIFECYCLE_CONFIG"
@@ -43,8 +50,104 @@ def _check_model(value: str) -> str:
     return value
 
 
+#: Dates and instants outside this range are rejected: lifecycle dates are after 1970, and
+#: dates near year 9999 overflow ``datetime`` arithmetic (warning windows, days left).
+MIN_YEAR, MAX_YEAR = 1970, 9000
+
+
+def _check_range(value: _dt.datetime) -> _dt.datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(
+            f"{value.isoformat()} is outside the supported range "
+            f"{MIN_YEAR}-01-01 to {MAX_YEAR}-12-31"
+        )
+    return value
+
+
+def _check_path(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(f"{value!r} contains a NUL byte, which no file system path can hold")
+    if not value.strip():
+        raise ValueError("an empty path")
+    return value
+
+
+def _check_base_model(value: str) -> str:
+    try:
+        mid = parse_model_id(value)
+    except ModelIdError as exc:
+        raise ValueError(str(exc)) from None
+    if mid.base_model_id is None:
+        raise ValueError(f"{value!r} names no base model ({mid.kind}); give the base model ID it runs")
+    return value
+
+
+_REGION_RE = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
+
+
+def _check_region(value: str) -> str:
+    if not _REGION_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a region name such as 'us-east-1'")
+    return value
+
+
+PathStr = Annotated[str, AfterValidator(_check_path)]
+BaseModelId = Annotated[str, AfterValidator(_check_base_model)]
+Region = Annotated[str, AfterValidator(_check_region)]
+
+
+def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str, ...]], str]) -> str:
+    """One line per pydantic error: ``source: key.path: what is wrong (got value)``."""
+    lines = []
+    for err in errors:
+        loc = tuple(str(p) for p in err["loc"])
+        path = ".".join(loc) or "(document)"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{source_of(loc)}: {path}: {msg}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
+
+
+# True while a model is being validated: nested models (pydantic calls their __init__
+# because it is overridden) let pydantic's own error through, so the outermost call
+# reports every error with its full key path.
+_validating: ContextVar[bool] = ContextVar("bedrock_lifecycle_validating", default=False)
+
+
 class _Model(BaseModel):
+    """Frozen, no unknown keys, and bad data raises ConfigError (never a raw pydantic error)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        if _validating.get():
+            super().__init__(**data)
+            return
+        token = _validating.set(True)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _config_error(exc, f"{type(self).__name__}(...)") from None
+        finally:
+            _validating.reset(token)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        token = _validating.set(True)
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise _config_error(exc, f"{cls.__name__}.model_validate") from None
+        finally:
+            _validating.reset(token)
+
+
+def _config_error(exc: ValidationError, source: str) -> ConfigError:
+    details = exc.errors(include_url=False)
+    return ConfigError(explain(details, lambda loc: source), details=details)
 
 
 class PolicyConfig(_Model):
@@ -71,18 +174,17 @@ class Target(_Model):
     inference_config: dict[str, Any] | None = None
     additional_model_request_fields: dict[str, Any] | None = None
     system: SystemOverride | None = None
-    # InvokeModel bodies are model-family specific: "package.module:function" converting
-    # a body written for another family into this target's.
+    # InvokeModel bodies are model-family specific: the name of a registered adapter
+    # (see config/adapters.py) converting a body written for another family into this
+    # target's. Resolved to a function when the configuration version is validated.
     body_adapter: str | None = None
 
     _v_model = field_validator("model")(classmethod(lambda cls, v: _check_model(v)))
 
     @field_validator("body_adapter")
     @classmethod
-    def _adapter_path(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?", v):
-            raise ValueError(f"{v!r} is not a dotted path such as 'mypkg.adapters:claude_to_nova'")
-        return v
+    def _adapter_syntax(cls, v: str | None) -> str | None:
+        return None if v is None else adapters.check_syntax(v)
 
 
 class RampStep(_Model):
@@ -92,16 +194,7 @@ class RampStep(_Model):
     @field_validator("at", mode="before")
     @classmethod
     def _at(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            try:
-                return parse_instant(v, field="at")
-            except InstantError as exc:
-                raise ValueError(str(exc)) from None
-        if isinstance(v, _dt.datetime) and v.tzinfo is None:
-            return v.replace(tzinfo=_dt.timezone.utc)
-        if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
-            return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
-        return v
+        return _instant(v, "at")
 
     @field_validator("weights")
     @classmethod
@@ -208,22 +301,25 @@ class RoutingConfig(_Model):
     # Error codes added to / removed from the fallback-eligible set (see fallback.py).
     fallback_on: list[str] = Field(default_factory=list)
     never_fallback_on: list[str] = Field(default_factory=list)
+    # Accept "package.module:function" import paths as body adapters from local sources
+    # (never from SSM/AppConfig). Off: adapters are named, registered in code.
+    allow_import_path_adapters: bool = False
 
 
 def _instant(v: Any, field: str) -> Any:
+    """An aware UTC datetime from an ISO string, a date or a datetime, in the supported range."""
     if isinstance(v, str):
         try:
-            return parse_instant(v, field=field)
+            v = parse_instant(v, field=field)
         except InstantError as exc:
-            raise ValueError(str(exc)) from None
-    try:  # TOML/YAML dates and times: the same range check as strings (clock.check_range)
-        if isinstance(v, _dt.datetime):
-            return check_range(v, field=field, raw=str(v))
-        if isinstance(v, _dt.date):
-            return check_range(_dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc), field=field, raw=str(v))
-    except InstantError as exc:
-        raise ValueError(str(exc)) from None
-    return v
+            raise ValueError(str(exc).removeprefix(f"{field}: ")) from None
+    elif isinstance(v, _dt.datetime):
+        v = v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
+    elif isinstance(v, _dt.date):
+        v = _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
+    else:
+        return v  # pydantic reports the wrong type
+    return _check_range(v)
 
 
 class LifecycleOverride(_Model):
@@ -231,7 +327,7 @@ class LifecycleOverride(_Model):
     (a private notice, a negotiated date, a model the data does not know yet)."""
 
     model: str
-    regions: list[str] | None = None  # None: every region
+    regions: list[Region] | None = None  # None: every region
     legacy: _dt.datetime | None = None
     extended_access: _dt.datetime | None = None
     eol: _dt.datetime | None = None
@@ -264,9 +360,9 @@ class LifecycleOverride(_Model):
 class RegistryConfig(_Model):
     # Map identifiers that name no base model (application profiles, provisioned and custom
     # model ARNs) to the base model whose lifecycle they follow.
-    base_models: dict[str, str] = Field(default_factory=dict)
+    base_models: dict[str, BaseModelId] = Field(default_factory=dict)
     resolve_via_api: bool = False
-    cache_dir: str | None = None
+    cache_dir: PathStr | None = None
     overrides: list[LifecycleOverride] = Field(default_factory=list)
 
 
@@ -288,7 +384,7 @@ def _check_price_keys(v: dict[str, PriceOverride]) -> dict[str, PriceOverride]:
 class ShadowSinkConfig(_Model):
     """Where shadow pairs are recorded (JSONL), and whether texts are kept (opt-in)."""
 
-    log: str | None = None
+    log: PathStr | None = None
     record_text: bool = False
 
 
@@ -307,6 +403,59 @@ class Config(_Model):
     version: str | None = None  # what produced this document (file hash, SSM version)
     # Records of fleet canary rollbacks written back by `bedrock-lifecycle analyze --fleet`.
     rollbacks: list[dict[str, Any]] = Field(default_factory=list)
+
+    # Every body_adapter name this version uses -> the function, resolved at validation.
+    _adapters: dict[str, adapters.AdapterFn] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, /, **data: Any) -> None:
+        # Built in code: the caller's own arguments (trusted as code, import paths opt-in).
+        outer = not _validating.get()  # not the inside of model_validate
+        if outer:
+            limits.check_data(data, "Config(...)")
+        super().__init__(**data)
+        if outer:
+            self._bind_adapters(None)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        """Validate ``obj``; ``context={"adapter_sources": {alias: (kind, label)}}`` says
+        which kind of source (``file``, ``env``, ``explicit``, ``ssm`` ...) supplied each
+        alias's targets, which decides whether import-path adapters may be used."""
+        limits.check_data(obj, f"{cls.__name__}.model_validate")
+        cfg = super().model_validate(obj, **kwargs)
+        cfg._bind_adapters(kwargs.get("context"))
+        return cfg
+
+    def _bind_adapters(self, context: Mapping[str, Any] | None) -> None:
+        sources: Mapping[str, tuple[str, str]] | None = (context or {}).get("adapter_sources")
+        found: dict[str, adapters.AdapterFn] = {}
+        problems: list[str] = []
+        for name, alias in self.aliases.items():
+            kind, label = ("explicit", "Config(...)") if sources is None else sources.get(name, ("document", "document"))
+            for i, t in enumerate(alias.targets):
+                if t.body_adapter is None:
+                    continue
+                try:
+                    found[t.body_adapter] = adapters.resolve_adapter(
+                        t.body_adapter, source_kind=kind,
+                        allow_import_paths=self.routing.allow_import_path_adapters,
+                    )
+                except ConfigError as exc:
+                    problems.append(f"{label}: aliases.{name}.targets.{i}.body_adapter: {exc} (got {t.body_adapter!r})")
+        if problems:
+            raise ConfigError(problems[0] if len(problems) == 1 else "invalid configuration:\n  " + "\n  ".join(problems))
+        self._adapters = found
+
+    def adapter(self, name: str) -> adapters.AdapterFn:
+        """The function a target's ``body_adapter`` names, resolved when this version was
+        validated (the request path calls this; it never imports anything)."""
+        try:
+            return self._adapters[name]
+        except KeyError:
+            raise ConfigError(
+                f"body adapter {name!r} was not resolved with this configuration version "
+                "(built with model_construct?); build it with Config(...) or load_config()"
+            ) from None
 
     @field_validator("aliases")
     @classmethod
@@ -336,10 +485,7 @@ class Config(_Model):
     @field_validator("now", mode="before")
     @classmethod
     def _now(cls, v: Any) -> Any:
-        try:
-            return _instant(v, "now")
-        except ValueError as exc:
-            raise ValueError(str(exc).removeprefix("now: ")) from None
+        return _instant(v, "now")
 
     def alias(self, name: str) -> tuple[str, AliasConfig] | None:
         k = alias_key(name)

@@ -1,90 +1,165 @@
-"""Where the configuration document comes from, and hot reload.
+"""Where the configuration document comes from: a file, an SSM Parameter Store parameter,
+or an AWS AppConfig profile (:mod:`.appconfig`).
 
-A source is a small interface (``fetch() -> Document``; optionally ``write()``) with three
-adapters: a file, an SSM Parameter Store parameter, and an AWS AppConfig profile
-(``config/appconfig.py``). S3 would be a further adapter of the same shape (docs/fleet.md).
+A source answers one question, "what is the document now?" (:meth:`ConfigSource.fetch`).
+As in Powertools' parameters utility, the base class :class:`CachedSource` owns what every
+store needs once: a process-wide TTL cache (a fleet process costs one store read per TTL
+whatever its number of clients), the parsing rules of :mod:`.loading` and :mod:`.limits`
+(an empty or too-deeply nested document is refused), and the version (the store's own
+version, if it has one, *and* a hash of the content). An adapter writes only
+:meth:`CachedSource._get`: "the bytes, and the store's version". S3 would be a further
+adapter of that shape. AppConfig (:mod:`.appconfig`) keeps its own session state instead:
+AppConfig Data's tokens make every read depend on the one before.
 
-``BEDROCK_LIFECYCLE_CONFIG`` names the source: a path, ``ssm:/path/to/parameter`` (or
-``ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/path``), or ``appconfig:APP/ENV/PROFILE``. A :class:`Reloader` thread polls it
-every ``BEDROCK_LIFECYCLE_CONFIG_TTL`` seconds (default 60) and puts a changed, valid
-version in force atomically; a bad version is rejected with a warning and the last good
-one stays; an unreachable source keeps the last good version and backs off. Nothing on
-a request path waits on the source.
+``BEDROCK_LIFECYCLE_CONFIG`` (or ``client(config=...)``) names the source: a path,
+``ssm:/path/to/parameter`` (or ``ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/path``), or
+``appconfig:APP/ENV/PROFILE``. Hot reload is :mod:`.reload`'s job.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
-import logging
 import os
 import threading
-import warnings
-import weakref
+import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from cachetools import TTLCache
-
-from bedrock_lifecycle.config.loading import load_config, parse_document
+from bedrock_lifecycle.config.loading import check_explicit, is_path, load_config, parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
-from bedrock_lifecycle.errors import ConfigError
-
-log = logging.getLogger("bedrock_lifecycle")
+from bedrock_lifecycle.errors import ConfigError, describe_error
 
 ENV_TTL = "BEDROCK_LIFECYCLE_CONFIG_TTL"
 DEFAULT_TTL = 60.0
-
-
-class ConfigReloadWarning(UserWarning):
-    """A new configuration version was rejected, or the source could not be read;
-    the last good version stays in force."""
+_CACHE_SIZE = 64
 
 
 class SourceError(Exception):
     """The source could not be read (network, permissions, missing parameter)."""
 
 
+class DocumentError(ConfigError):
+    """The source was read but its content is not a configuration version (not parsable,
+    empty, nested too deeply). ``version`` identifies the content, so a reloader warns
+    once per bad version."""
+
+    def __init__(self, message: str, *, version: str) -> None:
+        super().__init__(message)
+        self.version = version
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     data: dict[str, Any]
-    version: str  # changes whenever the content may have changed
+    version: str  # changes whenever the content changes (store version + content hash)
     name: str  # for error messages: the file path or the parameter name
+    kind: str = "file"  # the source kind (file, ssm, ...): decides what the document may do
 
 
 class ConfigSource(Protocol):
     name: str
+    ttl: float
 
-    def fetch(self) -> Document: ...
+    @property
+    def kind(self) -> str: ...
+
+    def fetch(self, *, fresh: bool = False) -> Document: ...
 
 
-class FileSource:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path).expanduser()
-        self.name = f"{ENV_CONFIG} file {self.path}"
+class CachedSource(ABC):
+    """The part of every source that is not about the store (see the module docstring)."""
 
-    def fetch(self) -> Document:
+    kind: ClassVar[str] = "remote"
+    name: str
+    ttl: float = DEFAULT_TTL
+    suffix: str = ""  # file-name suffix deciding the format (.json, .toml, .yaml), if any
+
+    # (kind, key) -> (monotonic expiry, document): shared by every instance in the process.
+    _cache: ClassVar[dict[tuple[str, str], tuple[float, Document]]] = {}
+    _cache_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @abstractmethod
+    def _get(self) -> tuple[bytes, str | None]:
+        """The document's bytes and the store's own version (None when it has none).
+        Raises SourceError when the store cannot be read."""
+
+    @abstractmethod
+    def cache_key(self) -> str:
+        """What identifies the same document across instances (path, parameter and region)."""
+
+    def version_of(self, store_version: str | None, digest: str) -> str:
+        return f"{self.kind}:{digest}" if store_version is None else f"{self.kind}:{store_version}:{digest}"
+
+    def fetch(self, *, fresh: bool = False) -> Document:
+        """The current document; at most one store read per ``ttl`` per process unless ``fresh``."""
+        key = (self.kind, self.cache_key())
+        if not fresh:
+            with self._cache_lock:
+                hit = self._cache.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+        raw, store_version = self._get()
+        version = self.version_of(store_version, hashlib.sha256(raw).hexdigest()[:12])
         try:
-            raw = self.path.read_bytes()
+            data = parse_document(raw, name=self.name, suffix=self.suffix)
+        except ConfigError as exc:
+            raise DocumentError(str(exc), version=version) from None
+        doc = Document(data, version, self.name, self.kind)
+        self._remember(key, doc)
+        return doc
+
+    def _remember(self, key: tuple[str, str], doc: Document) -> None:
+        with self._cache_lock:
+            self._cache.pop(key, None)
+            self._cache[key] = (time.monotonic() + self.ttl, doc)
+            while len(self._cache) > _CACHE_SIZE:
+                del self._cache[next(iter(self._cache))]  # the oldest entry
+
+    @classmethod
+    def clear_cache(cls) -> None:
+        with cls._cache_lock:
+            cls._cache.clear()
+
+
+class FileSource(CachedSource):
+    kind = "file"
+
+    def __init__(self, path: str | os.PathLike[str], *, label: str = f"{ENV_CONFIG} file", ttl: float = DEFAULT_TTL) -> None:
+        self.path = Path(path).expanduser()
+        self.name = f"{label} {self.path}"
+        self.suffix = self.path.suffix.lower()
+        self.ttl = ttl
+
+    def cache_key(self) -> str:
+        return str(self.path.absolute())
+
+    def version_of(self, store_version: str | None, digest: str) -> str:
+        return f"file:{digest}"
+
+    def fetch(self, *, fresh: bool = False) -> Document:
+        # A local file costs nothing to read: always the file as it is now (a client made
+        # right after an edit must see the edit; the reloader still polls every TTL).
+        return super().fetch(fresh=True)
+
+    def _get(self) -> tuple[bytes, str | None]:
+        try:
+            return self.path.read_bytes(), None
         except OSError as exc:
             raise SourceError(f"{self.name}: cannot read: {exc.strerror or exc}") from None
-        version = f"file:{hashlib.sha256(raw).hexdigest()[:12]}"
-        data = _parse(raw, self.name, version, self.path.suffix.lower())
-        return Document(data, version, self.name)
 
 
-class SSMSource:
+class SSMSource(CachedSource):
     """An SSM Parameter Store parameter (String or SecureString, JSON or TOML).
 
-    Fetches are shared by every client in the process through a TTL cache, so a fleet
-    process costs one ``GetParameter`` per TTL whatever its number of clients.
+    The version is ``ssm:NAME:VERSION:HASH``: a parameter deleted and created again starts
+    at version 1 again, and the content hash tells that new version 1 from the old one.
     """
 
-    _cache: TTLCache[tuple[str, str | None], Document] = TTLCache(maxsize=64, ttl=DEFAULT_TTL)
-    _cache_lock = threading.Lock()
+    kind = "ssm"
 
     def __init__(self, parameter: str, *, client: Any = None, session: Any = None, region: str | None = None,
                  ttl: float = DEFAULT_TTL) -> None:
@@ -100,6 +175,12 @@ class SSMSource:
         self._session = session
         self.ttl = ttl
 
+    def cache_key(self) -> str:
+        return f"{self.parameter}@{self.region or ''}"
+
+    def version_of(self, store_version: str | None, digest: str) -> str:
+        return f"ssm:{self.parameter}:{store_version}:{digest}"
+
     def client(self) -> Any:
         if self._client is None:
             import boto3
@@ -113,26 +194,12 @@ class SSMSource:
             )
         return self._client
 
-    def fetch(self, *, fresh: bool = False) -> Document:
-        key = (self.parameter, self.region)
-        if not fresh:
-            with self._cache_lock:
-                hit = self._cache.get(key)
-            if hit is not None:
-                return hit
+    def _get(self) -> tuple[bytes, str | None]:
         try:
-            resp = self.client().get_parameter(Name=self.parameter, WithDecryption=True)
+            param = self.client().get_parameter(Name=self.parameter, WithDecryption=True)["Parameter"]
         except Exception as exc:
-            raise SourceError(f"{self.name}: {_describe(exc)}") from None
-        param = resp["Parameter"]
-        raw = str(param.get("Value", "")).encode("utf-8")
-        version = f"ssm:{self.parameter}:{param.get('Version')}"
-        doc = Document(_parse(raw, self.name, version), version, self.name)
-        with self._cache_lock:
-            if self.ttl != self._cache.ttl:
-                type(self)._cache = TTLCache(maxsize=64, ttl=self.ttl)
-            self._cache[key] = doc
-        return doc
+            raise SourceError(f"{self.name}: {describe_error(exc)}") from None
+        return str(param.get("Value", "")).encode("utf-8"), str(param.get("Version"))
 
     def write(self, data: Mapping[str, Any]) -> Document:
         """Overwrite the parameter with ``data`` (as JSON), keeping its type; returns the new version."""
@@ -143,38 +210,31 @@ class SSMSource:
             body = json.dumps(data, indent=1, sort_keys=True, default=str)
             put = client.put_parameter(Name=self.parameter, Value=body, Type=kind, Overwrite=True)
         except Exception as exc:
-            raise SourceError(f"{self.name}: cannot write: {_describe(exc)}") from None
-        doc = Document(json.loads(body), f"ssm:{self.parameter}:{put.get('Version')}", self.name)
-        with self._cache_lock:
-            self._cache[(self.parameter, self.region)] = doc
+            raise SourceError(f"{self.name}: cannot write: {describe_error(exc)}") from None
+        raw = body.encode("utf-8")
+        version = self.version_of(str(put.get("Version")), hashlib.sha256(raw).hexdigest()[:12])
+        doc = Document(json.loads(body), version, self.name, self.kind)
+        self._remember((self.kind, self.cache_key()), doc)
         return doc
 
 
-def _parse(raw: bytes, name: str, version: str, suffix: str = "") -> dict[str, Any]:
-    try:
-        return parse_document(raw, name=name, suffix=suffix)
-    except ConfigError as exc:
-        exc.version = version  # type: ignore[attr-defined]  # the reloader warns once per version
-        raise
+
+# Source kinds named by a prefix (``ssm:``, ``appconfig:``): prefix -> factory(rest, session, ttl).
+# Adapters in their own modules add themselves (config/appconfig.py); a file path is the default.
+SCHEMES: dict[str, Callable[[str, Any, float], ConfigSource]] = {
+    "ssm:": lambda rest, session, ttl: SSMSource(rest, session=session, ttl=ttl),
+}
 
 
-def _describe(exc: BaseException) -> str:
-    resp = getattr(exc, "response", None)
-    if isinstance(resp, dict) and "Error" in resp:
-        err = resp["Error"]
-        return f"{err.get('Code')}: {err.get('Message')}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def source_from(value: str, *, session: Any = None) -> ConfigSource:
-    value = value.strip()
-    if value.startswith("ssm:"):
-        return SSMSource(value[4:], session=session)
-    if value.startswith("appconfig:"):
-        from bedrock_lifecycle.config.appconfig import AppConfigSource
-
-        return AppConfigSource(value[len("appconfig:"):], session=session)
-    return FileSource(value)
+def source_from(value: str | os.PathLike[str], *, session: Any = None, label: str = f"{ENV_CONFIG} file",
+                ttl: float = DEFAULT_TTL) -> ConfigSource:
+    """The source a ``BEDROCK_LIFECYCLE_CONFIG`` value (or ``config=`` path) names."""
+    if isinstance(value, str):
+        value = value.strip()
+        for prefix, make in SCHEMES.items():
+            if value.startswith(prefix):
+                return make(value[len(prefix):], session, ttl)
+    return FileSource(value, label=label, ttl=ttl)
 
 
 def ttl_from(environ: Mapping[str, str]) -> float:
@@ -191,21 +251,31 @@ def ttl_from(environ: Mapping[str, str]) -> float:
 
 
 def build(document: Document, explicit: Any, environ: Mapping[str, str]) -> Config:
-    cfg = load_config(explicit, environ=environ, document=document.data, document_name=document.name)
+    """One configuration version: the document under the environment and explicit layers.
+
+    ``explicit`` that is a path named the source itself, so it adds no layer.
+    """
+    cfg = load_config(
+        None if is_path(explicit) else explicit, environ=environ,
+        document=document.data, document_name=document.name, document_kind=document.kind,
+    )
     return cfg.model_copy(update={"version": document.version})
 
 
 def initial(environ: Mapping[str, str], explicit: Any = None, *, session: Any = None) -> tuple[Config, ConfigSource | None]:
-    """The configuration at client creation, and its source when one is named.
+    """The configuration at client creation, and its source when one is named
+    (``explicit`` as a path, else ``BEDROCK_LIFECYCLE_CONFIG``).
 
-    With no good version at start-up this fails with a clear ConfigError.
+    With no good version at start-up this fails with a clear ConfigError; an empty
+    document is such a failure (see :mod:`.limits`).
     """
-    name = environ.get(ENV_CONFIG)
-    if not name:
+    check_explicit(explicit)
+    if is_path(explicit):
+        src = source_from(explicit, session=session, label="config= file", ttl=ttl_from(environ))
+    elif environ.get(ENV_CONFIG):
+        src = source_from(environ[ENV_CONFIG], session=session, ttl=ttl_from(environ))
+    else:
         return load_config(explicit, environ=environ), None
-    src = source_from(name, session=session)
-    if hasattr(src, "ttl"):  # SSM and AppConfig sources poll at the reload interval
-        src.ttl = ttl_from(environ)
     try:
         doc = src.fetch()
     except SourceError as exc:
@@ -213,87 +283,18 @@ def initial(environ: Mapping[str, str], explicit: Any = None, *, session: Any = 
     return build(doc, explicit, environ), src
 
 
-class Reloader:
-    """Polls a source in a daemon thread and reconfigures the client on a new version."""
-
-    def __init__(
-        self,
-        client: Any,
-        source: ConfigSource,
-        *,
-        environ: Mapping[str, str],
-        explicit: Any = None,
-        ttl: float = DEFAULT_TTL,
-        version: str | None = None,
-        apply: Callable[[Any, Config], Any],
-    ) -> None:
-        self._client = weakref.ref(client)
-        self.source = source
-        self.environ = dict(environ)
-        self.explicit = explicit
-        self.ttl = ttl
-        self.version = version
-        self.rejected: str | None = None  # the last version refused, so it warns once
-        self.failures = 0
-        self.last_error: str | None = None
-        self.last_check: _dt.datetime | None = None
-        self._apply = apply  # puts a version in force or raises ConfigError (api.reconfigure)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-config", daemon=True)
-
-    def start(self) -> Reloader:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._delay()):
-            if self._client() is None:
-                return  # the client is gone
-            self.check()
-
-    def _delay(self) -> float:
-        # Back off while the source is unreachable: ttl, 2 ttl, 4 ttl ... up to 10 ttl.
-        return self.ttl * min(10.0, 2.0 ** self.failures) if self.failures else self.ttl
-
-    def check(self) -> bool:
-        """One poll; True when a new version was put in force."""
-        client = self._client()
-        if client is None:
-            return False
-        self.last_check = _dt.datetime.now(_dt.timezone.utc)
-        try:
-            doc = self.source.fetch()
-        except SourceError as exc:
-            self.failures += 1
-            self.last_error = str(exc)
-            _warn(f"{exc}; keeping configuration version {self.version} (retry in {self._delay():.0f} s)")
-            return False
-        except ConfigError as exc:  # unparsable document
-            return self._reject(getattr(exc, "version", None) or "new", str(exc))
-        self.failures = 0
-        self.last_error = None
-        if doc.version == self.version or doc.version == self.rejected:
-            return False
-        try:
-            cfg = build(doc, self.explicit, self.environ)
-            self._apply(client, cfg)
-        except ConfigError as exc:
-            return self._reject(doc.version, str(exc))
-        log.info("bedrock-lifecycle configuration %s in force (was %s)", doc.version, self.version)
-        self.version = doc.version
-        return True
-
-    def _reject(self, version: str, why: str) -> bool:
-        if version != self.rejected:
-            self.rejected = version
-            _warn(f"configuration version {version} rejected, keeping {self.version}: {why}")
-        self.last_error = why
-        return False
-
-
-def _warn(text: str) -> None:
-    log.warning("%s", text)
-    warnings.warn(text, ConfigReloadWarning, stacklevel=2)
+__all__ = [
+    "DEFAULT_TTL",
+    "ENV_TTL",
+    "CachedSource",
+    "ConfigSource",
+    "Document",
+    "DocumentError",
+    "FileSource",
+    "SSMSource",
+    "SourceError",
+    "build",
+    "initial",
+    "source_from",
+    "ttl_from",
+]

@@ -133,6 +133,12 @@ class AioLifecycleMixin:
             aguard_stream(self, response, info.stream_member, st)
         return response
 
+    async def close(self) -> None:
+        st: ClientState | None = self.__dict__.get(STATE_ATTR)
+        if st is not None and st.reloader is not None:
+            st.reloader.stop()
+        await super().close()  # type: ignore[misc]
+
 
 def aio_lifecycle_class(cls: type) -> type:
     if issubclass(cls, AioLifecycleMixin):

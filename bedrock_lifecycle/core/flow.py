@@ -105,7 +105,7 @@ def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: 
                 raise err
             refusal = refusal or err
             continue
-        call_params = apply_target(params, cand, info)
+        call_params = apply_target(params, cand, info, v.config)
         used = waits = 0
         while True:
             t0 = monotonic()

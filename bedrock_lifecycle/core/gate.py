@@ -161,7 +161,9 @@ def target_problems(config: Config, registry: Any, region: str, now: _dt.datetim
             continue
         groups.setdefault(where, []).append((model, gate.lookup(model, now)))
     for where, members in groups.items():
-        eol = [(m, s) for m, s in members if s.state is State.EOL]
+        # A reported (not confirmed) EOL date warns at call time; it refuses nothing unless trusted.
+        eol = [(m, s) for m, s in members
+               if s.state is State.EOL and (not s.reported or policy.trust == "reported")]
         if not eol:
             continue
         if policy.on_eol == "error":

@@ -30,7 +30,9 @@ class CallRecord:
     def __init__(self, kind: str, operation: str, alias: str | None, requested: str, model: str | None,
                  attempts: list[dict[str, Any]], response: Any, params: dict[str, Any] | None,
                  region: str, baseline: str | None) -> None:
-        self.kind = kind  # "call", "shadow" (a copy sent to a shadow model), "stream_error"
+        # "call"; "shadow" (a copy sent to a shadow model); "stream_error" (after the first
+        # event); "rollback" (canary analysis pulled a canary: ``params`` is the record)
+        self.kind = kind
         self.operation = operation
         self.alias = alias
         self.requested = requested

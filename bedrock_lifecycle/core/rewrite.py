@@ -8,28 +8,14 @@ caller's dict is never modified: shadow copies and retries start from the origin
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import Any
 
+from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.routing import Candidate
 
-_adapters: dict[str, Callable[[Any, str], Any]] = {}
 
-
-def load_adapter(path: str) -> Callable[[Any, str], Any]:
-    fn = _adapters.get(path)
-    if fn is None:
-        mod_name, _, attr = path.partition(":")
-        if not attr:
-            mod_name, _, attr = path.rpartition(".")
-        fn = getattr(importlib.import_module(mod_name), attr)
-        _adapters[path] = fn
-    return fn
-
-
-def apply_target(params: dict[str, Any], cand: Candidate, info: OperationInfo) -> dict[str, Any]:
+def apply_target(params: dict[str, Any], cand: Candidate, info: OperationInfo, config: Config) -> dict[str, Any]:
     t = cand.target
     if t is None and params["modelId"] == cand.model:
         return params  # a concrete model ID as the caller sent it: nothing to change
@@ -54,7 +40,7 @@ def apply_target(params: dict[str, Any], cand: Candidate, info: OperationInfo) -
                 else current + block
             )
     if t.body_adapter and info.family_members:
-        adapter = load_adapter(t.body_adapter)
+        adapter = config.adapter(t.body_adapter)  # resolved when the version was validated
         for m in info.family_members:
             if m in out:
                 out[m] = adapter(out[m], cand.model)

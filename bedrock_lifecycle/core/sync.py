@@ -161,6 +161,12 @@ class LifecycleMixin:
             guard_stream(self, response, info.stream_member, st)
         return response
 
+    def close(self) -> None:
+        st: ClientState | None = self.__dict__.get(STATE_ATTR)
+        if st is not None and st.reloader is not None:
+            st.reloader.stop()  # a closed client's configuration is never reloaded
+        super().close()  # type: ignore[misc]
+
 
 def lifecycle_class(cls: type) -> type:
     if issubclass(cls, LifecycleMixin):

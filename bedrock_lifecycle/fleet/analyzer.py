@@ -17,7 +17,7 @@ from bedrock_lifecycle.config.sources import build
 from bedrock_lifecycle.core.routing import weights_at
 from bedrock_lifecycle.fleet.writeback import ParameterWriter, Rollback
 from bedrock_lifecycle.migrate.canary import Stats, judge
-from bedrock_lifecycle.observe.cloudwatch import NAMESPACE
+from bedrock_lifecycle.observe.names import NAMESPACE
 
 log = logging.getLogger("bedrock_lifecycle")
 

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+from typing import TYPE_CHECKING
 
-from bedrock_lifecycle.lifecycle.model import SEVERITY, LifecycleEntry, State
+if TYPE_CHECKING:  # model.py calls into this module: no import back at run time
+    from bedrock_lifecycle.lifecycle.model import LifecycleEntry
+
+_LEGACY_OR_LATER = frozenset({"legacy", "extended_access", "eol"})  # State values from Legacy on
 
 NEW_POLICY = "2026-09"
 OLD_POLICY = "pre-2026-09"
@@ -51,7 +55,7 @@ def _legacy_now(entry: LifecycleEntry, at: _dt.datetime) -> bool:
         return True
     if entry.extended_access is not None and at >= entry.extended_access:
         return True
-    return entry.status is not None and SEVERITY[entry.status] >= SEVERITY[State.LEGACY]
+    return entry.status is not None and entry.status.value in _LEGACY_OR_LATER
 
 
 def guarantees(entry: LifecycleEntry, at: _dt.datetime) -> list[tuple[str, _dt.datetime]]:

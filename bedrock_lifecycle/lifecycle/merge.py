@@ -16,7 +16,7 @@ from bedrock_lifecycle.lifecycle.model import SEVERITY, LifecycleEntry, State
 UTC = _dt.timezone.utc
 # Lowest precedence first. "reported" holds bundled dates known only from third-party
 # notes of AWS material: any confirmed layer replaces them field by field.
-LAYERS = ("reported", "bundled", "api", "override")
+LAYERS = ("reported", "bundled", "health", "api", "override")  # health: AWS Health notices (docs/readiness.md)
 _FIELDS = ("status", "legacy", "extended_access", "eol", "replacements")
 _STATE_FIELDS = ("status", "legacy", "extended_access", "eol")
 _FACT_FIELDS = ("launch", "policy", "legacy_period_days", "eol_floor")

@@ -215,6 +215,7 @@ class Registry:
         base_model_map: Mapping[str, str] | None = None,
         resolver: ControlPlaneResolverLike | None = None,
         facts: Mapping[str, LifecycleEntry] | None = None,
+        health_entries: Iterable[LifecycleEntry] = (),
     ) -> None:
         """``entries`` are the bundled data: those with ``confidence="reported"`` form the
         lowest layer, replaced field by field by any confirmed one. ``facts`` are per-model
@@ -225,6 +226,7 @@ class Registry:
         self._indexes = {
             "reported": _Index((e for e in bundled_entries if e.confidence == "reported"), "bundled"),
             "bundled": _Index((e for e in bundled_entries if e.confidence != "reported"), "bundled"),
+            "health": _Index(health_entries, "health"),
             "api": _Index(api_entries, "api"),
             "override": _Index(overrides, "override"),
         }
@@ -250,7 +252,7 @@ class Registry:
         The disk cache is re-read at most once per ``sync.DISK_CACHE_TTL`` seconds per
         directory; a missing, corrupt or foreign cache file warns once and is ignored.
         """
-        from bedrock_lifecycle.lifecycle import bundled, sync
+        from bedrock_lifecycle.lifecycle import bundled, health, sync
 
         data = bundled.load()
         return cls(
@@ -261,6 +263,7 @@ class Registry:
             base_model_map=base_model_map,
             resolver=resolver,
             facts=data.models,
+            health_entries=health.cached_entries(cache_dir),  # after `sync --health`
         )
 
     def _snapshot(self) -> _Snapshot:
@@ -304,9 +307,20 @@ class Registry:
         self.replace_api_entries(loaded)
         return len(loaded)
 
+    def replace_health_entries(self, entries: Iterable[LifecycleEntry]) -> None:
+        """Swap the AWS Health (``health``) layer, as :meth:`replace_api_entries` does."""
+        index = _Index(entries, "health")
+        with self._lock:
+            self._indexes["health"] = index
+            self._snap = self._snapshot()
+
     @property
     def api_entries(self) -> tuple[LifecycleEntry, ...]:
         return self._indexes["api"].entries
+
+    @property
+    def health_entries(self) -> tuple[LifecycleEntry, ...]:
+        return self._indexes["health"].entries
 
     @property
     def overrides(self) -> tuple[LifecycleEntry, ...]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from cachetools import TTLCache
 
+from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelId, ModelIdError, parse_model_id
 
 ClientFactory = Callable[[str | None], Any]
@@ -98,7 +99,7 @@ class ControlPlaneResolver:
         try:
             result = self._resolve(model, model.region or region, 0)
         except Exception as exc:  # never raise into a request
-            result = Resolution(None, f"control-plane resolution failed: {_describe(exc)}", ok=False)
+            result = Resolution(None, f"control-plane resolution failed: {describe_error(exc)}", ok=False)
         with self._lock:
             (self._ok if result.ok else self._failed)[key] = result
         return result
@@ -120,7 +121,7 @@ class ControlPlaneResolver:
         try:
             response: dict[str, Any] = getattr(self._client(region), method)(**{param: model.raw})
         except Exception as exc:
-            return Resolution(None, f"{op} for {model.raw} failed: {_describe(exc)}", ok=False)
+            return Resolution(None, f"{op} for {model.raw} failed: {describe_error(exc)}", ok=False)
         target = pick(response)
         if not target:
             return Resolution(None, f"{op} for {model.raw} returned no model ARN", ok=True)
@@ -172,15 +173,6 @@ _CALLS: dict[str, tuple[str, str, str, Callable[[dict[str, Any]], str | None]]] 
     ),
 }
 
-
-def _describe(exc: BaseException) -> str:
-    err = getattr(exc, "response", None)
-    if isinstance(err, dict):
-        e = err.get("Error") or {}
-        code, msg = e.get("Code"), e.get("Message")
-        if code:
-            return f"{code}: {msg}" if msg else str(code)
-    return f"{type(exc).__name__}: {exc}"
 
 
 __all__ = ["ClientFactory", "ControlPlaneResolver", "Resolution"]

@@ -32,6 +32,7 @@ from cachetools import TTLCache
 from filelock import FileLock, Timeout
 
 from bedrock_lifecycle.clock import InstantError, env_clock, parse_instant
+from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry, State
 from bedrock_lifecycle.util import jsonlimits
@@ -385,14 +386,6 @@ def _session_factory(session: boto3.Session | None) -> ClientFactory:
     return factory
 
 
-def _describe(exc: BaseException) -> str:
-    err = getattr(exc, "response", None)
-    if isinstance(err, dict):
-        e = err.get("Error") or {}
-        if e.get("Code"):
-            return f"{e.get('Code')}: {e.get('Message') or ''}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
-
 
 def fetch_region(client: Any) -> tuple[list[dict[str, Any]], int]:
     """Records for one region: (records, failed GetFoundationModel calls). Raises on listing failure."""
@@ -449,7 +442,7 @@ def sync(
         try:
             fetched[region] = fetch_region(factory(region))
         except Exception as exc:
-            failed[region] = _describe(exc)
+            failed[region] = describe_error(exc)
 
     written = False
     cache_error: str | None = None

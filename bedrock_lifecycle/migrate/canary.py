@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig, AnalysisConfig, alias_key
-from bedrock_lifecycle.core.observer import CallRecord
+from bedrock_lifecycle.core.observer import CallRecord, notify
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.core.sync import state_of
 from bedrock_lifecycle.errors import CanaryRollbackWarning, caller_stacklevel
@@ -224,7 +224,7 @@ class CanaryAnalyzer:
     # ------------------------------------------------------------ per event: O(1)
 
     def on_call(self, record: CallRecord) -> None:
-        if record.alias is None or record.kind == "shadow":
+        if record.alias is None or record.kind not in ("call", "stream_error"):
             return
         for a in record.attempts:
             self.observe(record.alias, a["model"], a["outcome"], a["duration_ms"] or 0.0)
@@ -330,9 +330,9 @@ class CanaryAnalyzer:
             "baseline_weight_forced": forced,
         }
         rt.rollbacks.append(entry)
-        from bedrock_lifecycle.observe import metrics
-
-        metrics.ROLLBACKS.append(entry)  # for `status`, through the snapshot files
+        # Observers hear of it (the built-in metrics keep it for `status`'s snapshot files).
+        notify(rt.observers.items, CallRecord("rollback", "", w.name, w.name, model, [], None, entry,
+                                              rt.region, w.baseline))
         text = (
             f"canary {model} of alias {w.name!r} rolled back to weight 0 "
             f"(traffic returns to {w.baseline}): {verdict.reason}"
@@ -386,8 +386,8 @@ def _leaves_nothing(rt: Any, w: _Watched, model: str) -> bool:
 
 
 def _wanted(state: ClientState) -> bool:
-    if state.reloader is not None:
-        return True  # the configuration can change at run time
+    # Only when an alias enables analysis with a canary; a reloaded version that does gets
+    # the analyzer then (api.reconfigure attaches features again).
     return bool(_watched(state))
 
 

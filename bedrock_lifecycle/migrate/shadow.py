@@ -13,7 +13,8 @@ successful calls to ``model``. The caller never waits for, nor sees, the copy:
   still queued and waits a bounded time for copies in flight.
 
 Each pair (primary answer, shadow answer) is recorded as one JSON line in the file named
-by ``[shadow] log`` / ``BEDROCK_LIFECYCLE_SHADOW_LOG`` (append-only, created ``0600``)::
+by ``[shadow] log`` / ``BEDROCK_LIFECYCLE_SHADOW_LOG`` (append-only, ``0600``; see
+:mod:`bedrock_lifecycle.migrate.shadowlog`)::
 
     {"at": "2026-05-01T12:00:00.123+00:00", "alias": "chat", "operation": "Converse",
      "primary": {"model", "latency_ms", "input_tokens", "output_tokens", "stop_reason",
@@ -53,18 +54,19 @@ from typing import Any
 
 from bedrock_lifecycle.config import AliasConfig
 from bedrock_lifecycle.core.classify import error_code
+from bedrock_lifecycle.core.flow import META_KEY
 from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.core.sync import state_of
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.migrate.shadowlog import ShadowLogWarning as ShadowLogWarning  # re-exported
-from bedrock_lifecycle.migrate.shadowlog import Sink, check_log, log_path
+from bedrock_lifecycle.migrate.shadowlog import Sink, log_path
+from bedrock_lifecycle.migrate.shadowlog import check_log as check_log  # re-exported
 from bedrock_lifecycle.util.responses import converse_text, usage_of
 from bedrock_lifecycle.util.text import similarity
 
 log = logging.getLogger("bedrock_lifecycle")
 
-META_KEY = "BedrockLifecycle"  # dropin.META_KEY (not imported: dropin imports this module)
 
 DEFAULT_WORKERS = 4
 DEFAULT_MAX_PENDING = 64
@@ -514,30 +516,28 @@ class ShadowMirror:
 
 
 def _wanted(state: ClientState) -> bool:
-    if state.reloader is not None:
-        return True  # the configuration can change at run time: be ready for a shadow
+    # Only when configured: a reloaded version that adds a shadow gets the pool then
+    # (api.reconfigure attaches features again), so no client pays for it before.
     return any(a.shadow is not None for a in state.version.config.aliases.values())
 
 
 def attach(state: ClientState, environ: Mapping[str, str]) -> None:
-    """Give a client its shadow pool (idempotent), and open the shadow log.
+    """Give a client its shadow pool (idempotent), and open the version's shadow log.
 
     The observer is only installed when an alias configures ``shadow`` or the
-    configuration can be reloaded, so clients without shadow traffic pay nothing per
-    call. A log that cannot be opened raises :class:`~bedrock_lifecycle.errors.ConfigError`
-    at creation; for a reloaded version (in force already) it is warned about: run
-    :func:`check_log` first.
+    configuration can be reloaded, so clients without shadow traffic pay nothing per call.
+    A log that cannot be opened raises :class:`~bedrock_lifecycle.errors.ConfigError`
+    (the composition root runs :func:`check_log` before a version is put in force, so this
+    only happens in a race); for a version already in force it is warned about instead.
     """
     global _atexit_registered
-    config = state.version.config
+    path = log_path(state.version.config)
     existing = state.plugins.get("shadow")
-    path = log_path(config)
     if existing is not None:
         if path is not None:
             existing.open_log(path, strict=False)
         return
     if not _wanted(state):
-        check_log(config)  # no pool, but a named log must be writable all the same
         return
     mirror = ShadowMirror(state)
     if path is not None:

@@ -37,7 +37,7 @@ def _warn(text: str) -> None:
     warnings.warn(text, ShadowLogWarning, stacklevel=3)
 
 
-def _describe(exc: OSError, path: str) -> str:
+def _os_reason(exc: OSError, path: str) -> str:
     reason = exc.strerror or str(exc)
     parent = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
     if isinstance(exc, FileNotFoundError) and not os.path.isdir(parent):
@@ -97,7 +97,7 @@ class Sink:
             except OSError as exc:
                 if strict:
                     raise ConfigError(f"{LOG_KEY}: cannot open {path!r} for appending: "
-                                      f"{_describe(exc, path)}") from None
+                                      f"{_os_reason(exc, path)}") from None
                 self._failure(path, exc)
                 return False
             return True
@@ -124,7 +124,7 @@ class Sink:
     def _failure(self, path: str, exc: OSError) -> None:  # holds self._lock
         if self._failed_path != path:  # once per failing path, not per record
             self._failed_path = path
-            _warn(f"bedrock-lifecycle shadow log {path!r}: cannot write: {_describe(exc, path)}; "
+            _warn(f"bedrock-lifecycle shadow log {path!r}: cannot write: {_os_reason(exc, path)}; "
                   "shadow records are lost until it can (counted in stats()['write_errors'])")
 
     def _close_locked(self) -> None:

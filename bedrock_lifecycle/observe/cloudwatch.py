@@ -23,11 +23,10 @@ import weakref
 from typing import Any
 
 from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
 
 log = logging.getLogger("bedrock_lifecycle")
 
-NAMESPACE = "BedrockLifecycle"
-NO_ALIAS = "(none)"  # CloudWatch dimension values cannot be empty
 _MAX_VALUES = 150  # PutMetricData: distinct Values per datum
 _MAX_DATUMS = 1000  # PutMetricData: MetricData entries per call
 
@@ -89,7 +88,12 @@ class CloudWatchPublisher:
         self._thread = threading.Thread(target=self._run, name="bedrock-lifecycle-cloudwatch", daemon=True)
         self._thread.start()
 
-    def _after_fork(self) -> None:
+    def pending(self) -> int:
+        """Series not yet published."""
+        with self._lock:
+            return len(self._series)
+
+    def after_fork(self) -> None:
         self._lock = threading.Lock()
         self._series = {}  # the parent publishes what it had aggregated
         self._stop = threading.Event()
@@ -185,7 +189,7 @@ class CloudWatchPublisher:
 def _after_fork(ref: weakref.ref[CloudWatchPublisher]) -> None:
     publisher = ref()
     if publisher is not None:
-        publisher._after_fork()
+        publisher.after_fork()
 
 
 def _close_at_exit(ref: weakref.ref[CloudWatchPublisher]) -> None:
@@ -199,7 +203,6 @@ def wait_published(publisher: CloudWatchPublisher, timeout: float = 5.0) -> None
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         publisher.flush()
-        with publisher._lock:
-            if not publisher._series:
-                return
+        if not publisher.pending():
+            return
         time.sleep(0.01)

@@ -37,14 +37,13 @@ from typing import IO, Any
 
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.observe.events import AttemptEvent
+from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
 
 log = logging.getLogger("bedrock_lifecycle")
 
 ENV_METRICS = "BEDROCK_LIFECYCLE_METRICS"
 EXPORTERS = ("cloudwatch", "emf", "file", "log", "otel")
 OFF = "off"  # turns the built-in metrics off too (alone)
-NAMESPACE = "BedrockLifecycle"
-NO_ALIAS = "(none)"  # as bedrock_lifecycle.observe.cloudwatch: CloudWatch dimension values cannot be empty
 LOGGER_NAME = "bedrock_lifecycle.observe.metrics"
 
 _WIRE = frozenset({"ok", "error"})  # outcomes that were a request to Bedrock
@@ -295,7 +294,7 @@ class EmfExporter:
         self._wake.set()
         self.flush()
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
         # The parent flushes what it had queued; the child starts empty, without the thread.
         self._queue = deque()
         self._wake = threading.Event()
@@ -475,7 +474,7 @@ def _after_fork_in_child() -> None:
     global _exit_lock
     _exit_lock = threading.Lock()
     for ex in _instances.values():
-        reset = getattr(ex, "_after_fork", None)
+        reset = getattr(ex, "after_fork", None)  # exporters with per-process state
         if reset is not None:
             reset()
 

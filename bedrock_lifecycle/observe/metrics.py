@@ -43,206 +43,30 @@ from bedrock_lifecycle.core.observer import CallRecord
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.observe import exporters
 from bedrock_lifecycle.observe.events import AttemptEvent, bus_of, events_of
-from bedrock_lifecycle.util.files import private_dir
+from bedrock_lifecycle.observe.names import NO_ALIAS
+from bedrock_lifecycle.observe.series import (
+    INV_LOG_GAMMA,
+    MAX_BUCKETS,
+    MAX_INDEX,
+    MAX_MS,
+    MIN_MS,
+    RELATIVE_ACCURACY,
+    Histogram,
+    Series,
+)
+from bedrock_lifecycle.util.files import atomic_write_json, ensure_private_dir
 from bedrock_lifecycle.util.responses import usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
+ceil, log_ = math.ceil, math.log  # module globals: the per-event loop's lookups stay cheap
 
 ENV_METRICS = exporters.ENV_METRICS
-NO_ALIAS = exporters.NO_ALIAS  # the alias key of calls made with a model ID
 OVERFLOW = "(overflow)"
 SNAPSHOT_SCHEMA = "bedrock-lifecycle/metrics"
 SNAPSHOT_VERSION = 1
 SNAPSHOT_INTERVAL = 10.0
 STALE_AFTER = 300.0  # status ignores snapshot files older than this (seconds)
 PRUNE_AFTER = 86400.0  # a writer deletes other processes' files older than this
-
-# Histogram: bucket i holds (GAMMA**(i-1), GAMMA**i] ms and reports 2*GAMMA**i/(GAMMA+1),
-# within RELATIVE_ACCURACY of anything in the bucket.
-RELATIVE_ACCURACY = 0.01
-GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
-_INV_LOG_GAMMA = 1.0 / math.log(GAMMA)
-MIN_MS = 1e-3  # at or below: the zero bucket (reported as 0)
-MAX_MS = 1e7  # about 2.8 hours: above, clamped into the last bucket
-_MIN_INDEX = math.ceil(math.log(MIN_MS) * _INV_LOG_GAMMA)
-_MAX_INDEX = math.ceil(math.log(MAX_MS) * _INV_LOG_GAMMA)
-MAX_BUCKETS = _MAX_INDEX - _MIN_INDEX + 2  # + the zero bucket
-_MAX_ERROR_CODES = 64  # per series; more distinct codes count as "(other)"
-_QUANTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
-
-_ceil = math.ceil
-_log = math.log
-
-
-class Histogram:
-    """Latency in ms, log-bucketed: O(1) per value, bounded memory, mergeable."""
-
-    __slots__ = ("buckets", "count", "max", "min", "total", "zero")
-
-    def __init__(self) -> None:
-        self.buckets: dict[int, int] = {}
-        self.count = 0
-        self.zero = 0
-        self.total = 0.0
-        self.min = math.inf
-        self.max = -math.inf
-
-    def add(self, ms: float) -> None:
-        self.count += 1
-        self.total += ms
-        if ms < self.min:
-            self.min = ms
-        if ms > self.max:
-            self.max = ms
-        if ms <= MIN_MS:
-            self.zero += 1
-            return
-        i = _ceil(_log(ms) * _INV_LOG_GAMMA) if ms < MAX_MS else _MAX_INDEX
-        b = self.buckets
-        b[i] = b.get(i, 0) + 1
-
-    def quantile(self, q: float) -> float | None:
-        """The value at rank ``floor(q * (count - 1))`` of the sorted values, within
-        :data:`RELATIVE_ACCURACY`; None when empty."""
-        if self.count == 0:
-            return None
-        rank = int(q * (self.count - 1))
-        if rank < self.zero:
-            return max(0.0, min(self.min, MIN_MS))
-        seen = self.zero
-        for i in sorted(self.buckets):
-            seen += self.buckets[i]
-            if seen > rank:
-                est = 2.0 * GAMMA**i / (GAMMA + 1.0)
-                return min(max(est, self.min), self.max)  # clamping only moves it closer
-        return self.max  # unreachable when counts are consistent
-
-    def merge(self, other: Histogram) -> None:
-        self.count += other.count
-        self.zero += other.zero
-        self.total += other.total
-        self.min = min(self.min, other.min)
-        self.max = max(self.max, other.max)
-        b = self.buckets
-        for i, n in other.buckets.items():
-            b[i] = b.get(i, 0) + n
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"count": self.count}
-        if self.count:
-            out["mean"] = round(self.total / self.count, 3)
-            out["min"] = round(self.min, 3)
-            out["max"] = round(self.max, 3)
-        for name, q in _QUANTILES:
-            v = self.quantile(q)
-            out[name] = None if v is None else round(v, 3)
-        return out
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "count": self.count, "zero": self.zero, "total": self.total,
-            "min": self.min if self.count else None, "max": self.max if self.count else None,
-            "buckets": sorted(self.buckets.items()),
-        }
-
-    @classmethod
-    def from_state(cls, d: Mapping[str, Any]) -> Histogram:
-        h = cls()
-        h.count = int(d["count"])
-        h.zero = int(d["zero"])
-        h.total = float(d["total"])
-        if h.count:
-            h.min = float(d["min"])
-            h.max = float(d["max"])
-        for i, n in d["buckets"]:
-            i = int(i)
-            if not _MIN_INDEX <= i <= _MAX_INDEX:
-                raise ValueError(f"bucket {i} out of range")
-            h.buckets[i] = h.buckets.get(i, 0) + int(n)
-        if h.zero + sum(h.buckets.values()) != h.count:
-            raise ValueError("bucket counts do not add up")
-        return h
-
-
-# Stored counters (summed when merging); ``calls`` = ok + failed and ``errors`` = failed +
-# stream_errors are derived, so the hot path increments one counter per outcome.
-_STORED = ("ok", "failed", "stream_errors", "refused", "skipped", "fallbacks", "shadow", "canary",
-           "input_tokens", "output_tokens")
-_SHOWN = ("calls", "ok", "errors", "stream_errors", "refused", "skipped", "fallbacks", "shadow", "canary",
-          "input_tokens", "output_tokens")
-
-
-class Series:
-    """One (alias, model) series. Not locked: :class:`Metrics` mutates and reads its
-    series under its own lock."""
-
-    __slots__ = ("alias", "canary", "error_codes", "failed", "fallbacks", "input_tokens", "is_shadow",
-                 "last_at", "latency", "model", "ok", "output_tokens", "refused", "shadow",
-                 "skipped", "stream_errors")
-
-    def __init__(self, alias: str | None, model: str, is_shadow: bool = False) -> None:
-        self.alias = alias
-        self.model = model
-        self.is_shadow = is_shadow
-        self.ok = self.failed = self.stream_errors = 0
-        self.refused = self.skipped = self.fallbacks = self.shadow = self.canary = 0
-        self.input_tokens = self.output_tokens = 0
-        self.error_codes: dict[str, int] = {}
-        self.latency = Histogram()
-        self.last_at = 0.0
-
-    @property
-    def calls(self) -> int:
-        """Attempts sent to Bedrock (answered ok or with an error)."""
-        return self.ok + self.failed
-
-    @property
-    def errors(self) -> int:
-        """Error answers and mid-stream errors."""
-        return self.failed + self.stream_errors
-
-    def _code(self, code: str | None) -> None:
-        c = self.error_codes
-        key = code or "Unknown"
-        if key not in c and len(c) >= _MAX_ERROR_CODES:
-            key = "(other)"
-        c[key] = c.get(key, 0) + 1
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: getattr(self, k) for k in _SHOWN}
-        out["error_codes"] = dict(self.error_codes)
-        out["error_rate"] = round(self.errors / self.calls, 4) if self.calls else None
-        out["latency_ms"] = self.latency.summary()
-        out["last_at"] = self.last_at or None
-        return out
-
-    def to_state(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"alias": self.alias, "model": self.model, "is_shadow": self.is_shadow}
-        out.update({k: getattr(self, k) for k in _STORED})
-        out["calls"], out["errors"] = self.calls, self.errors  # for a reader; derived again on load
-        out["error_codes"] = dict(self.error_codes)
-        out["latency"] = self.latency.to_state()
-        out["last_at"] = self.last_at
-        return out
-
-    @classmethod
-    def from_state(cls, d: Mapping[str, Any]) -> Series:
-        s = cls(d.get("alias"), str(d["model"]), bool(d.get("is_shadow", False)))
-        for k in _STORED:
-            setattr(s, k, int(d.get(k, 0)))
-        s.error_codes = {str(k): int(v) for k, v in dict(d.get("error_codes", {})).items()}
-        s.latency = Histogram.from_state(d["latency"])
-        s.last_at = float(d.get("last_at") or 0.0)
-        return s
-
-    def merge(self, other: Series) -> None:
-        for k in _STORED:
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-        for code, n in other.error_codes.items():
-            self.error_codes[code] = self.error_codes.get(code, 0) + n
-        self.latency.merge(other.latency)
-        self.last_at = max(self.last_at, other.last_at)
-
 
 def _model_key(model: str, shadow: bool) -> str:
     return f"{model} (shadow)" if shadow else model
@@ -330,7 +154,7 @@ class Metrics:
             if ms <= MIN_MS:
                 h.zero += 1
             else:
-                i = _ceil(_log(ms) * _INV_LOG_GAMMA) if ms < MAX_MS else _MAX_INDEX
+                i = ceil(log_(ms) * INV_LOG_GAMMA) if ms < MAX_MS else MAX_INDEX
                 b = h.buckets
                 b[i] = b.get(i, 0) + 1
             if tin:
@@ -339,11 +163,11 @@ class Metrics:
                 s.output_tokens += tout
         elif outcome == "error":
             s.failed += 1
-            s._code(code)
+            s.count_code(code)
         else:
             if outcome == "stream_error":  # its stream's opening attempt counted as a call
                 s.stream_errors += 1
-                s._code(code)
+                s.count_code(code)
             elif outcome == "refused":
                 s.refused += 1
             else:  # "skipped": not sent
@@ -416,7 +240,7 @@ class Metrics:
             self._series = {}
             self.started_at = time.time()
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
         self._lock = threading.Lock()
         self._pending.clear()  # the same deque: clients hold a reference to it
         self._series = {}
@@ -461,6 +285,9 @@ class MetricsObserver:
         self.metrics = metrics
 
     def on_call(self, record: CallRecord) -> None:
+        if record.kind == "rollback":  # canary analysis rolled a canary back: shown by `status`
+            ROLLBACKS.append(record.params or {})
+            return
         if record.kind == "shadow":
             for ev in events_of(record):
                 self.metrics(ev)
@@ -560,8 +387,6 @@ class SnapshotWriter:
             dirs = list(self.dirs)
         if not dirs:
             return []
-        from bedrock_lifecycle.lifecycle.sync import write_document
-
         doc = self.metrics.document()
         written = []
         for d in dirs:
@@ -569,8 +394,8 @@ class SnapshotWriter:
             try:
                 # 0700 however it came to exist (and its missing parents, the cache
                 # directory included): the snapshots name models and aliases in use.
-                private_dir(d)
-                write_document(path, doc)
+                ensure_private_dir(d, tighten=True)
+                atomic_write_json(path, doc)
                 written.append(path)
             except Exception as exc:
                 if d not in self.failed:
@@ -585,7 +410,7 @@ class SnapshotWriter:
             self._thread = None
             self.dirs = []
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
         # The child has no writer thread; it writes its own pid's file from zero counts.
         self._lock = threading.Lock()
         self._thread = None
@@ -615,8 +440,8 @@ def _prune(directory: Path) -> None:
 
 
 def _after_fork_in_child() -> None:
-    METRICS._after_fork()
-    WRITER._after_fork()
+    METRICS.after_fork()
+    WRITER.after_fork()
 
 
 if hasattr(os, "register_at_fork"):

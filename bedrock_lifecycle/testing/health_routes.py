@@ -37,6 +37,7 @@ HEALTH_OPERATIONS: Final = (
     "DescribeEventsForOrganization",
     "DescribeEventDetailsForOrganization",
     "DescribeAffectedEntitiesForOrganization",
+    "DescribeAffectedAccountsForOrganization",
 )
 LIFECYCLE_EVENT_TYPE: Final = "AWS_BEDROCK_PLANNED_LIFECYCLE_EVENT"
 _PREFIX: Final = "AWSHealth_20160804"
@@ -192,6 +193,17 @@ def _org_affected(state: HealthState, ctx: Request) -> Any:
     return {"entities": found, "failedSet": [], **extra}
 
 
+def _org_accounts(state: HealthState, ctx: Request) -> Any:
+    arn = ctx.json.get("eventArn")
+    accounts = sorted({e.account_id for e in state.events if e.arn == arn})
+    found, extra = page([{"a": a} for a in accounts], ctx.json)
+    return {
+        "affectedAccounts": [x["a"] for x in found],
+        "eventScopeCode": "ACCOUNT_SPECIFIC" if accounts else "NONE",
+        **extra,
+    }
+
+
 _RESULTS: Final[dict[str, Callable[[HealthState, Request], Any]]] = {
     "DescribeEvents": _events(False),
     "DescribeEventDetails": _details,
@@ -199,6 +211,7 @@ _RESULTS: Final[dict[str, Callable[[HealthState, Request], Any]]] = {
     "DescribeEventsForOrganization": _events(True),
     "DescribeEventDetailsForOrganization": _org_details,
     "DescribeAffectedEntitiesForOrganization": _org_affected,
+    "DescribeAffectedAccountsForOrganization": _org_accounts,
 }
 
 

@@ -7,6 +7,7 @@ import contextlib
 import http
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import uuid
@@ -45,6 +46,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = self.server.app.handle(self.command, self.path, headers, raw)
+        if response.reset:  # SO_LINGER 0: close() sends RST, not FIN
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            return
         lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"]
         lines += [f"{name}: {value}\r\n" for name, value in response.headers]
         lines.append(f"x-amzn-RequestId: {uuid.uuid4()}\r\n")

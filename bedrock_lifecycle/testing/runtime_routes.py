@@ -14,6 +14,7 @@ from typing import Any, Final
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.testing import eventstream as es
 from bedrock_lifecycle.testing.app import App, Service
+from bedrock_lifecycle.testing.embeddings import embedding_answer
 from bedrock_lifecycle.testing.generation import (
     Generation,
     anthropic_style,
@@ -37,6 +38,7 @@ from bedrock_lifecycle.testing.tools import (
 )
 from bedrock_lifecycle.testing.wire import (
     ACCOUNT_ID,
+    CONNECTION_RESET,
     INVALID_MODEL_MESSAGE,
     Fault,
     RecordedRequest,
@@ -168,6 +170,8 @@ def _model_call(
     if failure is None and reply is not None:
         seconds += reply.latency
     app.sleep(wake, seconds)
+    if failure is not None and failure.code == CONNECTION_RESET:
+        return Response(0, [], b"", reset=True)
     if failure is not None:
         return error_response(failure)
     if op == "Converse":
@@ -192,13 +196,15 @@ def _model_call(
 def _converse(ctx: Request, rec: RecordedRequest, reply: Reply | None, tool: ToolScript | None) -> Response:
     gen = generation(ctx.raw, rec, reply, converse_input_tokens(ctx.json))
     content: list[dict[str, Any]] = [{"text": gen.text}]
+    if reply is not None and reply.content is not None:  # scripted blocks (toolUse, ...)
+        content = reply.content(rec) if callable(reply.content) else list(reply.content)
     if tool is not None:
         content = [{"toolUse": tool_call(ctx.json, tool, ctx.raw)}]
     return json_response(
         {
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": "tool_use" if tool is not None else gen.stop_reason,
-            "usage": usage(gen),
+            "usage": {**usage(gen), **(reply.usage if reply is not None and reply.usage else {})},
             "metrics": {"latencyMs": gen.latency_ms},
         }
     )
@@ -237,6 +243,9 @@ def _invoke_payloads(
 
 
 def _invoke(ctx: Request, rec: RecordedRequest, reply: Reply | None) -> Response:
+    embedded = embedding_answer(rec.model_id or "", ctx.body)
+    if embedded is not None:  # Titan / Cohere embedding bodies get vectors (testing/embeddings.py)
+        return json_response(embedded[0], headers=[("X-Amzn-Bedrock-Input-Token-Count", str(embedded[1]))])
     gen, anthropic = _invoke_payloads(ctx, rec, reply)
     payload: dict[str, Any]
     if anthropic:

@@ -23,6 +23,7 @@ from bedrock_lifecycle.testing.scripting import operations as _operations
 from bedrock_lifecycle.testing.scripting import times as _times
 from bedrock_lifecycle.testing.tools import ToolScript
 from bedrock_lifecycle.testing.wire import (
+    CONNECTION_RESET,
     DEFAULT_MESSAGES,
     EOL_MESSAGE,
     Fault,
@@ -47,17 +48,25 @@ class RuntimeScripts:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         latency: float = 0.0,
+        content: list[dict[str, Any]] | Callable[[RecordedRequest], list[dict[str, Any]]] | None = None,
+        usage: dict[str, int] | None = None,
     ) -> None:
         """How ``model_id`` answers successful calls (replaces an earlier reply script).
 
-        ``text`` may be a function of the :class:`RecordedRequest`. Token counts default to an
-        estimate (4 characters a token) from the request and the text. ``latency`` seconds are
-        slept before answering and reported as ``metrics.latencyMs``.
+        ``text`` may be a function of the :class:`RecordedRequest` (a judge model's verdicts,
+        for instance). Token counts default to an estimate (4 characters a token) from the
+        request and the text. ``latency`` seconds are slept before answering and reported as
+        ``metrics.latencyMs``. Converse only: ``content`` replaces the answer's content blocks
+        (a list, or a function of the request), e.g. ``[{"toolUse": {...}}]``; ``usage`` adds
+        fields to the usage (``cacheReadInputTokens``, ...). Embedding models (Titan, Cohere)
+        answer InvokeModel embedding bodies with deterministic vectors without a script.
         """
         with self._app.lock:
             state = self._app.state(RuntimeState)
             state.scripted.add(model_id)
-            state.replies[model_id] = Reply(text, stop_reason, input_tokens, output_tokens, latency)
+            state.replies[model_id] = Reply(
+                text, stop_reason, input_tokens, output_tokens, latency, content, usage
+            )
 
     def reply_tool_use(
         self,
@@ -106,6 +115,25 @@ class RuntimeScripts:
                 retry_after,
                 _operations(operations, RUNTIME_OPERATIONS),
             ),
+        )
+
+    def reset_connection(
+        self,
+        model_id: str,
+        times: int | None = 1,
+        *,
+        operations: str | Iterable[str] | None = None,
+    ) -> None:
+        """The next ``times`` calls to ``model_id`` are read, then their TCP connection is
+        reset (RST) without an answer: what a crashed host or a dropped load-balancer
+        connection looks like. botocore raises a connection error. Scripted in the same
+        queue as :meth:`fail`, so the two fire in the order they were scripted; recorded
+        with status 0 and error code ``"ConnectionReset"``."""
+        self._add(
+            lambda state: state.faults,
+            model_id,
+            Fault(CONNECTION_RESET, "connection reset", 0, _times(times), None,
+                  _operations(operations, RUNTIME_OPERATIONS)),
         )
 
     def eol(self, model_id: str, *, operations: str | Iterable[str] | None = None) -> None:

@@ -24,6 +24,10 @@ class Reply:
     input_tokens: int | None
     output_tokens: int | None
     latency: float
+    # Converse only: the answer's content blocks instead of one text block, and usage
+    # fields added to (or replacing) the estimate, e.g. cacheReadInputTokens.
+    content: list[dict[str, Any]] | Callable[[RecordedRequest], list[dict[str, Any]]] | None = None
+    usage: dict[str, int] | None = None
 
 
 @dataclasses.dataclass(slots=True)

@@ -22,6 +22,7 @@ from bedrock_lifecycle.testing import (
     appconfig_routes,
     control_routes,
     health_routes,
+    pricing_routes,
     quotas_routes,
     runtime_routes,
 )
@@ -30,6 +31,7 @@ from bedrock_lifecycle.testing.appconfig_routes import APPCONFIG_OPERATIONS, App
 from bedrock_lifecycle.testing.control_routes import CONTROL_OPERATIONS, ControlScripts
 from bedrock_lifecycle.testing.health_routes import HEALTH_OPERATIONS, HealthScripts
 from bedrock_lifecycle.testing.httpd import LocalHTTPServer
+from bedrock_lifecycle.testing.pricing_routes import PRICING_OPERATIONS, PricingScripts
 from bedrock_lifecycle.testing.quotas_routes import QUOTA_OPERATIONS, QuotaScripts
 from bedrock_lifecycle.testing.runtime_routes import RUNTIME_OPERATIONS
 from bedrock_lifecycle.testing.runtime_scripts import RuntimeScripts
@@ -53,6 +55,7 @@ __all__ = [
     "ERROR_STATUS",
     "HEALTH_OPERATIONS",
     "INVALID_MODEL_MESSAGE",
+    "PRICING_OPERATIONS",
     "QUOTA_OPERATIONS",
     "RUNTIME_OPERATIONS",
     "SERVICES",
@@ -67,6 +70,7 @@ SERVICES: Final[tuple[Service, ...]] = (
     control_routes.SERVICE,
     quotas_routes.SERVICE,
     health_routes.SERVICE,
+    pricing_routes.SERVICE,
     appconfig_routes.SERVICE,
 )
 _ALL_OPERATIONS: Final = tuple(op for service in SERVICES for op in service.operations)
@@ -98,7 +102,7 @@ def _make_client(service: str, endpoint_url: str, region: str, kwargs: dict[str,
         return _session.client(service, **options)
 
 
-class LocalBedrock(RuntimeScripts, ControlScripts, QuotaScripts, HealthScripts, AppConfigScripts):
+class LocalBedrock(RuntimeScripts, ControlScripts, QuotaScripts, HealthScripts, PricingScripts, AppConfigScripts):
     """A local Bedrock: runtime and control plane on ``http://127.0.0.1:<port>``.
 
     ``with LocalBedrock() as bedrock:`` starts it on a free port and stops it on exit.

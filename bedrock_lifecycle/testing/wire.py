@@ -157,6 +157,11 @@ class Response:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    reset: bool = False  # no answer: the connection is reset (RST) instead
+
+
+# The code a scripted connection reset is recorded with (status 0: nothing was answered).
+CONNECTION_RESET: Final = "ConnectionReset"
 
 
 @dataclasses.dataclass(slots=True)

@@ -126,6 +126,7 @@ class Embedder:
         self.region = region
         self.family = embedding_family(model_id)
         self.cache: dict[str, list[float] | None] = {}
+        self._pending: dict[str, threading.Event] = {}  # texts being embedded by another thread
         self.calls = 0
         self.failures = 0
         self.input_tokens = 0
@@ -133,11 +134,25 @@ class Embedder:
         self._lock = threading.Lock()
 
     def embed(self, text: str) -> list[float] | None:
+        """The text's vector, embedded at most once per text (concurrent callers of the same
+        text wait for the first); None when the call failed or answered no vector."""
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._lock:
             if key in self.cache:
                 return self.cache[key]
-        vec, tokens, error = self._call(text)
+            waiting = self._pending.get(key)
+            if waiting is None:
+                self._pending[key] = threading.Event()
+        if waiting is not None:
+            waiting.wait()
+            with self._lock:
+                return self.cache.get(key)
+        try:
+            vec, tokens, error = self._call(text)
+        except BaseException:  # Ctrl-C: release the waiters (they find no vector)
+            with self._lock:
+                self._pending.pop(key).set()
+            raise
         with self._lock:
             self.calls += 1
             self.input_tokens += tokens
@@ -145,6 +160,8 @@ class Embedder:
                 self.failures += 1
                 self.errors[error or "unreadable"] = self.errors.get(error or "unreadable", 0) + 1
             self.cache[key] = vec
+            done = self._pending.pop(key)
+        done.set()
         return vec
 
     def _call(self, text: str) -> tuple[list[float] | None, int, str | None]:
@@ -163,7 +180,7 @@ class Embedder:
             tokens = int(raw) if isinstance(raw, str) and raw.isdigit() else 0
         return _vector(self.family, payload), tokens, None
 
-    def similarity(self, a: str, b: str) -> float | None:
+    def score(self, a: str, b: str) -> float | None:
         """Cosine similarity of the two texts' embeddings; None when either cannot be embedded."""
         if a == b:
             return 1.0
@@ -283,9 +300,7 @@ class Judge:
 
 
 def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        code = (response.get("Error") or {}).get("Code")
-        if code:
-            return str(code)
-    return type(exc).__name__
+    """The error code of a failed call, by the one classifier the client uses."""
+    from bedrock_lifecycle.core.classify import error_code
+
+    return error_code(exc)[0] or type(exc).__name__

@@ -303,7 +303,9 @@ def _pass_cell(side: dict[str, Any]) -> str:
 
 
 def _money(x: float | None) -> str:
-    return "–" if x is None else f"${x:,.6f}"
+    if x is None:
+        return "–"
+    return f"-${-x:,.6f}" if x < 0 else f"${x:,.6f}"
 
 
 def _verdict_cell(v: dict[str, Any] | None) -> str:
@@ -337,8 +339,8 @@ def _per_prompt(summary: dict[str, Any]) -> str:
         '<table><tr><th>prompt</th><th>similarity</th><th>verdict</th><th class="b">baseline checks</th>'
         '<th class="c">candidate checks</th><th>tokens in/out</th><th>cost (baseline, candidate)</th>'
         '<th>cost change</th><th>response shape</th></tr>' + "".join(body) + "</table>"
-        '<p class="muted">Regressions (expectations the baseline passes and the candidate fails) come first, '
-        "highlighted.</p>"
+        + ('<p class="muted">Regressions (expectations the baseline passes and the candidate fails) come '
+           "first, highlighted.</p>" if (summary.get("checks") or {}).get("prompts_with_expectations") else "")
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from bedrock_lifecycle.toolkit.scan.match import find_spans, positions
+from bedrock_lifecycle.toolkit.scan.match import find_spans, may_contain_ids, positions
 from bedrock_lifecycle.toolkit.scan.notebook import NotNotebook, scan_notebook
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -128,6 +128,8 @@ def _entries(
             yield from _walk(p, exclude)
         elif stat.S_ISREG(st.st_mode):
             yield p, True, None
+        else:  # a FIFO, socket or device named explicitly: said, never silently dropped
+            yield p, True, "not a regular file or directory"
 
 
 def _walk(root: str, exclude: Sequence[str]) -> Iterator[tuple[str, bool, str | None]]:
@@ -249,22 +251,23 @@ def _read(path: str, named: bool, max_bytes: int) -> tuple[Status, bytes | None,
     return "scanned", data, "", None
 
 
-def read_text_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+def read_text_bytes(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes | None:
     """The file's bytes, or None when it is unreadable, too large or binary."""
-    status, data, _, _ = _read(os.fspath(path), False, max_bytes)
+    status, data, _, _ = _read(os.fspath(path), False, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     return data if status == "scanned" else None
 
 
 def scan_one(path: str, *, named: bool = True, include_outputs: bool = False,
-             max_bytes: int = MAX_FILE_BYTES) -> FileScan:
-    """Read and scan one file; the result says what happened."""
-    status, data, note, done = _read(path, named, max_bytes)
+             max_bytes: int | None = None) -> FileScan:
+    """Read and scan one file; the result says what happened. ``max_bytes`` (default
+    :data:`MAX_FILE_BYTES`) applies to files found by walking; a named file is read whole."""
+    status, data, note, done = _read(path, named, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     if status != "scanned":
         return FileScan(path, status, note=note, named=named)
     if done is not None:
         return FileScan(path, status, done, note, named)
     assert data is not None
-    if path.endswith(".ipynb") and data.strip():
+    if path.endswith(".ipynb") and may_contain_ids(data):
         try:
             hits = scan_notebook(data, include_outputs=include_outputs)
         except NotNotebook as exc:
@@ -285,13 +288,13 @@ def scan_files(
     *,
     exclude: Sequence[str] = (),
     include_outputs: bool = False,
-    max_bytes: int = MAX_FILE_BYTES,
+    max_bytes: int | None = None,
 ) -> Iterator[FileScan]:
     """One :class:`FileScan` per file under ``paths`` (and per directory that could not be
     listed), in order. Raises :class:`FileNotFoundError` for a path that does not exist."""
     for path, named, error in _entries(paths, exclude):
         if error is not None:
-            yield FileScan(path, "unreadable", note=error)
+            yield FileScan(path, "unreadable", note=error, named=named)
         else:
             yield scan_one(path, named=named, include_outputs=include_outputs, max_bytes=max_bytes)
 

@@ -184,8 +184,15 @@ def _after_boundary(data: bytes, pos: int, forbidden: frozenset[int]) -> bool:
     return (
         pos == 0
         or data[pos - 1] not in forbidden
-        or _ANSI_TAIL.search(data, max(0, pos - 12), pos) is not None
+        or _ANSI_TAIL.search(data, max(0, pos - 40), pos) is not None
     )
+
+
+def may_contain_ids(data: bytes) -> bool:
+    """False when ``data`` cannot hold an identifier, even after JSON string decoding (the
+    characters of an anchor and of ``arn:aws`` are never escaped by JSON writers): lets a
+    notebook without candidates skip parsing."""
+    return b"arn:aws" in data or _ANCHOR.search(data) is not None
 
 
 def find_spans(data: bytes) -> list[tuple[int, int]]:
@@ -282,4 +289,4 @@ def scan_text(text: str) -> list[tuple[int, int, str]]:
 
 
 
-__all__ = ["ARN_KINDS_REPORTED", "NOT_GEOGRAPHIES", "find_spans", "positions", "scan_bytes", "scan_text"]
+__all__ = ["ARN_KINDS_REPORTED", "NOT_GEOGRAPHIES", "find_spans", "may_contain_ids", "positions", "scan_bytes", "scan_text"]

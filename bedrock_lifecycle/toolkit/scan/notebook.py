@@ -49,11 +49,14 @@ def _chunks(value: Any) -> list[str] | None:
     return None
 
 
-def _output_chunks(out: Any) -> list[str] | None:
+def _output_parts(out: Any) -> list[list[str]]:
+    """The texts of one output, each as its chunks: the stream text, the one chosen data
+    representation, or each traceback entry (entries are lines without a newline)."""
     if not isinstance(out, dict):
-        return None
+        return []
     if "text" in out:  # stream
-        return _chunks(out["text"])
+        found = _chunks(out["text"])
+        return [found] if found else []
     data = out.get("data")
     if isinstance(data, dict):
         kinds = sorted(k for k in data if isinstance(k, str) and (k.startswith("text/") or k.endswith("json")))
@@ -64,10 +67,11 @@ def _output_chunks(out: Any) -> list[str] | None:
             if found is None and isinstance(v, (dict, list)):
                 found = [json.dumps(v)]  # application/json: its text, on one line
             if found:
-                return found
-    if "traceback" in out:
-        return _chunks(out["traceback"])
-    return None
+                return [found]
+    tb = out.get("traceback")
+    if isinstance(tb, list):
+        return [[entry] for entry in tb if isinstance(entry, str)]
+    return []
 
 
 class _Locator:
@@ -105,13 +109,12 @@ class _Locator:
         return line, pos - (self.raw.rfind("\n", 0, pos) + 1) + 1
 
 
-def _hits_in(
-    chunks: list[str], placed: list[tuple[int, bool] | None], loc: _Locator
-) -> list[tuple[int, int, str, int | None, int | None]]:
+def _hits_in(chunks: list[str], loc: _Locator) -> list[tuple[int, int, str, int | None, int | None]]:
     text = "".join(chunks)
     hits = scan_text(text)
     if not hits:
         return []
+    placed = loc.place(chunks)  # only where there is something to point at
     line_starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -156,14 +159,13 @@ def scan_notebook(data: bytes, *, include_outputs: bool = False) -> list[Noteboo
         if isinstance(outputs, list):  # nbformat writes keys sorted: outputs before source
             loc.seek("outputs")
             for k, out in enumerate(outputs, 1):
-                chunks = _output_chunks(out)
-                if chunks:
-                    placed = loc.place(chunks)
-                    for line, col, mid, fl, fc in _hits_in(chunks, placed, loc):
-                        hits.append(NotebookHit(n, cell_type, line, col, mid, k, fl, fc))
+                first = 0  # line offset of this part within the output
+                for chunks in _output_parts(out):
+                    for line, col, mid, fl, fc in _hits_in(chunks, loc):
+                        hits.append(NotebookHit(n, cell_type, first + line, col, mid, k, fl, fc))
+                    first += "".join(chunks).count("\n") + 1
         loc.seek("source")
-        placed = loc.place(source)
-        for line, col, mid, fl, fc in _hits_in(source, placed, loc):
+        for line, col, mid, fl, fc in _hits_in(source, loc):
             hits.append(NotebookHit(n, cell_type, line, col, mid, None, fl, fc))
     hits.sort(key=lambda h: (h.cell, h.output is not None, h.output or 0, h.line, h.column))
     return hits

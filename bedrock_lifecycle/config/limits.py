@@ -1,0 +1,110 @@
+"""Limits every configuration document must meet before it is parsed or validated.
+
+Nesting: ``json.loads``, ``tomllib`` and pydantic recurse once per level, so a document of
+a few kilobytes (``[[[[…``) raises ``RecursionError``, which ``except ValueError`` never
+catches and which killed the reloader thread for good. The text is measured first
+(brackets outside strings and comments, without recursion), and the parsed data again
+(TOML dotted keys and YAML indentation nest without brackets); deeper than
+:data:`MAX_DEPTH` is a ``ConfigError`` naming the source.
+
+Emptiness: an empty or whitespace-only document, or one with no keys at all (``{}``, a
+TOML file of comments), is never a configuration version: it is what a truncating editor
+or a torn write leaves behind, and putting it in force would drop every alias.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bedrock_lifecycle.errors import ConfigError
+
+#: The deepest nesting accepted. A full configuration nests about 7 levels
+#: (aliases.NAME.targets[i].additional_model_request_fields.…); 64 leaves room for any
+#: request field while staying far below the interpreter's recursion limit.
+MAX_DEPTH = 64
+
+# Strings and comments whose brackets do not nest: TOML multi-line and single-line basic
+# and literal strings, JSON strings (a subset of TOML basic strings), and # comments.
+_SKIP = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""'
+    r"|'''[\s\S]*?'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'[^'\n]*'"
+    r"|#[^\n]*",
+)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def text_depth(text: str) -> int:
+    """Deepest ``[``/``{`` nesting outside strings and comments (no recursion).
+
+    An unbalanced or unterminated text still measures (an upper bound is all we need):
+    the parser reports what is wrong with it afterwards.
+    """
+    cur = deepest = 0
+    for b in _BRACKETS.findall(_SKIP.sub("", text)):
+        if b in "[{":
+            cur += 1
+            if cur > deepest:
+                deepest = cur
+        elif cur > 0:
+            cur -= 1
+    return deepest
+
+
+def data_depth(value: Any, *, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of mappings and lists (a scalar is 0); stops counting past ``limit``.
+
+    Iterative, so it is safe on any input, including one built in code (``config=``).
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, Mapping):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if d > deepest:
+            deepest = d
+            if deepest > limit:
+                return deepest
+        stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
+def check_text(text: str, name: str) -> None:
+    """ConfigError when ``text`` nests deeper than :data:`MAX_DEPTH` (before parsing)."""
+    d = text_depth(text)
+    if d > MAX_DEPTH:
+        raise ConfigError(f"{name}: nested {d} levels deep; at most {MAX_DEPTH} are accepted")
+
+
+def check_data(data: Any, name: str) -> None:
+    """ConfigError when parsed or given data nests deeper than :data:`MAX_DEPTH`."""
+    d = data_depth(data)
+    if d > MAX_DEPTH:
+        raise ConfigError(f"{name}: nested more than {MAX_DEPTH} levels deep; at most {MAX_DEPTH} are accepted")
+
+
+def is_blank(text: str) -> bool:
+    """Empty or whitespace only (a byte-order mark counts as nothing)."""
+    return not text.lstrip("\ufeff").strip()
+
+
+def check_not_empty(data: Mapping[str, Any], name: str) -> None:
+    """ConfigError for a document with no keys (see the module docstring)."""
+    if not data:
+        raise ConfigError(
+            f"{name}: the document is empty (no keys), which is never a configuration version: "
+            "it is what a truncating editor or a half-written file leaves. Replace the file "
+            "atomically (write a new file, then rename it over the old one); to run on the "
+            "defaults, leave BEDROCK_LIFECYCLE_CONFIG unset"
+        )
+
+
+__all__ = ["MAX_DEPTH", "check_data", "check_not_empty", "check_text", "data_depth", "is_blank", "text_depth"]
