@@ -3,7 +3,6 @@ BedrockRuntimeClient and wrap(c) as the type of c; wrong use is a mypy error."""
 
 from __future__ import annotations
 
-import inspect
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_lifecycle import _typing, api
+from bedrock_lifecycle import _typing
 
 pytest.importorskip("mypy_boto3_bedrock_runtime")
 pytest.importorskip("types_aiobotocore_bedrock_runtime")
@@ -89,20 +88,3 @@ def test_mypy_types_client_and_wrap(tmp_path: Path) -> None:
     assert "no_such_operation" in bad[6], out
     assert '"wrap"' in bad[7] and '"int"' in bad[7], out
     assert '"client"' in bad[8] and "'s3'" in bad[8], out
-
-
-def test_the_declarations_take_the_parameters_of_the_implementations() -> None:
-    for name in ("client", "wrap"):
-        declared = inspect.signature(getattr(_typing, name, None) or _declared(name))
-        real = inspect.signature(getattr(api, name))
-        assert [(p.name, p.kind) for p in declared.parameters.values()] == [
-            (p.name, p.kind) for p in real.parameters.values()
-        ], name
-
-
-def _declared(name: str) -> object:
-    """The TYPE_CHECKING-only declaration, executed for inspection."""
-    source = Path(_typing.__file__).read_text()
-    namespace: dict[str, object] = {}
-    exec(compile(source.replace("if TYPE_CHECKING:", "if True:"), _typing.__file__, "exec"), namespace)
-    return namespace[name]
