@@ -6,6 +6,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,12 +22,41 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+#: Exit code 2, the same for every command.
+USAGE = (2, "usage error: a bad argument, region or configuration (one line on stderr)")
+
+
+def add_command(
+    sub: Any,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    examples: Sequence[str],
+    exit_codes: Sequence[tuple[int, str]],
+) -> argparse.ArgumentParser:
+    """Register sub-command ``name`` with a ``--help`` that has a description, examples and
+    exit codes (every command's help has the same three parts; tests/test_cli_help.py runs
+    each example through the real parser)."""
+    lines = ["examples:", *(f"  {e}" for e in examples), "", "exit codes:"]
+    for code, meaning in exit_codes:
+        lines += textwrap.wrap(meaning, 76, initial_indent=f"  {code}  ", subsequent_indent="     ")
+    return sub.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=help,
+        description="\n\n".join(textwrap.fill(para, 79) for para in description.split("\n\n")),
+        epilog="\n".join(lines),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def instant_arg(value: str) -> _dt.datetime:
-    """argparse ``type=`` for ``--at``: a clear message instead of a traceback."""
+    """argparse ``type=`` for ``--at``: a clear message instead of a traceback (argparse
+    adds "argument --at:" itself, so the message does not repeat it)."""
     try:
         return parse_instant(value, field="--at")
     except InstantError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--at: ")) from None
 
 
 def region_arg(value: str) -> str:

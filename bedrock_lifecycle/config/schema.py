@@ -31,6 +31,7 @@ from bedrock_lifecycle.clock import InstantError, parse_instant
 from bedrock_lifecycle.config import adapters, limits
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.regions import RegionError, validate_region
 
 ENV_PREFIX = "BEDROCK_LIFECYCLE_"
 ENV_CONFIG = "BEDROCK_LIFECYCLE_CONFIG"
@@ -82,13 +83,12 @@ def _check_base_model(value: str) -> str:
     return value
 
 
-_REGION_RE = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
-
-
 def _check_region(value: str) -> str:
-    if not _REGION_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a region name such as 'us-east-1'")
-    return value
+    # A region of some AWS partition; a mistyped one would match no lifecycle data.
+    try:
+        return validate_region(value)
+    except RegionError as exc:
+        raise ValueError(exc.reason) from None
 
 
 PathStr = Annotated[str, AfterValidator(_check_path)]
