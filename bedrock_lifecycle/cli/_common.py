@@ -68,6 +68,23 @@ def region_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(exc.reason) from None
 
 
+def env_region(environ: Any = None) -> str | None:
+    """``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None. A value that is no region of any
+    AWS partition is a usage error naming the variable and the closest region: a mistyped
+    region would read every model as ``unknown`` and switch the gates off."""
+    import os
+
+    env = os.environ if environ is None else environ
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = env.get(var)
+        if value:
+            try:
+                return validate_region(value, var)
+            except RegionError as exc:
+                raise CliError(str(exc), 2) from None
+    return None
+
+
 def non_negative_int(value: str) -> int:
     try:
         n = int(value)
@@ -76,6 +93,11 @@ def non_negative_int(value: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
     return n
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``, ``0 files`` (``many`` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def now_or(at: _dt.datetime | None) -> _dt.datetime:

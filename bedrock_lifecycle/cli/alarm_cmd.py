@@ -15,7 +15,7 @@ import argparse
 import os
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, print_json, region_arg
+from bedrock_lifecycle.cli._common import CliError, env_region, print_json, region_arg
 
 
 def _positive_int(value: str) -> int:
@@ -91,7 +91,7 @@ def cmd_alarm(args: argparse.Namespace) -> int:
         raise CliError(f"--datapoints-to-alarm {args.datapoints_to_alarm} is more than "
                        f"--evaluation-periods {args.evaluation_periods}", 2)
     analysis = alias.analysis or AnalysisConfig()
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = args.region or env_region() or "us-east-1"
     print_json(alarm_definition(
         name, args.canary, baseline, region=region,
         max_error_rate_increase=(analysis.max_error_rate_increase if args.max_error_rate_increase is None

@@ -6,14 +6,21 @@ import argparse
 import os
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    env_region,
+    non_negative_int,
+    print_json,
+    print_table,
+    region_arg,
+)
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("analyze", help="fleet canary analysis from CloudWatch; --apply writes rollbacks to SSM")
     p.add_argument("--fleet", action="store_true", required=True,
                    help="use the fleet's CloudWatch metrics (the only mode today)")
-    p.add_argument("--region", help="the Region dimension to judge (default: AWS_REGION, us-east-1)")
+    p.add_argument("--region", type=region_arg, help="the Region dimension to judge (default: AWS_REGION, us-east-1)")
     p.add_argument("--window", type=non_negative_int, default=300, metavar="SECONDS",
                    help="how much recent data to judge (default 300)")
     p.add_argument("--apply", action="store_true", help="write rollbacks back to the SSM parameter")
@@ -34,7 +41,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise CliError(f"--window must be at least 60 seconds (CloudWatch's period), got {args.window}", 2)
     source = source_from(name)
     assert isinstance(source, SSMSource)
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = args.region or env_region() or "us-east-1"
     try:
         decisions = FleetAnalyzer(source, region=region, window_seconds=args.window).run_once(apply=args.apply)
     except (SourceError, ConfigError) as exc:

@@ -7,12 +7,18 @@ not run (a missing permission is "not checked", never a pass), 2 on usage errors
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, instant_arg, now_or, print_json
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    env_region,
+    instant_arg,
+    now_or,
+    print_json,
+    region_arg,
+)
 
 _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "not_checked": "NOT CHECKED"}
 
@@ -50,7 +56,7 @@ def _days(value: str) -> int:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("preflight", help="before moving traffic: access, region/profile, lifecycle and quotas")
     p.add_argument("names", nargs="+", metavar="ALIAS_OR_MODEL")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to check; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
     p.add_argument("--weight-plan", type=_percent, default=100.0, metavar="PCT",
                    help="percent of the alias's observed load each model must carry (default 100)")
@@ -68,14 +74,14 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("diff", help="research: two models side by side, and what the application must change")
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to read; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate lifecycle at this instant")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("notices", help="Bedrock lifecycle notices from the AWS Health API")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="only events for this region; repeatable (default: every region)")
     p.add_argument("--organization", action="store_true",
                    help="the organisation's view (management or delegated administrator account)")
@@ -84,9 +90,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _regions(given: list[str]) -> tuple[str, ...]:
-    regions = tuple(dict.fromkeys(given)) or tuple(
-        r for r in [os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")] if r
-    )
+    regions = tuple(dict.fromkeys(given)) or tuple(r for r in [env_region()] if r)
     if not regions:
         raise CliError("no region: pass --region R (repeatable) or set AWS_REGION", 2)
     return regions

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -18,9 +17,11 @@ from typing import Any
 
 from bedrock_lifecycle.cli._common import (
     CliError,
+    env_region,
     fmt_date,
     instant_arg,
     now_or,
+    plural,
     print_json,
     print_table,
     region_arg,
@@ -50,7 +51,7 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("sync", help="refresh lifecycle data from the Bedrock API into the local cache")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to read; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
@@ -73,8 +74,8 @@ def _region_at(p: argparse.ArgumentParser) -> None:
 
 
 def default_region(explicit: str | None, environ: Any = None) -> str | None:
-    env = os.environ if environ is None else environ
-    return explicit or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+    """``--region``, else the validated AWS_REGION / AWS_DEFAULT_REGION, else None."""
+    return explicit or env_region(environ)
 
 
 def _iso(d: _dt.datetime) -> str:
@@ -152,8 +153,9 @@ def _print_status(s: LifecycleStatus) -> None:
     if since.get(s.state) is not None:
         state += f" (since {fmt_date(since[s.state])})"
     eol = fmt_date(s.eol_date)
-    if s.days_to_eol is not None:
-        eol += f" ({s.days_to_eol} days)" if s.days_to_eol >= 0 else f" ({-s.days_to_eol} days ago)"
+    if s.eol_date is not None:  # calendar days; on the day itself "today", before or after the hour
+        days = (s.eol_date.date() - s.at.date()).days
+        eol += " (today)" if days == 0 else f" (in {plural(days, 'day')})" if days > 0 else f" ({plural(-days, 'day')} ago)"
     rows = [
         ("model", s.model_id),
         ("base model", s.base_model_id or "-"),

@@ -20,6 +20,7 @@ from typing import Any
 
 from bedrock_lifecycle.cli._common import (
     CliError,
+    env_region,
     fmt_date,
     instant_arg,
     non_negative_int,
@@ -29,7 +30,6 @@ from bedrock_lifecycle.cli._common import (
     replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import State
-from bedrock_lifecycle.regions import RegionError, validate_region
 
 _FORMATS = ("text", "json", "sarif", "github")
 
@@ -89,16 +89,7 @@ def _registry() -> Any:
 
 
 def _region(explicit: str | None) -> str | None:
-    if explicit:
-        return explicit
-    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        value = os.environ.get(var)
-        if value:
-            try:
-                return validate_region(value, var)
-            except RegionError as exc:
-                raise CliError(str(exc), 2) from None
-    return None
+    return explicit or env_region()
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:

@@ -21,7 +21,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    env_region,
+    non_negative_int,
+    print_json,
+    print_table,
+    region_arg,
+)
 from bedrock_lifecycle.toolkit.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
@@ -68,7 +75,7 @@ def add_parser(sub: Any) -> None:
                    help="project the monthly cost difference at N calls a month (default: the shadow log's rate)")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (for CI)")
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
+    p.add_argument("--region", type=region_arg, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
     p.add_argument("--prices", metavar="FILE",
                    help='JSON or TOML {"model-id": {"input_per_1k": x, "output_per_1k": y}} in USD; '
                         "wins over [prices] and the bundled table")
@@ -326,7 +333,7 @@ def _gates(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
 
 
 def _region(args: argparse.Namespace) -> str:
-    return str(args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    return str(args.region or env_region() or "us-east-1")
 
 
 def _evaluation_usage(embedder: Any, judge: Any, prices: Any, region: str) -> dict[str, Any]:

@@ -27,6 +27,24 @@ def _instant(v: object) -> _dt.datetime | None:
     return _dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
 
 
+def eol_within(eol: _dt.datetime | None, at: _dt.datetime, days: int) -> bool:
+    """``--within DAYS``, the one meaning ``check``, ``status`` and ``scan`` share: the EOL
+    instant is no later than ``at`` + DAYS (DAYS = 0: the current state alone decides)."""
+    return days > 0 and eol is not None and eol <= at + _dt.timedelta(days=days)
+
+
+def eol_phrase(eol: _dt.datetime, at: _dt.datetime) -> str:
+    """When ``eol`` is, seen at ``at``, in calendar days (UTC): "reaches end of life today
+    (2026-09-10)", "reaches end of life on 2026-09-11 (in 1 day)", "reached end of life on
+    2026-09-01 (9 days ago)". The EOL day itself is "today" whether the instant has passed."""
+    day, days = eol.date().isoformat(), (eol.date() - at.date()).days
+    if days == 0:
+        return f"reaches end of life today ({day})"
+    if days > 0:
+        return f"reaches end of life on {day} (in {days} day{'' if days == 1 else 's'})"
+    return f"reached end of life on {day} ({-days} day{'' if days == -1 else 's'} ago)"
+
+
 def target_problem(
     row: Mapping[str, Any],
     at: _dt.datetime,
@@ -38,11 +56,11 @@ def target_problem(
     """(why the target fails the gate or None, a note to print without failing or None)."""
     why: str | None = None
     state = row.get("state")
-    days = row.get("days_to_eol")
     if state in _BAD:
         why = str(state)
-    elif days is not None and 0 <= days <= within:
-        why = f"EOL in {days} days"
+    elif eol_within(eol := _instant(row.get("eol_date")), at, within):
+        assert eol is not None
+        why = f"{eol_phrase(eol, at)}, within --within {within}"
     elif guaranteed_for is not None:
         earliest = _instant(row.get("earliest_eol"))
         horizon = at + _dt.timedelta(days=guaranteed_for)
@@ -89,8 +107,9 @@ class DataAge:
                 "'bedrock-lifecycle sync --region R' (or upgrade bedrock-lifecycle)")
 
     def line(self) -> str:
-        bundled = "unknown" if self.newest_fact is None else (
-            f"newest fact {self.newest_fact.isoformat()} ({self.bundled_age_days} days old)")
+        age = self.bundled_age_days
+        bundled = "unknown" if self.newest_fact is None else f"newest fact {self.newest_fact.isoformat()} (" + (
+            f"{age} day{'' if age == 1 else 's'} old)" if age is not None and age >= 0 else "after the instant asked about)")
         sync = f"synced {self.last_sync.isoformat()}" if self.last_sync else "no sync cache"
         return f"lifecycle data: bundled {bundled}; {sync} ({self.cache_path})"
 

@@ -20,6 +20,7 @@ from importlib import metadata
 from typing import Any, Protocol
 
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.lifecycle.gates import eol_within
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 from bedrock_lifecycle.toolkit.scan.files import FileScan, Finding
 
@@ -85,8 +86,7 @@ def gate(status: LifecycleStatus, at: _dt.datetime, within_days: int, strict: bo
     """Retiring now, reaching EOL by ``at + within_days`` (when > 0), or unknown under ``strict``."""
     if status.state in RETIRING or (strict and status.state is State.UNKNOWN):
         return True
-    eol = status.eol_date
-    return within_days > 0 and eol is not None and eol <= at + _dt.timedelta(days=within_days)
+    return eol_within(status.eol_date, at, within_days)
 
 
 def classify(
