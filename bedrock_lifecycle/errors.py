@@ -202,6 +202,10 @@ def describe(status: LifecycleStatus) -> str:
         dates.append(f"this model has a {period}-day Legacy period: end of life can come {period} days after Legacy starts")
     if dates:
         parts.append("; ".join(dates))
+    ea = status.extended_access_date
+    if ea is not None and status.state in (State.LEGACY, State.EXTENDED_ACCESS):
+        parts.append(f"On-demand prices may change from {_d(ea)} (public extended access); provisioned "
+                     "throughput and private pricing keep their terms")
     if status.reported and status.entry is not None:
         ev = status.evidence_date
         parts.append(

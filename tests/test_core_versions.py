@@ -83,3 +83,22 @@ def test_instrumentation_patched_after_creation_still_sees_requests(bedrock: Loc
     monkeypatch.setattr(BaseClient, "_make_api_call", traced)  # as opentelemetry-instrumentation-botocore does
     c.converse(modelId="chat", messages=MESSAGES)
     assert seen == [("Converse", NOVA_LITE)]  # the resolved model, once per attempt
+
+
+def test_response_metadata_has_the_plain_keys_plus_ours(bedrock: LocalBedrock) -> None:
+    import boto3
+
+    plain = boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=bedrock.endpoint_url,
+                         aws_access_key_id="x", aws_secret_access_key="x")
+    expected = set(plain.converse(modelId=NOVA_LITE, messages=MESSAGES)["ResponseMetadata"])
+    import bedrock_lifecycle
+
+    c = bedrock_lifecycle.client(region_name="us-east-1", endpoint_url=bedrock.endpoint_url,
+                                 aws_access_key_id="x", aws_secret_access_key="x",
+                                 config={"aliases": {"chat": {"targets": [NOVA_LITE]}}}, environ={})
+    meta = c.converse(modelId="chat", messages=MESSAGES)["ResponseMetadata"]
+    assert set(meta) == expected | {META_KEY}
+    assert meta["RetryAttempts"] == 0 and "MaxAttemptsReached" not in meta
+    bedrock.fail(NOVA_LITE, "ThrottlingException", times=1)
+    meta = c.converse(modelId="chat", messages=MESSAGES)["ResponseMetadata"]
+    assert meta["RetryAttempts"] == 1  # the library's retry on the model that served

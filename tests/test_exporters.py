@@ -34,7 +34,7 @@ SECRET_ANSWER = "SECRET-ANSWER-b21e44"
 ACCESS_KEY = "AKIASECRETKEYID12345"
 SECRET_KEY = "SECRET-ACCESS-KEY-do-not-log"
 SECRETS = (SECRET_PROMPT, "SECRET-PROMPT", SECRET_ANSWER, ACCESS_KEY, SECRET_KEY)
-UNITS = {"Milliseconds", "Count"}
+UNITS = {"Milliseconds", "Count", "None"}  # EstimatedCost is USD: no CloudWatch unit
 
 
 def ev(outcome: str = "ok", *, alias: str | None = "chat", model: str = NOVA_LITE, code: str | None = None,
@@ -227,9 +227,15 @@ def test_emf_documents_validate_and_carry_the_values(bedrock: LocalBedrock, emf_
     assert directive["Dimensions"] == [["Alias", "Model", "Region"]]
     units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
     assert units == {"Calls": "Count", "Errors": "Count", "Refusals": "Count", "Fallbacks": "Count",
-                     "InputTokens": "Count", "OutputTokens": "Count", "Latency": "Milliseconds"}
+                     "InputTokens": "Count", "OutputTokens": "Count", "Latency": "Milliseconds",
+                     "EstimatedCost": "None"}
     assert (lite["Calls"], lite["Errors"], lite["Fallbacks"]) == (5, 2, 0)
     assert (lite["InputTokens"], lite["OutputTokens"]) == (21, 33)
+    from bedrock_lifecycle.lifecycle.prices import price_of
+
+    p = price_of(NOVA_LITE, "us-east-1")
+    assert p is not None  # Nova Lite is in the bundled price table
+    assert lite["EstimatedCost"] == pytest.approx((21 * p.input_per_1k + 33 * p.output_per_1k) / 1000, rel=1e-6)
     assert len(lite["Latency"]) == 3 and all(v > 0 for v in lite["Latency"])
     micro = docs[("chat", NOVA_MICRO, "us-east-1")]
     assert (micro["Calls"], micro["Errors"], micro["Fallbacks"], micro["InputTokens"]) == (1, 0, 1, 5)

@@ -225,3 +225,18 @@ def test_the_api_beats_health(env: Path, local_bedrock_env: LocalBedrock, capsys
     status = Registry.default(cache_dir=env).lookup(SONNET_4, "us-east-1", day("2026-11-01"))
     assert status.eol_date is not None and status.eol_date.date() == dt.date(2026, 10, 14)
     assert status.source == "api"
+
+
+def _catalogue() -> list[str]:
+    from bedrock_lifecycle.lifecycle import bundled
+
+    return sorted(bundled.load().catalogue)
+
+
+@given(st.sampled_from(_catalogue()), st.sampled_from(["", "us.", "eu.", "global."]),
+       st.sampled_from(["The model {} retires.", "Affected: {}, see below.", "({}) is Legacy.", "{}"]))
+def test_every_catalogued_id_is_found_in_prose(model: str, geo: str, template: str) -> None:
+    from bedrock_lifecycle.ids import parse_model_id
+
+    found = health.model_ids_in(template.format(geo + model))
+    assert found == (parse_model_id(model).base_model_id,)

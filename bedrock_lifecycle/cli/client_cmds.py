@@ -56,7 +56,8 @@ def add_parser(sub: Any) -> None:
                   "bedrock-lifecycle check --at 2027-01-01 --region us-west-2 --json"],
         exit_codes=[(0, "every configured model passes"),
                     (1, "a configured model is Legacy, in extended access, past EOL, within --within "
-                        "days of EOL (with --strict: also unknown), or the client would refuse it"),
+                        "days of EOL (--strict: also unknown; --fail-on-price-change: entering extended "
+                        "access), or the client would refuse it"),
                     (2, "usage error: a bad argument or region, an invalid configuration, or none found")])
     _common(p)
     p.add_argument("--allow-empty", action="store_true",
@@ -69,6 +70,9 @@ def add_parser(sub: Any) -> None:
                    help="also fail when the newest lifecycle fact (bundled or synced) is older than DAYS")
     p.add_argument("--trust", choices=["confirmed", "reported"],
                    help="'reported': dates known only from third-party notes fail too (default: [policy] trust)")
+    p.add_argument("--fail-on-price-change", action="store_true",
+                   help="also fail when a configured model is in, or enters within warn_before_eol_days, public "
+                        "extended access (on-demand prices may change from that date)")
     p.set_defaults(func=cmd_check)
 
     p = add_command(
@@ -265,6 +269,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print_table(headers + (_METRIC_HEADERS if shown else []), rows)
     if any(t["eol_within"] for a in data for t in a["targets"]):
         print(f"* reaches end of life within {plural(args.within, 'day')} of {now.date().isoformat()} (--within)")
+    for a, t, why in price_changes(data, now, config.policy.warn_before_eol_days):
+        print(f"Price change: alias {a['alias']!r}: {t['model_id']} {why}{_spend_share(a, t)}. Provisioned "
+              "throughput and private pricing keep their terms.")
     if problems:  # informational (exit 0), but never silent about what 'check' fails on
         print(f"\n{plural(len(problems), 'model')} would fail 'bedrock-lifecycle check':")
         for p in problems:
@@ -283,7 +290,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-_METRIC_HEADERS = ["calls", "errors", "fallbacks", "p50 ms", "p95 ms", "p99 ms"]
+_METRIC_HEADERS = ["calls", "errors", "fallbacks", "p50 ms", "p95 ms", "p99 ms", "est. cost"]
 
 
 def _metric_cells(m: dict[str, Any] | None) -> list[str]:
@@ -295,7 +302,10 @@ def _metric_cells(m: dict[str, Any] | None) -> list[str]:
     def ms(v: float | None) -> str:
         return "-" if v is None else f"{v:.0f}" if v >= 100 else f"{v:.1f}"
 
-    return [str(m["calls"]), errors, str(m["fallbacks"]), ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"])]
+    cost = m.get("estimated_cost_usd")
+    # Unknown price: "?" (never $0); some calls unpriced: the sum is a lower bound ("≥").
+    cost_cell = "?" if cost is None else ("≥" if m.get("unpriced") else "") + f"${cost:,.4f}"
+    return [str(m["calls"]), errors, str(m["fallbacks"]), ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"]), cost_cell]
 
 
 def _live_metrics(config: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
@@ -327,6 +337,37 @@ def _reported(t: dict[str, Any]) -> str:
 def _safe_until(t: dict[str, Any]) -> str:
     """'safe until at least' for an active model: its earliest possible EOL (guarantees.py)."""
     return (t.get("earliest_eol") or "-")[:10] if t["state"] == "active" else "-"
+
+
+def price_changes(data: list[dict[str, Any]], now: _dt.datetime, within_days: int) -> list[tuple[Any, Any, str]]:
+    """(alias row, target row, why) for every configured model in public extended access, or
+    entering it within ``within_days``: on-demand prices may change from that date."""
+    out = []
+    for a in data:
+        for t in a["targets"]:
+            ea = t.get("extended_access_date")
+            if not ea or t["state"] == "eol":
+                continue
+            at = _dt.datetime.fromisoformat(ea)
+            if at <= now:
+                out.append((a, t, f"is in public extended access since {ea[:10]}: on-demand prices may change"))
+            elif (at - now).days <= within_days:
+                out.append((a, t, f"enters public extended access on {ea[:10]} ({(at - now).days} days): "
+                                  "on-demand prices may change from then"))
+    return out
+
+
+def _spend_share(a: dict[str, Any], t: dict[str, Any]) -> str:
+    """'; it carries 20% of the alias's traffic and $1.23 (15%) of its estimated spend'."""
+    parts = []
+    if t.get("share") is not None:
+        parts.append(f"{t['share'] * 100:.0f}% of the alias's traffic")
+    m = t.get("metrics") or {}
+    cost = m.get("estimated_cost_usd")
+    total = sum((x.get("metrics") or {}).get("estimated_cost_usd") or 0.0 for x in a["targets"])
+    if cost is not None and total > 0:
+        parts.append(f"${cost:,.2f} ({cost / total * 100:.0f}%) of its estimated spend in live metrics")
+    return "; it carries " + " and ".join(parts) if parts else ""
 
 
 def _print_data_age(config: Any, now: _dt.datetime) -> Any:
@@ -362,6 +403,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     data = _collect(ctx)
     problems, notes = _judge(data, ctx, within=args.within, strict=args.strict,
                              guaranteed_for=args.guaranteed_for, trust=args.trust)
+    if args.fail_on_price_change:
+        for a, t, why in price_changes(data, now, config.policy.warn_before_eol_days):
+            problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": t["role"],
+                             "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"],
+                             "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
     refused = target_problems(config, ctx.registry, region, now)
     for why in refused:
         # A refusal about a model already listed is that row's explanation, not a second problem.

@@ -30,6 +30,7 @@ from bedrock_lifecycle.config.loading import parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG
 from bedrock_lifecycle.config.sources import DEFAULT_TTL, SCHEMES, Document, SourceError
 from bedrock_lifecycle.errors import ConfigError
+from bedrock_lifecycle.util.aws import aws_client
 
 PREFIX = "appconfig:"
 MIN_POLL_SECONDS = 15  # AppConfig Data refuses RequiredMinimumPollIntervalInSeconds below 15
@@ -99,15 +100,9 @@ class AppConfigSource:
 
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            session = self._boto_session or boto3.session.Session()
             # Short timeouts: a reload must give up quickly and try again later.
-            self._client = session.client(
-                "appconfigdata", region_name=self.region,
-                config=BotoConfig(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 2}),
-            )
+            self._client = aws_client("appconfigdata", region=self.region, session=self._boto_session,
+                                      connect_timeout=3, read_timeout=5, attempts=2, purpose="config")
         return self._client
 
     def fetch(self, *, fresh: bool = False) -> Document:

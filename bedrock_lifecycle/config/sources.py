@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Protocol
 from bedrock_lifecycle.config.loading import check_explicit, is_path, load_config, parse_document
 from bedrock_lifecycle.config.schema import ENV_CONFIG, Config
 from bedrock_lifecycle.errors import ConfigError, describe_error
+from bedrock_lifecycle.util.aws import aws_client
 
 ENV_TTL = "BEDROCK_LIFECYCLE_CONFIG_TTL"
 DEFAULT_TTL = 60.0
@@ -181,15 +182,9 @@ class SSMSource(CachedSource):
 
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            session = self._session or boto3.session.Session()
             # Short timeouts: a reload must give up quickly and try again later.
-            self._client = session.client(
-                "ssm", region_name=self.region,
-                config=BotoConfig(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 2}),
-            )
+            self._client = aws_client("ssm", region=self.region, session=self._session, connect_timeout=3,
+                                      read_timeout=5, attempts=2, purpose="config")
         return self._client
 
     def _get(self) -> tuple[bytes, str | None]:

@@ -181,7 +181,7 @@ def finish(v: Version, st: ClientState, response: Any, p: Plan, model: str, atte
     observers = st.observers.items
     if observers or GLOBAL.items:
         record = CallRecord("call", operation, p.alias, p.requested, model, attempts, response, params,
-                            v.region, v.baselines.get(p.alias) if p.alias else None)
+                            v.region, v.baselines.get(p.alias) if p.alias else None, v.prices)
         notify(observers, record)
         if GLOBAL.items:
             notify(GLOBAL.items, record)

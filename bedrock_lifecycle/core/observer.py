@@ -24,12 +24,12 @@ class CallRecord:
     ``message``, ``duration_ms`` and ``role``. ``response`` is the served response (None
     when the call failed); ``params`` are the caller's parameters (never logged)."""
 
-    __slots__ = ("alias", "attempts", "baseline", "kind", "model", "operation", "params", "region",
+    __slots__ = ("alias", "attempts", "baseline", "kind", "model", "operation", "params", "prices", "region",
                  "requested", "response")
 
     def __init__(self, kind: str, operation: str, alias: str | None, requested: str, model: str | None,
                  attempts: list[dict[str, Any]], response: Any, params: dict[str, Any] | None,
-                 region: str, baseline: str | None) -> None:
+                 region: str, baseline: str | None, prices: Any = None) -> None:
         # "call"; "shadow" (a copy sent to a shadow model); "stream_error" (after the first
         # event); "rollback" (canary analysis pulled a canary: ``params`` is the record)
         self.kind = kind
@@ -42,6 +42,8 @@ class CallRecord:
         self.params = params
         self.region = region
         self.baseline = baseline  # the alias's first target (canary analysis compares to it)
+        # The version's price table (lifecycle.prices.PriceTable) for cost estimates, or None.
+        self.prices = prices
 
 
 class Observer(Protocol):

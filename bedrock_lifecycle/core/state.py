@@ -90,6 +90,14 @@ class Version:
         self.baselines = {n: a.targets[0].model for n, a in config.aliases.items() if a.targets}
         self._next_reload = time.monotonic() + _RELOAD_SECONDS
 
+    @functools.cached_property
+    def prices(self) -> Any:
+        """This version's price table: its ``[prices]`` over the synced and bundled prices
+        (built on first use: only cost estimates need it)."""
+        from bedrock_lifecycle.lifecycle.prices import default_table
+
+        return default_table(overrides=self.config.prices, cache_dir=self.config.registry.cache_dir)
+
     def validate(self) -> None:
         """Raise :class:`ConfigError` when this version cannot be put in force."""
         problems = target_problems(self.config, self.registry, self.region, self.clock())

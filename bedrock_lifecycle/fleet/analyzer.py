@@ -18,6 +18,7 @@ from bedrock_lifecycle.core.routing import weights_at
 from bedrock_lifecycle.fleet.writeback import ParameterWriter, Rollback
 from bedrock_lifecycle.migrate.canary import Stats, judge
 from bedrock_lifecycle.observe.names import NAMESPACE
+from bedrock_lifecycle.util.aws import aws_client
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -46,11 +47,8 @@ class FleetAnalyzer:
 
     def cloudwatch(self) -> Any:
         if self._cw is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            self._cw = (self._session or boto3.session.Session()).client(
-                "cloudwatch", region_name=self.region, config=BotoConfig(retries={"total_max_attempts": 2}))
+            self._cw = aws_client("cloudwatch", region=self.region, session=self._session, attempts=2,
+                                  purpose="fleet")
         return self._cw
 
     def stats(self, alias: str, models: list[str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any, Final
 from bedrock_lifecycle.clock import InstantError, parse_instant
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry
+from bedrock_lifecycle.util.aws import aws_client
 
 UTC = _dt.timezone.utc
 HEALTH_SERVICE: Final = "BEDROCK"
@@ -545,16 +546,7 @@ class HealthSyncReport:
 
 def default_client() -> Any:
     """A Health client from the default boto3 session (credentials, ``AWS_ENDPOINT_URL_HEALTH``)."""
-    import boto3
-    from botocore.config import Config
-
-    cfg = Config(
-        connect_timeout=5,
-        read_timeout=30,
-        retries={"mode": "standard", "total_max_attempts": 3},
-        user_agent_extra="bedrock-lifecycle-health",
-    )
-    return boto3.Session().client("health", region_name=HEALTH_REGION, config=cfg)
+    return aws_client("health", region=HEALTH_REGION, purpose="health")
 
 
 def sync_health(

@@ -35,6 +35,7 @@ from typing import Any
 
 from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.util.aws import aws_client
 
 __all__ = [
     "PRICE_CACHE_FILENAME",
@@ -526,7 +527,5 @@ def _replace_error(r: PriceSyncReport, error: str) -> PriceSyncReport:
 def _pricing_client() -> Any:
     """The Price List API lives in a few regions only; us-east-1 serves every region's prices.
     ``AWS_ENDPOINT_URL_PRICING`` (boto3's own variable) points it elsewhere."""
-    import boto3
-
-    return boto3.client("pricing", region_name="us-east-1")
+    return aws_client("pricing", region="us-east-1", purpose="prices")
 

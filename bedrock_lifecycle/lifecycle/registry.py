@@ -307,20 +307,9 @@ class Registry:
         self.replace_api_entries(loaded)
         return len(loaded)
 
-    def replace_health_entries(self, entries: Iterable[LifecycleEntry]) -> None:
-        """Swap the AWS Health (``health``) layer, as :meth:`replace_api_entries` does."""
-        index = _Index(entries, "health")
-        with self._lock:
-            self._indexes["health"] = index
-            self._snap = self._snapshot()
-
     @property
     def api_entries(self) -> tuple[LifecycleEntry, ...]:
         return self._indexes["api"].entries
-
-    @property
-    def health_entries(self) -> tuple[LifecycleEntry, ...]:
-        return self._indexes["health"].entries
 
     @property
     def overrides(self) -> tuple[LifecycleEntry, ...]:

@@ -26,6 +26,7 @@ from cachetools import TTLCache
 
 from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelId, ModelIdError, parse_model_id
+from bedrock_lifecycle.util.aws import aws_client
 
 ClientFactory = Callable[[str | None], Any]
 _MAX_DEPTH = 3  # deployment -> custom model -> base model, plus one for safety
@@ -76,14 +77,9 @@ class ControlPlaneResolver:
                 import boto3
 
                 src = self._source = boto3.Session()
-            from botocore.config import Config
-
             # On a request path the first time: keep it short.
-            cfg = Config(
-                connect_timeout=3, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2},
-                user_agent_extra="bedrock-lifecycle-resolver",
-            )
-            client = src.client("bedrock", region_name=region, config=cfg)
+            client = aws_client("bedrock", region=region, session=src, connect_timeout=3, read_timeout=5,
+                                attempts=2, purpose="resolver")
         with self._lock:
             self._clients.setdefault(region, client)
         return client

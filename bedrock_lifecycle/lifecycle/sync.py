@@ -36,6 +36,7 @@ from bedrock_lifecycle.errors import describe_error
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry, State
 from bedrock_lifecycle.util import jsonlimits
+from bedrock_lifecycle.util.aws import aws_client
 from bedrock_lifecycle.util.files import FILE_MODE, atomic_write_json, ensure_private_dir
 
 if TYPE_CHECKING:
@@ -367,12 +368,6 @@ class SyncReport:
 
 
 def _session_factory(session: boto3.Session | None) -> ClientFactory:
-    from botocore.config import Config
-
-    cfg = Config(
-        connect_timeout=5, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 3},
-        user_agent_extra="bedrock-lifecycle-sync",
-    )
     holder: list[Any] = [session]
 
     def factory(region: str) -> Any:
@@ -381,7 +376,7 @@ def _session_factory(session: boto3.Session | None) -> ClientFactory:
 
             holder[0] = boto3.Session()
         # The normal boto3 chain: credentials, AWS_ENDPOINT_URL_BEDROCK, profiles.
-        return holder[0].client("bedrock", region_name=region, config=cfg)
+        return aws_client("bedrock", region=region, session=holder[0], purpose="sync")
 
     return factory
 

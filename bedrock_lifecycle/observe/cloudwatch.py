@@ -23,7 +23,8 @@ import weakref
 from typing import Any
 
 from bedrock_lifecycle.observe.events import AttemptEvent
-from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
+from bedrock_lifecycle.observe.names import ERRORS, NAMESPACE, NO_ALIAS, NOT_SENT, SENT
+from bedrock_lifecycle.util.aws import aws_client
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -40,7 +41,7 @@ def _bucket(ms: float) -> float:
 
 
 class _Series:
-    __slots__ = ("calls", "errors", "fallbacks", "input_tokens", "latency", "output_tokens", "refusals")
+    __slots__ = ("calls", "cost", "errors", "fallbacks", "input_tokens", "latency", "output_tokens", "refusals")
 
     def __init__(self) -> None:
         self.calls = 0
@@ -49,6 +50,7 @@ class _Series:
         self.refusals = 0
         self.input_tokens = 0
         self.output_tokens = 0
+        self.cost: float | None = None  # USD of the priced served calls; None: none priced
         self.latency: dict[float, int] = {}
 
 
@@ -101,14 +103,8 @@ class CloudWatchPublisher:
 
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            session = self._session or boto3.session.Session()
-            self._client = session.client(
-                "cloudwatch", region_name=self._region,
-                config=BotoConfig(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 3}),
-            )
+            self._client = aws_client("cloudwatch", region=self._region, session=self._session, connect_timeout=3,
+                                      read_timeout=10, attempts=3, purpose="metrics")
         return self._client
 
     def __call__(self, ev: AttemptEvent) -> None:
@@ -121,22 +117,23 @@ class CloudWatchPublisher:
                     self.dropped += 1
                     return
                 s = self._series[key] = _Series()
-            if ev.outcome in ("refused", "skipped"):
+            outcome = ev.outcome
+            if outcome in NOT_SENT:
                 s.refusals += 1
-                return
-            if ev.outcome == "stream_error":
-                s.errors += 1  # the same call, failing mid-stream: its opening attempt was counted
+            if outcome in ERRORS:
+                s.errors += 1  # (a mid-stream error: its opening attempt was counted as the call)
+            if outcome not in SENT:
                 return
             s.calls += 1
-            if ev.outcome != "ok":
-                s.errors += 1
-            elif ev.latency_ms:
+            if outcome == "ok" and ev.latency_ms:
                 b = _bucket(ev.latency_ms)
                 s.latency[b] = s.latency.get(b, 0) + 1
             if ev.fallback:
                 s.fallbacks += 1
             s.input_tokens += ev.input_tokens or 0
             s.output_tokens += ev.output_tokens or 0
+            if ev.cost_usd is not None:
+                s.cost = (s.cost or 0.0) + ev.cost_usd
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -158,6 +155,9 @@ class CloudWatchPublisher:
                                 ("OutputTokens", s.output_tokens)):
                 data.append({"MetricName": name, "Dimensions": dims, "Timestamp": now,
                              "Value": float(value), "Unit": "Count"})
+            if s.cost is not None:  # USD; an unknown price is left out, never sent as 0
+                data.append({"MetricName": "EstimatedCost", "Dimensions": dims, "Timestamp": now,
+                             "Value": s.cost, "Unit": "None"})
             items = sorted(s.latency.items())
             for i in range(0, len(items), _MAX_VALUES):
                 chunk = items[i : i + _MAX_VALUES]

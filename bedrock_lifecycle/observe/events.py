@@ -40,6 +40,9 @@ class AttemptEvent:
     canary: bool = False  # a non-baseline target of an alias (the first target is the baseline)
     stop_reason: str | None = None
     at: float = 0.0  # time.time() when the attempt ended
+    # Estimated USD of the attempt that served, from the usage it reported and the price
+    # table (bundled, synced, [prices]); None when not served or the price is unknown.
+    cost_usd: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -85,6 +88,11 @@ class EventBus:
 def events_of(record: CallRecord) -> list[AttemptEvent]:
     """One event per attempt of a call; tokens and stop reason on the attempt that served."""
     tokens_in, tokens_out, stop = usage_of(record.response) if record.response is not None else (None, None, None)
+    cost = None
+    if record.prices is not None and record.model is not None and tokens_in is not None:
+        usage = record.response.get("usage") if isinstance(record.response, dict) else None
+        cost = record.prices.cost_of(record.model, record.region, usage if isinstance(usage, dict) else
+                                     {"inputTokens": tokens_in, "outputTokens": tokens_out or 0})
     at = time.time()
     attempts = record.attempts
     baseline = record.baseline
@@ -101,7 +109,7 @@ def events_of(record: CallRecord) -> list[AttemptEvent]:
             a["duration_ms"] or 0.0, tokens_in if served else None, tokens_out if served else None, a["role"],
             failed_before and model != first_model, shadow,
             not shadow and baseline is not None and a["role"] != "fallback" and model != baseline,
-            stop if served else None, at,
+            stop if served else None, at, cost if served else None,
         ))
         failed_before = failed_before or a["outcome"] != "ok"
     return out

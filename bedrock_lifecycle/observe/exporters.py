@@ -37,7 +37,7 @@ from typing import IO, Any
 
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.observe.events import AttemptEvent
-from bedrock_lifecycle.observe.names import NAMESPACE, NO_ALIAS
+from bedrock_lifecycle.observe.names import ERRORS, NAMESPACE, NO_ALIAS, NOT_SENT, SENT
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -46,8 +46,6 @@ EXPORTERS = ("cloudwatch", "emf", "file", "log", "otel")
 OFF = "off"  # turns the built-in metrics off too (alone)
 LOGGER_NAME = "bedrock_lifecycle.observe.metrics"
 
-_WIRE = frozenset({"ok", "error"})  # outcomes that were a request to Bedrock
-_ERRORS = frozenset({"error", "stream_error"})
 
 
 def parse_names(value: str | None) -> tuple[str, ...]:
@@ -71,6 +69,7 @@ def parse_names(value: str | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+_UNITS = {"Latency": "Milliseconds", "EstimatedCost": "None"}  # EstimatedCost is USD (no CloudWatch unit)
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(**kw) builds an encoder per call
 # The last whole second formatted, as one (second, text) tuple so threads read a matching
 # pair: one strftime per second instead of one per line.
@@ -103,6 +102,7 @@ def event_record(ev: AttemptEvent) -> dict[str, Any]:
         "latency_ms": round(ev.latency_ms, 3),
         "input_tokens": ev.input_tokens,
         "output_tokens": ev.output_tokens,
+        "cost_usd": ev.cost_usd,
         "role": ev.role,
         "fallback": ev.fallback,
         "shadow": ev.shadow,
@@ -244,10 +244,10 @@ class EmfExporter:
             key = (ev.alias or NO_ALIAS, model, ev.region or "unknown")
             g = groups.get(key)
             if g is None:
-                # calls, errors, refusals, fallbacks, input, output, latencies, last at
-                g = groups[key] = [0, 0, 0, 0, 0, 0, [], 0.0]
+                # calls, errors, refusals, fallbacks, input, output, latencies, last at, cost
+                g = groups[key] = [0, 0, 0, 0, 0, 0, [], 0.0, None]
             outcome = ev.outcome
-            if outcome in _WIRE:
+            if outcome in SENT:
                 g[0] += 1
                 if ev.fallback:
                     g[3] += 1
@@ -255,23 +255,27 @@ class EmfExporter:
                     g[6].append(round(ev.latency_ms, 3))
                     g[4] += ev.input_tokens or 0
                     g[5] += ev.output_tokens or 0
-            elif outcome in ("refused", "skipped"):
+                    if ev.cost_usd is not None:
+                        g[8] = (g[8] or 0.0) + ev.cost_usd
+            elif outcome in NOT_SENT:
                 g[2] += 1
-            if outcome in _ERRORS:
+            if outcome in ERRORS:
                 g[1] += 1
             g[7] = max(g[7], ev.at)
         docs = []
         now = time.time()
-        for (alias, model, region), (calls, errors, refusals, fallbacks, tin, tout, lat, at) in groups.items():
+        for (alias, model, region), (calls, errors, refusals, fallbacks, tin, tout, lat, at, cost) in groups.items():
             ts = int((at or now) * 1000)
-            counts = {"Calls": calls, "Errors": errors, "Refusals": refusals, "Fallbacks": fallbacks,
-                      "InputTokens": tin, "OutputTokens": tout}
+            counts: dict[str, Any] = {"Calls": calls, "Errors": errors, "Refusals": refusals, "Fallbacks": fallbacks,
+                                      "InputTokens": tin, "OutputTokens": tout}
+            if cost is not None:  # an unknown price is left out, never published as 0
+                counts["EstimatedCost"] = round(cost, 8)
             chunks = [lat[i:i + _EMF_MAX_VALUES] for i in range(0, len(lat), _EMF_MAX_VALUES)] or [[]]
             for n, chunk in enumerate(chunks):
                 values: dict[str, Any] = dict(counts) if n == 0 else {}
                 if chunk:
                     values["Latency"] = chunk
-                metrics = [{"Name": k, "Unit": "Milliseconds" if k == "Latency" else "Count"} for k in values]
+                metrics = [{"Name": k, "Unit": _UNITS.get(k, "Count")} for k in values]
                 docs.append({
                     "_aws": {
                         "Timestamp": ts,
@@ -375,7 +379,7 @@ class OtelExporter:
         try:
             attrs = self._attributes(ev)
             outcome = ev.outcome
-            if outcome in _WIRE:
+            if outcome in SENT:
                 self.calls.add(1, attrs)
                 if ev.fallback:
                     self.fallbacks.add(1, attrs)
@@ -385,7 +389,7 @@ class OtelExporter:
                         self.tokens.add(ev.input_tokens, {**attrs, "gen_ai.token.type": "input"})
                     if ev.output_tokens:
                         self.tokens.add(ev.output_tokens, {**attrs, "gen_ai.token.type": "output"})
-            if outcome in _ERRORS:
+            if outcome in ERRORS:
                 self.errors.add(1, attrs)
             self._span(ev, attrs)
         except Exception:
@@ -407,7 +411,7 @@ class OtelExporter:
             f"{ev.operation} {ev.model}", kind=self._kind, attributes=span_attrs,
             start_time=int((end - ev.latency_ms / 1000.0) * 1e9),
         )
-        if ev.outcome in _ERRORS or ev.outcome == "refused":
+        if ev.outcome in ERRORS or ev.outcome == "refused":
             span.set_status(self._error)
         span.end(end_time=int(end * 1e9))
 

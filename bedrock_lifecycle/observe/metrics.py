@@ -121,24 +121,27 @@ class Metrics:
             except IndexError:
                 return
             if isinstance(ev, tuple):
-                alias, attempts, tin, tout, baseline, at = ev
+                alias, attempts, tin, tout, baseline, at, usage, region, table = ev
                 last = len(attempts) - 1
                 first = attempts[0]["model"] if attempts else None
                 failed_before = False
                 for i, a in enumerate(attempts):
                     model, outcome = a["model"], a["outcome"]
                     served = i == last and outcome == "ok"
+                    # Priced here, in the batch, not on the caller's path (bench metrics).
+                    cost = table.cost_of(model, region, usage) if served and usage and table is not None else None
                     one(alias, model, False, outcome, a["error_code"], a["duration_ms"] or 0.0,
                         tin if served else None, tout if served else None,
                         failed_before and model != first,
-                        baseline is not None and a["role"] != "fallback" and model != baseline, at)
+                        baseline is not None and a["role"] != "fallback" and model != baseline, at, cost)
                     failed_before = failed_before or outcome != "ok"
             else:
                 one(ev.alias, ev.model, ev.shadow, ev.outcome, ev.error_code, ev.latency_ms, ev.input_tokens,
-                    ev.output_tokens, ev.fallback, ev.canary, ev.at)
+                    ev.output_tokens, ev.fallback, ev.canary, ev.at, ev.cost_usd)
 
     def _one(self, alias: str | None, model: str, shadow: bool, outcome: str, code: str | None, ms: float,
-             tin: int | None, tout: int | None, fallback: bool, canary: bool, at: float) -> None:
+             tin: int | None, tout: int | None, fallback: bool, canary: bool, at: float,
+             cost: float | None = None) -> None:
         s = self._series.get((alias, model, shadow))
         if s is None:
             s = self._add(alias, model, shadow)
@@ -161,6 +164,10 @@ class Metrics:
                 s.input_tokens += tin
             if tout:
                 s.output_tokens += tout
+            if cost is None:
+                s.unpriced += 1
+            else:
+                s.cost_usd += cost
         elif outcome == "error":
             s.failed += 1
             s.count_code(code)
@@ -293,14 +300,16 @@ class MetricsObserver:
                 self.metrics(ev)
             return
         resp = record.response
-        tin = tout = None
+        tin = tout = usage = None
         if resp is not None:
             usage = resp.get("usage") if resp.__class__ is dict else None
             if usage.__class__ is dict:
                 tin, tout = usage.get("inputTokens"), usage.get("outputTokens")  # type: ignore[union-attr]
             else:
                 tin, tout, _ = usage_of(resp)
-        self.metrics.record_call((record.alias, record.attempts, tin, tout, record.baseline, time.time()))
+                usage = {"inputTokens": tin or 0, "outputTokens": tout or 0} if tin is not None else None
+        self.metrics.record_call((record.alias, record.attempts, tin, tout, record.baseline, time.time(),
+                                  usage, record.region, record.prices))
 
 
 def attach(state: ClientState, environ: Mapping[str, str]) -> None:

@@ -2,3 +2,8 @@
 
 NAMESPACE = "BedrockLifecycle"  # CloudWatch namespace of the library's metrics
 NO_ALIAS = "(none)"  # the alias dimension of calls made with a model ID (values cannot be empty)
+
+# The one outcome -> counter rule every aggregator (metrics, emf, otel, cloudwatch) follows:
+SENT = frozenset({"ok", "error"})  # a request Bedrock answered: counted as a call
+ERRORS = frozenset({"error", "stream_error"})  # an error answer, or an error mid-stream: an error
+NOT_SENT = frozenset({"refused", "skipped"})  # decided locally, never sent: a refusal

@@ -120,18 +120,18 @@ class Histogram:
 # Stored counters (summed when merging); ``calls`` = ok + failed and ``errors`` = failed +
 # stream_errors are derived, so the hot path increments one counter per outcome.
 STORED = ("ok", "failed", "stream_errors", "refused", "skipped", "fallbacks", "shadow", "canary",
-           "input_tokens", "output_tokens")
+          "input_tokens", "output_tokens", "unpriced")
 SHOWN = ("calls", "ok", "errors", "stream_errors", "refused", "skipped", "fallbacks", "shadow", "canary",
-          "input_tokens", "output_tokens")
+         "input_tokens", "output_tokens", "unpriced")
 
 
 class Series:
     """One (alias, model) series. Not locked: :class:`Metrics` mutates and reads its
     series under its own lock."""
 
-    __slots__ = ("alias", "canary", "error_codes", "failed", "fallbacks", "input_tokens", "is_shadow",
+    __slots__ = ("alias", "canary", "cost_usd", "error_codes", "failed", "fallbacks", "input_tokens", "is_shadow",
                  "last_at", "latency", "model", "ok", "output_tokens", "refused", "shadow",
-                 "skipped", "stream_errors")
+                 "skipped", "stream_errors", "unpriced")
 
     def __init__(self, alias: str | None, model: str, is_shadow: bool = False) -> None:
         self.alias = alias
@@ -140,6 +140,10 @@ class Series:
         self.ok = self.failed = self.stream_errors = 0
         self.refused = self.skipped = self.fallbacks = self.shadow = self.canary = 0
         self.input_tokens = self.output_tokens = 0
+        # Estimated USD of the served calls whose price is known (bundled, synced or [prices]);
+        # ``unpriced`` counts served calls whose price is unknown: unknown is never 0.
+        self.cost_usd = 0.0
+        self.unpriced = 0
         self.error_codes: dict[str, int] = {}
         self.latency = Histogram()
         self.last_at = 0.0
@@ -165,6 +169,8 @@ class Series:
         out: dict[str, Any] = {k: getattr(self, k) for k in SHOWN}
         out["error_codes"] = dict(self.error_codes)
         out["error_rate"] = round(self.errors / self.calls, 4) if self.calls else None
+        priced = self.ok - self.unpriced
+        out["estimated_cost_usd"] = round(self.cost_usd, 6) if priced > 0 else None
         out["latency_ms"] = self.latency.summary()
         out["last_at"] = self.last_at or None
         return out
@@ -173,6 +179,7 @@ class Series:
         out: dict[str, Any] = {"alias": self.alias, "model": self.model, "is_shadow": self.is_shadow}
         out.update({k: getattr(self, k) for k in STORED})
         out["calls"], out["errors"] = self.calls, self.errors  # for a reader; derived again on load
+        out["cost_usd"] = self.cost_usd
         out["error_codes"] = dict(self.error_codes)
         out["latency"] = self.latency.to_state()
         out["last_at"] = self.last_at
@@ -183,6 +190,7 @@ class Series:
         s = cls(d.get("alias"), str(d["model"]), bool(d.get("is_shadow", False)))
         for k in STORED:
             setattr(s, k, int(d.get(k, 0)))
+        s.cost_usd = float(d.get("cost_usd") or 0.0)
         s.error_codes = {str(k): int(v) for k, v in dict(d.get("error_codes", {})).items()}
         s.latency = Histogram.from_state(d["latency"])
         s.last_at = float(d.get("last_at") or 0.0)
@@ -191,6 +199,7 @@ class Series:
     def merge(self, other: Series) -> None:
         for k in STORED:
             setattr(self, k, getattr(self, k) + getattr(other, k))
+        self.cost_usd += other.cost_usd
         for code, n in other.error_codes.items():
             self.error_codes[code] = self.error_codes.get(code, 0) + n
         self.latency.merge(other.latency)

@@ -6,6 +6,7 @@ import threading
 from typing import Any, Final
 
 from bedrock_lifecycle.errors import error_of
+from bedrock_lifecycle.util.aws import aws_client
 
 _DENIED: Final = frozenset(
     {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException"}
@@ -25,19 +26,11 @@ class Clients:
         with self._lock:
             client = self._clients.get((service, region))
             if client is None:
-                from botocore.config import Config
-
                 if self._session is None:
                     import boto3
 
                     self._session = boto3.Session()
-                cfg = Config(
-                    connect_timeout=5,
-                    read_timeout=30,
-                    retries={"mode": "standard", "total_max_attempts": 3},
-                    user_agent_extra="bedrock-lifecycle-readiness",
-                )
-                client = self._session.client(service, region_name=region, config=cfg)
+                client = aws_client(service, region=region, session=self._session, purpose="readiness")
                 self._clients[(service, region)] = client
             return client
 

@@ -10,7 +10,7 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any, Final
 
-from bedrock_lifecycle.errors import describe_error as describe
+from bedrock_lifecycle.errors import describe_error as error_text
 from bedrock_lifecycle.errors import error_of
 from bedrock_lifecycle.ids import parse_model_id
 from bedrock_lifecycle.lifecycle.model import State
@@ -64,7 +64,7 @@ def not_checked(name: str, exc: BaseException, action: str) -> Check:
     if is_denied(exc):
         return Check(name, Status.NOT_CHECKED, f"not checked: missing permission {action}",
                      actions=(f"grant {action} to run this check",), iam_action=action)
-    return Check(name, Status.NOT_CHECKED, f"not checked: {action.partition(':')[2]} failed ({describe(exc)})",
+    return Check(name, Status.NOT_CHECKED, f"not checked: {action.partition(':')[2]} failed ({error_text(exc)})",
                  iam_action=None)
 
 
@@ -159,9 +159,10 @@ def region_and_profile(cp: ControlPlane, subject: Subject) -> Check:
             offered = ", ".join(str(p.get("inferenceProfileId")) for p in carrying) or "none"
             return Check("region", Status.FAIL, f"profile {subject.configured} is not offered in {cp.region}",
                          tuple(lines), (f"use a profile offered here (for {base}: {offered}) or another region",), data=data)
+        others = tuple(line for line in lines if not line.startswith(f"profile {subject.configured} "))
         return Check("region", Status.PASS,
                      f"profile {subject.configured} is offered in {cp.region}; routes to {', '.join(profile_regions(mine))}",
-                     tuple(lines), data=data)
+                     others, data=data)
     if error is not None:
         return not_checked("region", error, ACTIONS["model"])
     types = [str(t) for t in details.get("inferenceTypesSupported") or ()] if details else []
@@ -169,7 +170,7 @@ def region_and_profile(cp: ControlPlane, subject: Subject) -> Check:
     if kind != "foundation-model" or "ON_DEMAND" in types:
         return Check("region", Status.PASS, f"{subject.configured} can be invoked on demand in {cp.region}", tuple(lines), data=data)
     if perror is not None:
-        lines.append(f"(profiles not listed: {describe(perror)})")
+        lines.append(f"(profiles not listed: {error_text(perror)})")
     fix = f"call it through a profile ID ({', '.join(str(p.get('inferenceProfileId')) for p in carrying)})" if carrying \
         else "use provisioned throughput or another model"
     return Check("region", Status.FAIL,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bedrock_lifecycle.errors import describe_error as describe
+from bedrock_lifecycle.errors import describe_error as error_text
 from bedrock_lifecycle.readiness import checks, quotas
 from bedrock_lifecycle.readiness.aws import Clients, is_denied
 from bedrock_lifecycle.readiness.load import Load, from_cloudwatch, from_snapshots
@@ -56,7 +56,7 @@ def observed_load(name: str, is_alias: bool, options: Options, clients: Clients)
                     "quotas", Status.NOT_CHECKED, f"not checked: missing permission {action} (load from CloudWatch)",
                     actions=(f"grant {action}",), iam_action=CLOUDWATCH_ACTIONS[1]))
             return LoadAnswer(None, "", Check("quotas", Status.NOT_CHECKED,
-                                              f"not checked: CloudWatch failed ({describe(exc)})"))
+                                              f"not checked: CloudWatch failed ({error_text(exc)})"))
         hint = f"no BedrockLifecycle metrics for {name!r} in CloudWatch {region} (BEDROCK_LIFECYCLE_METRICS=cloudwatch)"
         return LoadAnswer(load, hint)
     if options.metrics_dir is None:
