@@ -173,7 +173,7 @@ def describe_error(exc: BaseException) -> str:
 def describe(status: LifecycleStatus) -> str:
     """One human sentence: model, region, state, dates, days left, replacement. On the EOL
     day itself (UTC) it says the model "reaches end of life today", before or after the hour."""
-    from bedrock_lifecycle.lifecycle.gates import eol_phrase
+    from bedrock_lifecycle.lifecycle.eol import eol_phrase
 
     where = status.region or "every region"
     eol_today = status.eol_date is not None and status.eol_date.date() == status.at.date()

@@ -12,7 +12,7 @@ import pytest
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.errors import describe
-from bedrock_lifecycle.lifecycle.gates import eol_phrase, eol_within
+from bedrock_lifecycle.lifecycle.eol import eol_phrase, eol_within
 from bedrock_lifecycle.lifecycle.registry import Registry
 
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # active until Legacy 2026-10-08; EOL 2027-04-08T00:00Z

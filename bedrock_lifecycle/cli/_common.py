@@ -130,7 +130,7 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
 def replacement_text(
     replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
 ) -> str:
-    """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
+    """The REPLACEMENT cell: AWS's replacements; where AWS names none, this project's
     suggested successor marked ``(suggested)``; else ``-``.
 
     With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:

@@ -209,7 +209,8 @@ def _judge(data: list[dict[str, Any]], ctx: Context, *, within: int, strict: boo
     """The gate of ``check`` over the rows of :func:`_collect`: (problems, notes). Each row gets
     ``problem`` (why it fails, or None) and ``eol_within`` (EOL within ``within`` days), so
     ``status`` shows exactly what ``check`` would fail on."""
-    from bedrock_lifecycle.lifecycle.gates import eol_within, target_problem
+    from bedrock_lifecycle.lifecycle.eol import eol_within
+    from bedrock_lifecycle.lifecycle.gates import target_problem
 
     trust = trust or ctx.config.policy.trust
     problems, notes = [], []

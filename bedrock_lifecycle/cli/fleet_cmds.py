@@ -8,6 +8,7 @@ from typing import Any
 
 from bedrock_lifecycle.cli._common import (
     CliError,
+    add_command,
     env_region,
     non_negative_int,
     print_json,
@@ -17,7 +18,18 @@ from bedrock_lifecycle.cli._common import (
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("analyze", help="fleet canary analysis from CloudWatch; --apply writes rollbacks to SSM")
+    p = add_command(
+        sub, "analyze", help="fleet canary analysis from CloudWatch; --apply writes rollbacks to SSM",
+        description="Judge every alias with [analysis] and a live canary on the whole fleet's "
+        "CloudWatch metrics (namespace BedrockLifecycle) over the last --window seconds, and with "
+        "--apply write the rollbacks back to the SSM parameter BEDROCK_LIFECYCLE_CONFIG names, so "
+        "every process picks them up.",
+        examples=["bedrock-lifecycle analyze --fleet",
+                  "bedrock-lifecycle analyze --fleet --window 900 --region us-west-2 --json",
+                  "bedrock-lifecycle analyze --fleet --apply"],
+        exit_codes=[(0, "no canary needs rolling back"),
+                    (1, "a canary should be (or, with --apply, was) rolled back, or CloudWatch/SSM failed"),
+                    (2, "usage error: BEDROCK_LIFECYCLE_CONFIG is not ssm:/..., a bad --window or --region")])
     p.add_argument("--fleet", action="store_true", required=True,
                    help="use the fleet's CloudWatch metrics (the only mode today)")
     p.add_argument("--region", type=region_arg, help="the Region dimension to judge (default: AWS_REGION, us-east-1)")

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_lifecycle.cli._common import (
+    USAGE,
     CliError,
+    add_command,
     env_region,
     instant_arg,
     now_or,
+    plural,
     print_json,
     region_arg,
 )
@@ -54,7 +57,18 @@ def _days(value: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("preflight", help="before moving traffic: access, region/profile, lifecycle and quotas")
+    p = add_command(
+        sub, "preflight", help="before moving traffic: access, region/profile, lifecycle and quotas",
+        description="Before moving traffic to a model (or every target of an alias): is it "
+        "accessible to this account, offered in each --region (directly or through an inference "
+        "profile), active at --at, and do the on-demand quotas cover the load it would carry "
+        "(--weight-plan percent of the alias's observed peak)? A check that cannot run for lack "
+        "of a permission is 'not checked', never a pass. See docs/readiness.md.",
+        examples=["bedrock-lifecycle preflight anthropic.claude-sonnet-4-6 --region us-east-1",
+                  "bedrock-lifecycle preflight chat --region us-east-1 --region us-west-2 --weight-plan 10",
+                  "bedrock-lifecycle preflight chat --from-cloudwatch --cloudwatch-days 14 --json"],
+        exit_codes=[(0, "every check passed (warnings allowed)"),
+                    (1, "a check failed, or could not run (unless --allow-unchecked)"), USAGE])
     p.add_argument("names", nargs="+", metavar="ALIAS_OR_MODEL")
     p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to check; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
@@ -71,7 +85,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_preflight)
 
-    p = sub.add_parser("diff", help="research: two models side by side, and what the application must change")
+    p = add_command(
+        sub, "diff", help="research: two models side by side, and what the application must change",
+        description="Two models side by side, each fact with where it came from: the Bedrock control "
+        "plane in each --region (GetFoundationModel, ListInferenceProfiles; boto3 credentials), "
+        "the lifecycle registry and the price table; then what the application must change to "
+        "move from OLD to NEW. A fact that could not be read is 'not checked'. Informational: it "
+        "exits 0.",
+        examples=["bedrock-lifecycle diff anthropic.claude-3-haiku-20240307-v1:0 "
+                  "anthropic.claude-haiku-4-5-20251001-v1:0 --region us-east-1",
+                  "bedrock-lifecycle diff anthropic.claude-sonnet-4-5-20250929-v1:0 anthropic.claude-sonnet-4-6 --json"],
+        exit_codes=[(0, "the comparison was shown"), USAGE])
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
@@ -80,7 +104,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("notices", help="Bedrock lifecycle notices from the AWS Health API")
+    p = add_command(
+        sub, "notices", help="Bedrock lifecycle notices from the AWS Health API",
+        description="Bedrock scheduled-change (lifecycle) notices from the AWS Health API for this "
+        "account, or the organisation with --organization: the models, their dates and "
+        "recommended replacements, and which resources are still pending. Needs a Business, "
+        "Enterprise On-Ramp or Enterprise Support plan.",
+        examples=["bedrock-lifecycle notices", "bedrock-lifecycle notices --region us-east-1 --json",
+                  "bedrock-lifecycle notices --organization"],
+        exit_codes=[(0, "the notices (or none) were shown"),
+                    (1, "the AWS Health API could not be read (no support plan, no permission, an error)"),
+                    USAGE])
     p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="only events for this region; repeatable (default: every region)")
     p.add_argument("--organization", action="store_true",
@@ -232,7 +266,7 @@ def health_sync(regions: list[str], args: argparse.Namespace) -> tuple[dict[str,
     baseline = notices_mod.registry_without_health(args.cache_dir, config)
     found = notices_mod.conflicts(report.entries, baseline, now_or(None))
     data["conflicts"] = [c.to_json() for c in found]
-    lines = [f"health: {len(report.notices)} notices, {len(report.entries)} model/region dates"
+    lines = [f"health: {plural(len(report.notices), 'notice')}, {plural(len(report.entries), 'model/region date')}"
              + (f" (cache: {report.cache_path})" if report.written else "")]
     if report.cache_error:
         lines.append(f"health: error: {report.cache_error}")

@@ -20,7 +20,7 @@ from importlib import metadata
 from typing import Any, Protocol
 
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
-from bedrock_lifecycle.lifecycle.gates import eol_within
+from bedrock_lifecycle.lifecycle.eol import eol_within
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
 from bedrock_lifecycle.toolkit.scan.files import FileScan, Finding
 
