@@ -133,7 +133,8 @@ def _registry(args: argparse.Namespace, *, resolver: Any = None, base_map: dict[
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from bedrock_lifecycle.ids import ModelIdError
+    from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+    from bedrock_lifecycle.regions import RegionError, validate_region
 
     region = default_region(args.region)
     at = now_or(args.at)
@@ -150,8 +151,11 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         resolver = ControlPlaneResolver()
     registry = _registry(args, resolver=resolver, base_map=base_map or None)
     try:
+        arn_region = parse_model_id(args.model_id).region
+        if arn_region:  # a mistyped ARN region would read `unknown`, as if nothing were wrong
+            validate_region(arn_region, f"{args.model_id}: its ARN region")
         status = registry.lookup(args.model_id, region, at)
-    except ModelIdError as exc:
+    except (ModelIdError, RegionError) as exc:
         raise CliError(str(exc), 2) from None
     age = _data_age(args, at)
     if args.json:

@@ -104,10 +104,14 @@ def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str,
         path = ".".join(loc) or "(document)"
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        # Each part once: no "(got X)" when the message quotes X, no key path that only
+        # repeats the environment variable's name (BEDROCK_LIFECYCLE_NOW: now: ...).
+        shown = "" if isinstance(value, dict | list) or repr(value) in msg else f" (got {value!r})"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        lines.append(f"{source_of(loc)}: {path}: {msg}{shown}")
+        source = source_of(loc)
+        where = f"{source}: " if loc and source.endswith("_" + "_".join(loc).upper()) else f"{source}: {path}: "
+        lines.append(f"{where}{msg}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
 
 

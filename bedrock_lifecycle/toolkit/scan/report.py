@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.eol import eol_within
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+from bedrock_lifecycle.regions import RegionError, closest_region, is_region
 from bedrock_lifecycle.toolkit.scan.files import FileScan, Finding
 
 RETIRING = frozenset({State.LEGACY, State.EXTENDED_ACCESS, State.EOL})
@@ -103,8 +104,12 @@ def classify(
             except ModelIdError as exc:  # a made-up geography: Bedrock has no such model
                 cache[f.model_id] = (None, f"not a model Bedrock serves: {exc}")
             else:
-                s = registry.lookup(f.model_id, mid.region or region, at)
-                cache[f.model_id] = (s, s.note)
+                if mid.region and not is_region(mid.region):  # it would read `unknown` and pass
+                    why = RegionError("ARN region", mid.region, closest_region(mid.region)).reason
+                    cache[f.model_id] = (None, f"not a model Bedrock serves: its ARN region {why}")
+                else:
+                    s = registry.lookup(f.model_id, mid.region or region, at)
+                    cache[f.model_id] = (s, s.note)
         status, note = cache[f.model_id]
         failing = status is None or gate(status, at, within_days, strict)
         out.append(Occurrence(f, status, failing, note))
