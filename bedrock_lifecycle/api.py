@@ -55,6 +55,22 @@ def is_async(client: Any) -> bool:
     return any(c.__module__.startswith("aiobotocore") for c in type(client).__mro__)
 
 
+def _check_region(region: object) -> str:
+    """The client's region, when it is a region of some AWS partition. A mistyped one
+    (``us-east1``) has no lifecycle data, so every model would read ``unknown`` and the
+    gates would be off: ConfigError naming ``region_name``, the value and the closest
+    real region. (A real region the bundled data does not cover stays ``unknown``.)"""
+    from bedrock_lifecycle.errors import ConfigError
+    from bedrock_lifecycle.regions import RegionError, validate_region
+
+    if region is None or region == "":  # botocore refuses such a client itself
+        return ""
+    try:
+        return validate_region(region, "region_name")
+    except RegionError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _botocore_retries_off(client: Any) -> bool:
     retries = getattr(client.meta.config, "retries", None) or {}
     total = retries.get("total_max_attempts")
@@ -88,12 +104,13 @@ def wrap(
     service = existing.meta.service_model.service_name
     if service != "bedrock-runtime":
         raise TypeError(f"wrap() takes a bedrock-runtime client, got a {service!r} client")
+    region = _check_region(existing.meta.region_name)  # before anything changes
     env = os.environ if environ is None else environ
     from bedrock_lifecycle.config import sources
 
     cfg, source = sources.initial(env, config)
     st = ClientState(
-        region=existing.meta.region_name or "",
+        region=region,
         model_ops=model_operations(existing.meta.service_model),
         sleep=sleep,
         rng=rng,
