@@ -137,6 +137,9 @@ def wrap(
         plain = plain_class(type(existing))
         st.send_direct = lambda operation, params: plain._make_api_call(existing, operation, params)  # type: ignore[attr-defined]
         existing.__class__ = lifecycle_class(type(existing))
+    replaced = existing.__dict__.get(STATE_ATTR)
+    if replaced is not None and replaced.reloader is not None:
+        replaced.reloader.stop()  # wrapped twice (e.g. an installed session): one reloader, the new one
     existing.__dict__[STATE_ATTR] = st
     if source is not None:
         from bedrock_lifecycle.config.reload import Reloader
