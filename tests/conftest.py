@@ -12,16 +12,16 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
-
-# Hypothesis' per-example deadline is a wall-clock limit: under load on a shared 2-core
-# machine it fails examples that are merely slow. Invariants, not speed, are tested here.
-settings.register_profile("bedrock-lifecycle", deadline=None)
-settings.load_profile("bedrock-lifecycle")
 from moto.server import ThreadedMotoServer
 
 from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.observe import metrics
 from bedrock_lifecycle.testing import LocalBedrock
+
+# Hypothesis' per-example deadline is a wall-clock limit: under load on a shared 2-core
+# machine it fails examples that are merely slow. Invariants, not speed, are tested here.
+settings.register_profile("bedrock-lifecycle", deadline=None)
+settings.load_profile("bedrock-lifecycle")
 
 
 @pytest.fixture
