@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.response import StreamingBody
 
+from bedrock_lifecycle.lifecycle.merge import state_of
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry, LifecycleStatus, State
 
 UTC = dt.timezone.utc
@@ -31,7 +32,7 @@ class StaticRegistry:
         if e is None:
             return LifecycleStatus(model_id, model_id, region, State.ACTIVE, at, source="none")
         return LifecycleStatus(
-            model_id, e.model_id, region, e.state_at(at), at, e.legacy, e.extended_access, e.eol,
+            model_id, e.model_id, region, state_of(e, at), at, e.legacy, e.extended_access, e.eol,
             e.replacements, "bundled", entry=e,
         )
 

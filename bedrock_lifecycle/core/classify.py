@@ -69,8 +69,6 @@ _MODEL_AT_FAULT = re.compile(
     re.IGNORECASE,
 )
 _MESSAGE_CODES = frozenset({"ResourceNotFoundException", "ValidationException"})
-# Local lifecycle refusals carry this code; the client decides about them itself.
-LOCAL_REFUSAL = "BedrockLifecycleRefusal"
 
 
 @dataclass(frozen=True, slots=True)

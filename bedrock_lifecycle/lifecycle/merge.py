@@ -48,8 +48,8 @@ def candidate_keys(mid: ModelId) -> tuple[str, ...]:
 def state_of(entry: LifecycleEntry, at: _dt.datetime) -> State:
     """Lifecycle state at ``at``: the dates, raised to ``entry.status`` when that is worse.
 
-    Unlike ``LifecycleEntry.state_at`` a reported status is a floor, so the state never
-    goes down as ``at`` increases (an API status of extended access then a legacy date).
+    A reported status is a floor, so the state never goes down as ``at`` increases (an API
+    status of extended access then a legacy date).
     """
     if entry.eol is not None and at >= entry.eol:
         return State.EOL

@@ -49,17 +49,6 @@ class LifecycleEntry:
     legacy_period_days: int | None = None  # 182 (6 months) or 45; None when unknown
     eol_floor: _dt.datetime | None = None  # the card's "EOL no sooner than"
 
-    def state_at(self, now: _dt.datetime) -> State:
-        if self.eol is not None and now >= self.eol:
-            return State.EOL
-        if self.extended_access is not None and now >= self.extended_access:
-            return State.EXTENDED_ACCESS
-        if self.legacy is not None and now >= self.legacy:
-            return State.LEGACY
-        if self.status is not None:
-            return self.status
-        return State.ACTIVE
-
     def applies_to(self, region: str | None) -> bool:
         return self.regions is None or (region is not None and region in self.regions)
 
