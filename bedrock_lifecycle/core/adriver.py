@@ -9,7 +9,6 @@ Imported only when an aiobotocore client is wrapped.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +18,14 @@ from botocore.exceptions import EventStreamError
 from bedrock_lifecycle.core.flow import SEND, Flow, call_flow
 from bedrock_lifecycle.core.observer import CallRecord
 from bedrock_lifecycle.core.state import ClientState
-from bedrock_lifecycle.core.sync import STATE_ATTR, normalised_stream_error, stream_error_observed
+from bedrock_lifecycle.core.sync import (
+    STATE_ATTR,
+    normalised_stream_error,
+    stop_reloader,
+    stream_error_observed,
+    stream_record,
+    swapped_class,
+)
 
 AsyncSend = Callable[[str, dict[str, Any]], Awaitable[Any]]
 AsyncSleep = Callable[[float], Awaitable[Any]]
@@ -99,13 +105,8 @@ def aguard_stream(client: Any, response: dict[str, Any], member: str, state: Cli
     guarded._bl_client = client
     guarded._bl_attempts = meta.get("attempts") or []
     guarded._bl_state = state
-    guarded._bl_record = CallRecord("stream_error", "", meta.get("alias"), meta.get("requested") or "",
-                                    meta.get("model_id"), [], None, None, state.region, None)
+    guarded._bl_record = stream_record(meta, state)
     response[member] = guarded
-
-
-_classes: dict[type, type] = {}
-_classes_lock = threading.Lock()
 
 
 class AioLifecycleMixin:
@@ -134,21 +135,12 @@ class AioLifecycleMixin:
         return response
 
     async def close(self) -> None:
-        st: ClientState | None = self.__dict__.get(STATE_ATTR)
-        if st is not None and st.reloader is not None:
-            st.reloader.stop()
+        stop_reloader(self)
         await super().close()  # type: ignore[misc]
 
 
 def aio_lifecycle_class(cls: type) -> type:
-    if issubclass(cls, AioLifecycleMixin):
-        return cls
-    with _classes_lock:
-        new = _classes.get(cls)
-        if new is None:
-            new = type(cls.__name__, (AioLifecycleMixin, cls), {"__module__": cls.__module__, "_bl_plain": cls})
-            _classes[cls] = new
-    return new
+    return swapped_class(cls, AioLifecycleMixin)
 
 
 def aio_send_direct(client: Any, plain: type, state: ClientState) -> Callable[[str, dict[str, Any]], Any]:

@@ -100,9 +100,14 @@ def guard_stream(client: Any, response: dict[str, Any], member: str, state: Clie
     guarded._bl_client = client
     guarded._bl_attempts = meta.get("attempts") or []
     guarded._bl_state = state
-    guarded._bl_record = CallRecord("stream_error", "", meta.get("alias"), meta.get("requested") or "",
-                                    meta.get("model_id"), [], None, None, state.region if state else "", None)
+    guarded._bl_record = stream_record(meta, state)
     response[member] = guarded
+
+
+def stream_record(meta: dict[str, Any], state: ClientState | None) -> CallRecord:
+    """The record observers get if the stream fails after its first event."""
+    return CallRecord("stream_error", "", meta.get("alias"), meta.get("requested") or "",
+                      meta.get("model_id"), [], None, None, state.region if state else "", None)
 
 
 def stream_error_observed(state: ClientState | None, record: CallRecord | None, err: Any) -> None:
@@ -135,7 +140,7 @@ def normalised_stream_error(client: Any, exc: EventStreamError, attempts: list[d
 
 # ------------------------------------------------------------------ class swapping
 
-_classes: dict[type, type] = {}
+_classes: dict[tuple[type, type], type] = {}
 _classes_lock = threading.Lock()
 
 
@@ -162,21 +167,32 @@ class LifecycleMixin:
         return response
 
     def close(self) -> None:
-        st: ClientState | None = self.__dict__.get(STATE_ATTR)
-        if st is not None and st.reloader is not None:
-            st.reloader.stop()  # a closed client's configuration is never reloaded
+        stop_reloader(self)
         super().close()  # type: ignore[misc]
 
 
-def lifecycle_class(cls: type) -> type:
-    if issubclass(cls, LifecycleMixin):
+def swapped_class(cls: type, mixin: type) -> type:
+    """``cls`` with ``mixin`` in front (made once per pair): the class a wrapped client gets.
+    Used by both drivers (the async one passes its own mixin)."""
+    if issubclass(cls, mixin):
         return cls
     with _classes_lock:
-        new = _classes.get(cls)
+        new = _classes.get((cls, mixin))
         if new is None:
-            new = type(cls.__name__, (LifecycleMixin, cls), {"__module__": cls.__module__, "_bl_plain": cls})
-            _classes[cls] = new
+            new = type(cls.__name__, (mixin, cls), {"__module__": cls.__module__, "_bl_plain": cls})
+            _classes[(cls, mixin)] = new
     return new
+
+
+def lifecycle_class(cls: type) -> type:
+    return swapped_class(cls, LifecycleMixin)
+
+
+def stop_reloader(client: Any) -> None:
+    """A closed client's configuration is never reloaded."""
+    st: ClientState | None = client.__dict__.get(STATE_ATTR)
+    if st is not None and st.reloader is not None:
+        st.reloader.stop()
 
 
 def plain_class(cls: type) -> type:
