@@ -277,3 +277,17 @@ def test_mixed_families_still_need_an_adapter_per_target() -> None:
     assert cfg.adapter("to_nova") is anthropic_to_nova
     with pytest.raises(ConfigError, match="body_adapter"):
         load_config({"aliases": {"chat": {"api": "invoke", "targets": [HAIKU45, NOVA_PRO]}}}, environ={})
+
+
+def test_every_way_of_building_a_config_resolves_its_adapters() -> None:
+    doc = invoke_alias("to_nova")
+    for cfg in (Config(**doc), Config.model_validate(doc), Config.model_validate_json(json.dumps(doc)),
+                load_config(doc, environ={})):
+        assert cfg.adapter("to_nova") is anthropic_to_nova
+        assert cfg.model_copy(update={"version": "v9"}).adapter("to_nova") is anthropic_to_nova
+    with pytest.raises(ConfigError, match=r"aliases.chat.targets.0.body_adapter: no adapter named 'nope'"):
+        Config.model_validate_json(json.dumps(invoke_alias("nope")))
+    with pytest.raises(ConfigError, match=r"Config.model_validate_json: nested"):
+        Config.model_validate_json("[" * 10_000 + "]" * 10_000)
+    with pytest.raises(ConfigError, match="was not resolved"):
+        Config.model_construct(**doc).adapter("to_nova")

@@ -11,6 +11,7 @@ File: ``BEDROCK_LIFECYCLE_CONFIG`` names a TOML or JSON file (see docs/configura
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -431,6 +432,18 @@ class Config(_Model):
         context = dict(kwargs.pop("context", None) or {})
         context.setdefault(ADAPTER_SOURCES, None)
         return super().model_validate(obj, context=context, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Any:
+        """As :meth:`model_validate`, from JSON text (the same limits, adapters resolved)."""
+        name = f"{cls.__name__}.model_validate_json"
+        text = json_data.decode("utf-8", errors="replace") if isinstance(json_data, bytes | bytearray) else json_data
+        limits.check_text(text, name, toml=False)  # before json.loads recurses
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: not valid JSON: {exc}") from None
+        return cls.model_validate(data, **kwargs)
 
     @model_validator(mode="after")
     def _resolve_adapters(self, info: ValidationInfo) -> Config:
