@@ -103,24 +103,29 @@ def cmd_scan(args: argparse.Namespace) -> int:
     at = now_or(args.at)
     region = _region(args.region)
     registry = _registry()
+    findings: list[Any] = []
+    others: list[Any] = []  # what was not read, or read with a note (few; files can be millions)
+    scanned = 0
     try:
-        results = list(scan_files(args.paths, exclude=args.exclude, include_outputs=args.include_outputs))
+        for r in scan_files(args.paths, exclude=args.exclude, include_outputs=args.include_outputs):
+            scanned += r.status == "scanned"
+            findings += r.findings
+            if r.status != "scanned" or r.note:
+                others.append(r)
     except OSError as exc:  # a PATH vanished or became unreadable between the check and the walk
         raise CliError(f"{exc.filename or exc}: {exc.strerror or exc}", 2) from None
-    occurrences = classify((f for r in results for f in r.findings), registry, at=at, region=region,
-                           within_days=args.within, strict=args.strict)
-    unreadable, skipped = not_read(results)
+    occurrences = classify(findings, registry, at=at, region=region, within_days=args.within, strict=args.strict)
+    unreadable, skipped = not_read(others)
     for r in unreadable:
         print(f"bedrock-lifecycle scan: cannot read {r.path}: {r.note}", file=sys.stderr)
-    for r in results:
+    for r in others:
         if r.named and r.status == "binary":
             print(f"note: {r.path}: not scanned: {r.note}", file=sys.stderr)
         elif r.note and r.status == "scanned":
             print(f"note: {r.path}: {r.note}", file=sys.stderr)
     summary = roll_up(occurrences)
-    scanned = [r for r in results if r.status == "scanned"]
     totals = {
-        "files_scanned": len(scanned),
+        "files_scanned": scanned,
         "files_with_findings": len({o.finding.path for o in occurrences}),
         "findings": len(occurrences),
         "failing": sum(o.failing for o in occurrences),
