@@ -164,7 +164,7 @@ def _status_row(status: LifecycleStatus) -> dict[str, Any]:
     d = status.to_json()
     return {k: d[k] for k in ("model_id", "state", "legacy_date", "extended_access_date",
                               "eol_date", "days_to_eol", "replacements", "suggested_replacements", "source", "confidence",
-                              "evidence_date", "policy", "legacy_period_days", "earliest_eol")}
+                              "evidence_date", "policy", "legacy_period_days", "earliest_eol", "note")}
 
 
 def _collect(ctx: Context) -> list[dict[str, Any]]:
@@ -219,8 +219,12 @@ def _judge(data: list[dict[str, Any]], ctx: Context, *, within: int, strict: boo
             eol = _dt.datetime.fromisoformat(t["eol_date"].replace("Z", "+00:00")) if t["eol_date"] else None
             t["eol_within"] = eol is not None and eol > ctx.now and eol_within(eol, ctx.now, within)
             why, note = target_problem(t, ctx.now, within=within, guaranteed_for=guaranteed_for, trust=trust)
-            if why is None and strict and t["state"] == "unknown":
-                why = f"unknown lifecycle in {ctx.region} (--strict)"
+            if why is None and t["state"] == "unknown":
+                if strict:
+                    why = f"unknown lifecycle in {ctx.region} (--strict)"
+                else:  # never silent: the gate cannot vouch for it
+                    note = f"lifecycle unknown in {ctx.region}" + (f" ({t['note']})" if t.get("note") else "") \
+                        + "; --strict fails on it"
             t["problem"] = why
             if note:
                 notes.append(f"note: {a['alias']}: {t['model_id']}: {note}")
