@@ -12,8 +12,9 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
+from bedrock_lifecycle._typing import BedrockRuntimeClient, ClientT
 from bedrock_lifecycle.clock import Clock
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.operations import model_operations
@@ -79,7 +80,7 @@ def _botocore_retries_off(client: Any) -> bool:
 
 
 def wrap(
-    existing: Any,
+    existing: ClientT,
     *,
     config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     registry: Any = None,
@@ -88,7 +89,7 @@ def wrap(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     asleep: Callable[[float], Any] | None = None,
-) -> Any:
+) -> ClientT:
     """Upgrade a bedrock-runtime client in place and return it: a boto3/botocore client,
     or an aiobotocore one (then ``await`` its calls; ``asleep`` replaces ``asyncio.sleep``).
 
@@ -148,7 +149,7 @@ def wrap(
 
 
 def client(
-    service_name: str = "bedrock-runtime",
+    service_name: Literal["bedrock-runtime"] = "bedrock-runtime",
     /,
     *,
     config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
@@ -157,7 +158,7 @@ def client(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     **kwargs: Any,
-) -> Any:
+) -> BedrockRuntimeClient:
     """``boto3.client("bedrock-runtime", **kwargs)`` with lifecycle protection.
 
     The library owns retries: botocore's are turned off (one attempt on the wire per
@@ -178,7 +179,8 @@ def client(
     boto_cfg = ours if boto_cfg is None else ours.merge(boto_cfg)
     sess = session if session is not None else boto3.session.Session()
     raw = sess.client("bedrock-runtime", config=boto_cfg, **kwargs)
-    return wrap(raw, config=config, registry=registry, clock=clock, environ=environ)
+    wrapped: BedrockRuntimeClient = wrap(raw, config=config, registry=registry, clock=clock, environ=environ)
+    return wrapped
 
 
 def runtime_of(c: Any) -> ClientState:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.cli import main
@@ -221,7 +223,9 @@ def test_config_price_overrides_win(local_bedrock_env: LocalBedrock, tmp_path: P
     assert code == 0, err
     s = json.loads(out)
     assert s["candidate"]["cost_usd"] == 2.0 and s["baseline"]["cost_usd"] == pytest.approx(0.0003)
-    cfg.write_text(f'[prices."{PRO}"]\ninput_per_1k = -1\noutput_per_1k = 1.0\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[prices."{PRO}"]\ninput_per_1k = -1\noutput_per_1k = 1.0\n')
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(bad))
     code, out, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(f))
     assert code == 2 and "input_per_1k" in err and len(err.strip().splitlines()) == 1
 
@@ -250,3 +254,33 @@ def test_tool_use_and_usage_field_differences_over_http(local_bedrock_env: Local
     # Nova Pro's bundled cache-read price (0.2 USD per 1M) is part of its cost.
     assert row["candidate"]["cost_usd"] == pytest.approx(
         (row["candidate"]["input_tokens"] * 0.8 + row["candidate"]["output_tokens"] * 3.2 + 40 * 0.2) / 1e6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Paris.", "Lyon.", '{"a": 1}', "sorry"]),
+                          st.sampled_from(["Paris.", "Lyon.", '{"a": 1}', "sorry"]),
+                          st.booleans(), st.booleans(), st.integers(0, 500), st.integers(0, 500)),
+                min_size=1, max_size=15))
+def test_summary_invariants(rows: list[tuple[str, str, bool, bool, int, int]]) -> None:
+    from bedrock_lifecycle.toolkit.compare import Pair, summarise
+
+    exp = parse_expectations({"contains": "paris"})
+    pairs = []
+    for i, (bt, ct, bok, cok, bout, cout) in enumerate(rows):
+        b = outcome(bt, output_tokens=bout) if bok else outcome(None, error_code="ThrottlingException")
+        c = outcome(ct, model=PRO, output_tokens=cout) if cok else outcome(None, model=PRO, error_code="X")
+        pairs.append(Pair(f"q{i}", b, c, expect=exp))
+    s = summarise(pairs, prices=P.default_table())
+    ids = [r["id"] for r in s["per_prompt"]]
+    assert sorted(ids) == sorted(p.id for p in pairs)
+    n_reg = len(s["regressions"])
+    assert all(r["regression"] for r in s["per_prompt"][:n_reg]) and not any(r["regression"] for r in s["per_prompt"][n_reg:])
+    assert set(s["regressions"]).isdisjoint(s["fixed"])
+    for r in s["per_prompt"]:
+        assert r["regression"] == (r["baseline"]["passed"] is True and r["candidate"]["passed"] is False)
+    sim = s["similarity"]
+    assert sum(sim["histogram"]) == sim["scored"] <= len(pairs)
+    assert sim["agreement_rate"] is None or 0.0 <= sim["agreement_rate"] <= 1.0
+    for side in ("baseline", "candidate"):
+        per = [r[side]["cost_usd"] for r in s["per_prompt"] if r[side]["ok"]]
+        assert s[side]["cost_usd"] == pytest.approx(sum(per), abs=1e-9)  # both priced from the bundled table

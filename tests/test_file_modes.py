@@ -4,6 +4,7 @@ whatever the umask and whoever made a directory first (util.files, the shadow lo
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -97,6 +98,23 @@ def test_open_private_append_leaves_devices_alone() -> None:
     opened = open_private_append("/dev/null")
     os.close(opened.fd)
     assert opened.loosened is None and mode("/dev/null") == before
+
+
+def test_a_fifo_nobody_reads_fails_at_once_instead_of_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError) as err:
+        open_private_append(fifo)
+    assert err.value.errno == errno.ENXIO
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # with a reader it opens, blocking for writes
+    try:
+        opened = open_private_append(fifo)
+        assert os.get_blocking(opened.fd) and opened.loosened is None
+        os.write(opened.fd, b"x\n")
+        os.close(opened.fd)
+        assert os.read(reader, 10) == b"x\n"
+    finally:
+        os.close(reader)
 
 
 def test_open_private_append_does_not_create_directories(tmp_path: Path) -> None:

@@ -62,8 +62,19 @@ def fail_canary(alias: str, *, calls: int = 40) -> None:
     assert pub.flush() > 0
 
 
+KEY = "alias/fleet-config"  # a customer key: the write-back must not switch to the default one
+
+
 def put(text: str, kind: str = "String") -> None:
-    boto3.client("ssm", region_name="us-east-1").put_parameter(Name=PARAM, Value=text, Type=kind, Overwrite=True)
+    extra = {"KeyId": KEY} if kind == "SecureString" else {}
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name=PARAM, Value=text, Type=kind, Overwrite=True,
+                                                               **extra)
+
+
+def key_id() -> str | None:
+    found = boto3.client("ssm", region_name="us-east-1").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [PARAM]}])["Parameters"]
+    return found[0].get("KeyId")  # type: ignore[no-any-return]
 
 
 def get() -> dict[str, Any]:
@@ -75,12 +86,21 @@ def get() -> dict[str, Any]:
 def test_commented_toml_round_trips_through_ssm(aws: str, kind: str) -> None:  # noqa: F811
     put(COMMENTED, kind)
     fail_canary("support")
-    decisions = FleetAnalyzer(SSMSource(PARAM), region="us-east-1").run_once(apply=True)
+    source = SSMSource(PARAM)
+    puts: list[dict[str, Any]] = []
+    source.client().meta.events.register(
+        "provide-client-params.ssm.PutParameter", lambda params, **_: puts.append(dict(params)))
+    decisions = FleetAnalyzer(source, region="us-east-1").run_once(apply=True)
     assert [d["rollback"] for d in decisions] == [True]
     param = get()
     assert param["Type"] == kind
+    (sent,) = puts
+    assert sent["Type"] == kind and sent.get("KeyId") == (KEY if kind == "SecureString" else None)
+    if kind == "SecureString":
+        assert key_id() == KEY
     text = param["Value"]
-    assert decisions[0]["written_version"] == f"ssm:{PARAM}:{param['Version']}"
+    assert decisions[0]["written_version"].startswith(f"ssm:{PARAM}:{param['Version']}:")
+    assert decisions[0]["written_version"] == SSMSource(PARAM).fetch(fresh=True).version  # what processes see
     # Byte for byte: the original with exactly the changed values, then the record.
     edited = (COMMENTED
               .replace(f'{{ model = "{NOVA_PRO}", weight = 10 }}', f'{{ model = "{NOVA_PRO}", weight = 0 }}')

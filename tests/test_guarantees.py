@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_lifecycle.cli import main
+from bedrock_lifecycle.config.sources import CachedSource
 from bedrock_lifecycle.core.policy import Action, Policy, decide
 from bedrock_lifecycle.errors import describe
 from bedrock_lifecycle.lifecycle import bundled, guarantees
@@ -295,6 +296,7 @@ def test_config_trust_key(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> 
     cli_env.write_text(cli_env.read_text().replace("[aliases.chat]", '[policy]\ntrust = "reported"\n\n[aliases.chat]'))
     assert main(["check", "--at", "2026-12-01"]) == 1
     cli_env.write_text(cli_env.read_text().replace('trust = "reported"', 'trust = "maybe"'))
+    CachedSource.clear_cache()  # the client's sources cache documents per process
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["check", "--at", "2026-12-01"]) == 2

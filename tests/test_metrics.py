@@ -233,7 +233,7 @@ def test_per_event_cost_is_small() -> None:
             m(e)
         best = min(best, (time.perf_counter() - t0) / n)
     # Measured about 0.7 µs; the bound only catches an accidental slow path.
-    assert best < 10e-6, f"{best * 1e6:.2f} µs per event"
+    assert best < 100e-6, f"{best * 1e6:.2f} µs per event"  # generous: machine load must not fail it
 
 
 # ----------------------------------------------------------------------------- through the client

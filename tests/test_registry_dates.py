@@ -39,9 +39,9 @@ def test_entries_built_in_code_are_clamped_no_overflow() -> None:
 @pytest.mark.parametrize(
     ("env", "toml", "needle"),
     [
-        ({"BEDROCK_LIFECYCLE_NOW": "9999-12-31T23:30:00Z"}, "", "'9999-12-31T23:30:00Z' is outside the supported range"),
-        ({}, 'eol = "0001-01-01"', "registry.overrides.0.eol: eol: '0001-01-01' is outside the supported range"),
-        ({}, "eol = 0001-01-01", "'0001-01-01' is outside the supported range"),
+        ({"BEDROCK_LIFECYCLE_NOW": "9999-12-31T23:30:00Z"}, "", r"'9999-12-31T23:30:00Z' is outside the supported range"),
+        ({}, 'eol = "0001-01-01"', r"registry\.overrides\.0\.eol: .*'0001-01-01' is outside the supported range"),
+        ({}, "eol = 0001-01-01", r"registry\.overrides\.0\.eol: .*0001-01-01.* is outside the supported range"),
     ],
 )
 def test_client_refuses_with_a_config_error_not_overflow(
@@ -57,7 +57,7 @@ def test_client_refuses_with_a_config_error_not_overflow(
         cfg = tmp_path / "c.toml"
         cfg.write_text(f'[[registry.overrides]]\nmodel = "anthropic.claude-sonnet-4-6"\n{toml}\n')
         monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
-    with warnings.catch_warnings(), pytest.raises(ConfigError, match=needle.replace("(", r"\(").replace(".", r"\.")):
+    with warnings.catch_warnings(), pytest.raises(ConfigError, match=needle):
         warnings.simplefilter("ignore")
         c = bedrock_lifecycle.client("bedrock-runtime", region_name="us-east-1", endpoint_url=local_bedrock.endpoint_url)
         c.converse(modelId="anthropic.claude-sonnet-4-6", messages=MSG)

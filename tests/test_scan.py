@@ -457,3 +457,18 @@ def test_unknown_prefixes_are_found_as_written_never_as_the_base(geo: str, model
         assert ids(text) == []  # an attribute chain, not an identifier
     else:
         assert ids(text) == [f"{geo}.{model}"]
+
+
+ansi_sequences = st.builds(
+    lambda intro, params, final: f"{intro}[{params}{final}",
+    st.sampled_from(["\x1b", "\\033", "\\x1b", "\\x1B", "\\u001b", "\\e"]),
+    st.from_regex(r"[0-9]{0,3}(;[0-9]{1,3}){0,4}", fullmatch=True),
+    st.sampled_from(list("mKHJABCDGsu")),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seqs=st.lists(ansi_sequences, min_size=1, max_size=3), model=st.sampled_from(FORMS),
+       lead=st.sampled_from(["", "print('", "log: ", '"']))
+def test_any_ansi_csi_sequence_before_an_id(seqs: list[str], model: str, lead: str) -> None:
+    assert ids(lead + "".join(seqs) + model + "\x1b[0m") == [model]

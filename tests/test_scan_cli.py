@@ -64,7 +64,7 @@ def unreadable(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:
 
 FINDING_KEYS = {"path", "line", "column", "model_id", "base_model_id", "region", "state", "eol_date",
                 "days_to_eol", "replacements", "suggested_replacements", "failing", "note", "cell", "cell_type",
-                "output"}
+                "output", "file_line", "file_column"}
 SUMMARY_KEYS = {"model", "state", "eol_date", "days_to_eol", "replacements", "suggested_replacements",
                 "occurrences", "files", "failing", "note"}
 TOTALS_KEYS = {"files_scanned", "files_with_findings", "findings", "failing", "models", "failing_models",
@@ -422,6 +422,8 @@ def test_notebook_findings_in_json_and_sarif(tmp_path: Path, capsys: pytest.Capt
     line = raw_lines[region["startLine"] - 1]
     assert line[region["startColumn"] - 1:].startswith(HAIKU3)  # the position in the .ipynb file itself
     assert res["properties"]["notebookCell"] == 1 and res["properties"]["lineInCell"] == 2
+    finding = json.loads(run(capsys, "scan", ".", "--at", "2026-08-01", "--json")[1])["findings"][0]
+    assert (finding["file_line"], finding["file_column"]) == (region["startLine"], region["startColumn"])
     text = run(capsys, "scan", ".", "--at", "2026-08-01", "--region", "us-east-1")[1]
     assert "cell 1 (code) 2:6" in text
 
@@ -527,3 +529,9 @@ def test_messages_say_when(tmp_path: Path, capsys: pytest.CaptureFixture[str], m
     code, out, _ = run(capsys, "scan", "a.py", "--region", "us-east-1", "--at", at, "--format", "github")
     assert code == 1 and expected in out.splitlines()[0]
     assert "Suggested replacement (not named by AWS): anthropic.claude-haiku-4-5-20251001-v1:0." in out
+
+
+def test_lookup_refuses_a_made_up_geography(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "lookup", f"ap.{SONNET46}")
+    assert code == 2 and out == ""
+    assert "'ap.' is not a cross-region inference profile geography" in err and "did you mean 'apac.'" in err

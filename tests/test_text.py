@@ -78,7 +78,7 @@ def test_long_answers_stay_cheap() -> None:
     b = " ".join(f"w{i}" for i in range(1, 50_001))
     t0 = time.perf_counter()
     assert similarity(a, b) > 0.9
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 10.0  # a quadratic measure would take minutes; load cannot fail this
 
 
 def test_one_measure_everywhere() -> None:

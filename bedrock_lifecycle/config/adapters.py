@@ -118,7 +118,7 @@ def resolve_adapter(name: str, *, source_kind: str, allow_import_paths: bool) ->
     if is_import_path(name):
         if source_kind not in LOCAL_KINDS:
             raise ConfigError(
-                f"import path {name!r} refused: a {_kind_words(source_kind)} may name adapters only by "
+                f"import path {name!r} refused: {_kind_words(source_kind)} may name adapters only by "
                 "registered name (whoever can write it could otherwise run any code in every process). "
                 "Register the function with bedrock_lifecycle.register_adapter(NAME, fn) and use NAME"
             )
@@ -189,7 +189,7 @@ def _import(path: str) -> AdapterFn:
 
 
 def _kind_words(kind: str) -> str:
-    return {"ssm": "SSM parameter", "appconfig": "AppConfig configuration"}.get(kind, f"remote source ({kind})")
+    return {"ssm": "an SSM parameter", "appconfig": "an AppConfig configuration"}.get(kind, f"a remote source ({kind})")
 
 
 def _qualname(fn: Any) -> str:

@@ -35,16 +35,35 @@ _SKIP = re.compile(
     r"|#[^\n]*",
 )
 _BRACKETS = re.compile(r"[\[\]{}]")
+# TOML nests through dotted keys too (``a.b.c = 1``, ``[a.b.c]``), without brackets, and
+# tomllib takes time quadratic in the number of parts. Keys are what precedes ``=`` at a
+# line start or after ``{``/``,``, and table headers; strings are already removed, so a
+# quoted part leaves its dots around it and still counts.
+_KEY = re.compile(r"(?:^|[{,])[ \t]*([A-Za-z0-9_\-. \t]*)=", re.MULTILINE)
+_HEADER = re.compile(r"^[ \t]*\[\[?([^\]\n]*)\]", re.MULTILINE)
 
 
-def text_depth(text: str) -> int:
-    """Deepest ``[``/``{`` nesting outside strings and comments (no recursion).
+def text_depth(text: str, *, toml: bool = True) -> int:
+    """An upper bound of the nesting of a JSON or TOML text, measured without parsing
+    or recursion: the deepest ``[``/``{`` nesting outside strings and comments, plus the
+    most parts of any dotted key or table header (0 for JSON, whose keys are strings).
 
-    An unbalanced or unterminated text still measures (an upper bound is all we need):
-    the parser reports what is wrong with it afterwards.
+    An unbalanced or unterminated text still measures: the parser reports what is wrong
+    with it afterwards.
     """
+    bare = _SKIP.sub("", text)
+    return _bracket_depth(bare) + (_key_depth(bare) if toml else 0)
+
+
+def _key_depth(bare: str) -> int:
+    keys = max((k.count(".") for k in _KEY.findall(bare)), default=-1) + 1
+    headers = max((h.count(".") for h in _HEADER.findall(bare)), default=-1) + 1
+    return max(keys - 1, 0) + headers  # a one-part key adds no level beyond its value's
+
+
+def _bracket_depth(bare: str) -> int:
     cur = deepest = 0
-    for b in _BRACKETS.findall(_SKIP.sub("", text)):
+    for b in _BRACKETS.findall(bare):
         if b in "[{":
             cur += 1
             if cur > deepest:
@@ -77,9 +96,9 @@ def data_depth(value: Any, *, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def check_text(text: str, name: str) -> None:
+def check_text(text: str, name: str, *, toml: bool = True) -> None:
     """ConfigError when ``text`` nests deeper than :data:`MAX_DEPTH` (before parsing)."""
-    d = text_depth(text)
+    d = text_depth(text, toml=toml)
     if d > MAX_DEPTH:
         raise ConfigError(f"{name}: nested {d} levels deep; at most {MAX_DEPTH} are accepted")
 
@@ -93,7 +112,7 @@ def check_data(data: Any, name: str) -> None:
 
 def is_blank(text: str) -> bool:
     """Empty or whitespace only (a byte-order mark counts as nothing)."""
-    return not text.lstrip("\ufeff").strip()
+    return not text.replace("\ufeff", "").strip()
 
 
 def check_not_empty(data: Mapping[str, Any], name: str) -> None:

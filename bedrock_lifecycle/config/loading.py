@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bedrock_lifecycle.config import limits
+import bedrock_lifecycle.config.limits as limits
 from bedrock_lifecycle.config.adapters import LOCAL_KINDS
-from bedrock_lifecycle.config.schema import ENV_CONFIG, ENV_PREFIX, Config, alias_key, explain
+from bedrock_lifecycle.config.schema import (
+    ADAPTER_SOURCES,
+    ENV_CONFIG,
+    ENV_PREFIX,
+    Config,
+    alias_key,
+    explain,
+)
 from bedrock_lifecycle.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -57,7 +64,7 @@ def parse_document(raw: bytes, *, name: str, suffix: str = "") -> dict[str, Any]
 
 def _parse_toml_or_json(text: str, name: str, suffix: str) -> dict[str, Any]:
     is_json = suffix == ".json" or (suffix not in (".toml",) and text.lstrip().startswith("{"))
-    limits.check_text(text, name)  # before the parser recurses
+    limits.check_text(text, name, toml=not is_json)  # before the parser recurses
     try:
         data = json.loads(text) if is_json else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
@@ -75,7 +82,7 @@ def _parse_yaml(text: str, name: str) -> dict[str, Any]:
         import yaml  # optional: TOML and JSON need nothing beyond the standard library
     except ImportError:
         raise ConfigError(f"{name}: YAML configuration needs PyYAML (pip install pyyaml), or use TOML/JSON") from None
-    limits.check_text(text, name)  # flow-style [ { nesting
+    limits.check_text(text, name, toml=False)  # flow-style [ { nesting
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -271,7 +278,7 @@ def load_config(
     merged: dict[str, Any] = {}
     for layer in layers:
         merged = _merge(merged, layer.data)
-    context = {"adapter_sources": _adapter_sources(merged, layers)}
+    context = {ADAPTER_SOURCES: _adapter_sources(merged, layers)}
     try:
         return Config.model_validate(merged, context=context)  # type: ignore[no-any-return]
     except ConfigError as exc:

@@ -23,12 +23,14 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from bedrock_lifecycle.clock import InstantError, parse_instant
-from bedrock_lifecycle.config import adapters, limits
+import bedrock_lifecycle.config.adapters as adapters
+import bedrock_lifecycle.config.limits as limits
+from bedrock_lifecycle.clock import InstantError, check_range, parse_instant
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.regions import RegionError, validate_region
@@ -48,20 +50,6 @@ def _check_model(value: str) -> str:
         parse_model_id(value)
     except ModelIdError as exc:
         raise ValueError(str(exc)) from None
-    return value
-
-
-#: Dates and instants outside this range are rejected: lifecycle dates are after 1970, and
-#: dates near year 9999 overflow ``datetime`` arithmetic (warning windows, days left).
-MIN_YEAR, MAX_YEAR = 1970, 9000
-
-
-def _check_range(value: _dt.datetime) -> _dt.datetime:
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(
-            f"{value.isoformat()} is outside the supported range "
-            f"{MIN_YEAR}-01-01 to {MAX_YEAR}-12-31"
-        )
     return value
 
 
@@ -104,6 +92,8 @@ def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str,
         path = ".".join(loc) or "(document)"
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
+        if isinstance(value, _dt.date):
+            value = value.isoformat()  # a TOML date reads as written, not as datetime.date(1, 1, 1)
         # Each part once: no "(got X)" when the message quotes X, no key path that only
         # repeats the environment variable's name (BEDROCK_LIFECYCLE_NOW: now: ...).
         shown = "" if isinstance(value, dict | list) or repr(value) in msg else f" (got {value!r})"
@@ -119,6 +109,14 @@ def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str,
 # because it is overridden) let pydantic's own error through, so the outermost call
 # reports every error with its full key path.
 _validating: ContextVar[bool] = ContextVar("bedrock_lifecycle_validating", default=False)
+
+
+#: Validation context key: per alias, the (kind, label) of the source of its targets.
+ADAPTER_SOURCES = "adapter_sources"
+
+
+class _Unresolved(Exception):
+    """An adapter could not be resolved; becomes a ConfigError with this message."""
 
 
 class _Model(BaseModel):
@@ -145,6 +143,8 @@ class _Model(BaseModel):
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
             raise _config_error(exc, f"{cls.__name__}.model_validate") from None
+        except _Unresolved as exc:
+            raise ConfigError(str(exc)) from None
         finally:
             _validating.reset(token)
 
@@ -311,19 +311,20 @@ class RoutingConfig(_Model):
 
 
 def _instant(v: Any, field: str) -> Any:
-    """An aware UTC datetime from an ISO string, a date or a datetime, in the supported range."""
-    if isinstance(v, str):
-        try:
-            v = parse_instant(v, field=field)
-        except InstantError as exc:
-            raise ValueError(str(exc).removeprefix(f"{field}: ")) from None
-    elif isinstance(v, _dt.datetime):
-        v = v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
-    elif isinstance(v, _dt.date):
-        v = _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
-    else:
-        return v  # pydantic reports the wrong type
-    return _check_range(v)
+    """An aware UTC datetime from an ISO string, a date or a datetime, within the clock's
+    supported range (clock.MIN_INSTANT..MAX_INSTANT: lifecycle arithmetic near year 1 or
+    9999 overflows)."""
+    raw = v.isoformat() if isinstance(v, _dt.date) else v
+    try:
+        if isinstance(v, str):
+            return parse_instant(v, field=field)  # range-checked there
+        if isinstance(v, _dt.datetime):
+            return check_range(v, field=field, raw=raw)
+        if isinstance(v, _dt.date):
+            return check_range(_dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc), field=field, raw=raw)
+    except InstantError as exc:
+        raise ValueError(str(exc).removeprefix(f"{field}: ")) from None
+    return v  # pydantic reports the wrong type
 
 
 class LifecycleOverride(_Model):
@@ -424,14 +425,27 @@ class Config(_Model):
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
         """Validate ``obj``; ``context={"adapter_sources": {alias: (kind, label)}}`` says
         which kind of source (``file``, ``env``, ``explicit``, ``ssm`` ...) supplied each
-        alias's targets, which decides whether import-path adapters may be used."""
+        alias's targets, which decides whether import-path adapters may be used (without
+        it, the data counts as explicit arguments)."""
         limits.check_data(obj, f"{cls.__name__}.model_validate")
-        cfg = super().model_validate(obj, **kwargs)
-        cfg._bind_adapters(kwargs.get("context"))
-        return cfg
+        context = dict(kwargs.pop("context", None) or {})
+        context.setdefault(ADAPTER_SOURCES, None)
+        return super().model_validate(obj, context=context, **kwargs)
 
-    def _bind_adapters(self, context: Mapping[str, Any] | None) -> None:
-        sources: Mapping[str, tuple[str, str]] | None = (context or {}).get("adapter_sources")
+    @model_validator(mode="after")
+    def _resolve_adapters(self, info: ValidationInfo) -> Config:
+        # Only the outer pass of model_validate carries the context: pydantic also runs
+        # this validator inside the overridden __init__ without it, and resolving there
+        # with the wrong source kind could import what the real kind forbids.
+        context = info.context
+        if isinstance(context, Mapping) and ADAPTER_SOURCES in context:
+            try:
+                self._bind_adapters(context[ADAPTER_SOURCES])
+            except ConfigError as exc:
+                raise _Unresolved(str(exc)) from None
+        return self
+
+    def _bind_adapters(self, sources: Mapping[str, tuple[str, str]] | None) -> None:
         found: dict[str, adapters.AdapterFn] = {}
         problems: list[str] = []
         for name, alias in self.aliases.items():

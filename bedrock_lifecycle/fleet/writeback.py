@@ -16,7 +16,9 @@ The edited text is validated as a whole configuration before it is written.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,8 @@ from typing import Any
 from bedrock_lifecycle.config import alias_key
 from bedrock_lifecycle.config.loading import parse_document
 from bedrock_lifecycle.config.sources import Document, SourceError, build
+
+log = logging.getLogger("bedrock_lifecycle")
 
 TOML = "toml"
 JSON = "json"
@@ -209,14 +213,30 @@ class ParameterWriter:
             raise SourceError(f"{name}: cannot write the rollback back: {exc}") from None
         data = parse_document(new_text.encode("utf-8"), name=name)
         build(Document(data, "write-back", name), None, {})  # never write an invalid version
+        kind = current.get("Type", "String")
+        extra = self._key_id(client) if kind == "SecureString" else {}
         try:
-            put = client.put_parameter(Name=self.source.parameter, Value=new_text,
-                                       Type=current.get("Type", "String"), Overwrite=True)
+            put = client.put_parameter(Name=self.source.parameter, Value=new_text, Type=kind, Overwrite=True,
+                                       **extra)
         except Exception as exc:
             raise SourceError(f"{name}: cannot write: {exc}") from None
-        version = f"ssm:{self.source.parameter}:{put.get('Version')}"
+        digest = hashlib.sha256(new_text.encode("utf-8")).hexdigest()[:12]
+        version = self.source.version_of(str(put.get("Version")), digest)  # what fetch() will say
         # This process's clients see the new version now (else at their next poll).
         with contextlib.suppress(SourceError):
             self.source.fetch(fresh=True)
         return Document(data, version, name)
+
+    def _key_id(self, client: Any) -> dict[str, str]:
+        """The SecureString's KMS key, named again in the put so the parameter keeps it
+        (``PutParameter`` without ``KeyId`` means the account's default key)."""
+        try:
+            found = client.describe_parameters(
+                ParameterFilters=[{"Key": "Name", "Values": [self.source.parameter]}])["Parameters"]
+        except Exception as exc:
+            log.warning("bedrock-lifecycle: %s: cannot read its KMS key (ssm:DescribeParameters: %s); "
+                        "writing without naming one", self.source.name, exc)
+            return {}
+        key = found[0].get("KeyId") if found else None
+        return {"KeyId": key} if key else {}
 

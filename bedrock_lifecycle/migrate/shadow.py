@@ -288,7 +288,7 @@ class ShadowMirror:
         self._busy = 0  # copies in flight
         self._closed = False
         self._pid = os.getpid()
-        self._sink = Sink()
+        self.sink = Sink()  # the shadow log (see shadowlog.Sink)
         self._last_drop_log = 0.0
         self._counts = {"sampled": 0, "sent": 0, "dropped": 0, "completed": 0, "errors": 0, "recorded": 0,
                         "write_errors": 0}
@@ -372,7 +372,7 @@ class ShadowMirror:
         self._cond = threading.Condition(threading.Lock())
         self._queue = deque()
         self._threads = self._idle = self._busy = 0
-        self._sink = Sink()
+        self.sink = Sink()
 
     # ------------------------------------------------------------ worker threads
 
@@ -455,7 +455,7 @@ class ShadowMirror:
         }
         self.recent.append(record)
         if job.log_path:
-            self._count("recorded" if self._sink.write(job.log_path, record) else "write_errors")
+            self._count("recorded" if self.sink.write(job.log_path, record) else "write_errors")
 
     # ------------------------------------------------------------ control
 
@@ -499,17 +499,13 @@ class ShadowMirror:
                 self._cond.wait(left)
             clean = self._threads == 0
         self._state.observers.remove(self)
-        self._sink.close()
+        self.sink.close()
         _live.discard(self)
         return clean
 
     @property
     def closed(self) -> bool:
         return self._closed
-
-    def open_log(self, path: str, *, strict: bool = True) -> bool:
-        """Open the shadow log now (created ``0600``); see :meth:`Sink.open`."""
-        return self._sink.open(path, strict=strict)
 
 
 # -------------------------------------------------------------------------- attaching
@@ -535,13 +531,13 @@ def attach(state: ClientState, environ: Mapping[str, str]) -> None:
     existing = state.plugins.get("shadow")
     if existing is not None:
         if path is not None:
-            existing.open_log(path, strict=False)
+            existing.sink.open(path, strict=False)
         return
     if not _wanted(state):
         return
     mirror = ShadowMirror(state)
     if path is not None:
-        mirror.open_log(path)
+        mirror.sink.open(path)
     state.plugins["shadow"] = mirror
     state.observers.add(mirror)
     _live.add(mirror)

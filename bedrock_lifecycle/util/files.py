@@ -108,7 +108,12 @@ def open_private_append(path: Path | str) -> PrivateAppend:
     and pipes (``/dev/stdout``) are opened as they are. The directory is not created.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(os.fspath(Path(path).expanduser()), flags, FILE_MODE)
+    # O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) instead of blocking the open for
+    # ever; the descriptor is made blocking again for the writes.
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(os.fspath(Path(path).expanduser()), flags | nonblock, FILE_MODE)
+    if nonblock:
+        os.set_blocking(fd, True)
     if not (hasattr(os, "fchmod") and hasattr(os, "getuid")):
         return PrivateAppend(fd)
     try:

@@ -86,8 +86,8 @@ _REST = re.compile(
     rb"(?P<name>[a-z0-9][a-z0-9-]*(?:\.[0-9][a-z0-9-]*)*)"
     rb"(?P<version>:[a-z0-9-]+)?(?::[a-z0-9-]+)?" + _END
 )
-# A geography just before "<provider>." (searched in a short window ending at the dot).
-_GEO_TAIL = re.compile(rb"[a-z]{2,6}(?:-[a-z]{2,6})?\.\Z")
+# A geography just before "<provider>." (tried at each start in a short window before the dot).
+_GEO_WORD = re.compile(rb"[a-z]{2,6}(?:-[a-z]{2,6})?\.")
 _ARN = re.compile(
     rb"arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]{0,20}:(?:[0-9]{12})?:[a-z-]+/"
     rb"[A-Za-z0-9.:/-]*[A-Za-z0-9]" + _END
@@ -109,8 +109,9 @@ _ANSI_TAIL = re.compile(rb"(?:\x1b|\\(?:033|x1[bB]|u001[bB]|e))\[[0-9;?]*[A-Za-z
 _STRONG = re.compile(r"[a-z][0-9]|[0-9][a-z]|[0-9]\.[0-9]")
 _V_NAME = re.compile(r"v[0-9]+(?:\.[0-9]+)*")
 _DOT, _CLOSE_PLACEHOLDER = ord("."), frozenset(b"})")
-# An unknown geography is accepted (AWS adds new ones: ca., in.), except these words, which
-# in code are receivers: "self.amazon.nova-pro-v1" is an attribute chain, not a profile.
+# A short word before "<provider>." that is not a known geography is reported as written (an
+# identifier Bedrock refuses), except these words, which in code are receivers:
+# "self.amazon.nova-pro-v1" is an attribute chain, not a profile.
 NOT_GEOGRAPHIES = frozenset(
     {
         "self", "this", "that", "cls", "super", "ctx", "cfg", "conf", "config", "app", "env",
@@ -245,17 +246,17 @@ def _start(data: bytes, ps: int) -> int | None:
         return 0
     if data[ps - 1] != _DOT:
         return ps if _after_boundary(data, ps, _BEFORE_FORBIDDEN) else None
-    # "<geo>.<provider>": the geography must itself start a token. The leftmost match may
-    # not ("ESC[1mus." first matches "mus."), so later starts are tried too.
-    g = _GEO_TAIL.search(data, max(0, ps - 14), ps)
-    while g is not None:
-        gs = g.start()
+    # "<geo>.<provider>": the geography must itself start a token. Starts are tried from the
+    # shortest geography up: an inner start is a token start only right after an ANSI escape
+    # ("ESC[mus." is "us." after "ESC[m", not "mus."), else the whole word is the candidate.
+    for gs in range(ps - 3, max(-1, ps - 15), -1):
+        if _GEO_WORD.fullmatch(data, gs, ps) is None:
+            continue
         if _after_boundary(data, gs, _BEFORE_FORBIDDEN):
             geo = data[gs : ps - 1].decode("ascii")
             if geo in KNOWN_GEOGRAPHIES or (geo not in KNOWN_PROVIDERS and geo not in NOT_GEOGRAPHIES):
                 return gs
             break
-        g = _GEO_TAIL.search(data, gs + 1, ps)
     if ps >= 2 and data[ps - 2] in _CLOSE_PLACEHOLDER:
         return ps  # "{geo}.anthropic…", "${var.geo}.anthropic…": the model ID after it
     return None

@@ -156,6 +156,7 @@ def finding_json(o: Occurrence) -> dict[str, Any]:
         "failing": o.failing,
         "note": o.note,
         "cell": f.cell, "cell_type": f.cell_type, "output": f.output,
+        "file_line": f.file_line, "file_column": f.file_column,
     }
 
 
