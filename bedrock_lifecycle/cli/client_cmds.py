@@ -96,7 +96,7 @@ def add_parser(sub: Any) -> None:
         "no network): an alias, a Legacy warning, an EOL model refused before any call, a canary "
         "split, sticky routing, a throttled primary falling back, a side-by-side comparison and a "
         "canary rolled back.",
-        examples=["bedrock-lifecycle demo", "BEDROCK_LIFECYCLE_NOW=2027-01-01 bedrock-lifecycle demo"],
+        examples=["bedrock-lifecycle demo", "bedrock-lifecycle demo | less"],
         exit_codes=[(0, "the demo ran to the end")])
     p.set_defaults(func=cmd_demo)
 
