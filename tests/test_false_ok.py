@@ -116,6 +116,8 @@ CASES = [
          config=EOL_TARGET),
     Case("status", "weight-0 EOL target", ("status",), "info",
          rf"1 model would fail.*{re.escape(HAIKU_3)} \(target \(weight 0\)\): eol", config=WEIGHT0),
+    Case("status", "real region without data", ("status", "--region", "mx-central-1"), "info",
+         rf"unknown.*note: chat: {re.escape(HAIKU_3)}: lifecycle unknown in mx-central-1", config=EOL_TARGET),
     Case("status", "mistyped region (--region)", ("status", "--region", "us-east1"), "usage", REGION_NAMED),
     Case("status", "mistyped region (AWS_REGION)", ("status",), "usage", "AWS_REGION: " + REGION_NAMED,
          env={"AWS_REGION": "us-east1"}),

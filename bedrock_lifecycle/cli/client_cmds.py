@@ -240,7 +240,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ctx = _context(args)
     config, region, now = ctx.config, ctx.region, ctx.now
     data = _collect(ctx)
-    problems, _ = _judge(data, ctx, within=args.within)
+    problems, notes = _judge(data, ctx, within=args.within)
     live = _live_metrics(config, data)
     if args.json:
         from bedrock_lifecycle.lifecycle.gates import data_age
@@ -281,6 +281,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"\n{plural(len(problems), 'model')} would fail 'bedrock-lifecycle check':")
         for p in problems:
             print(f"  {p['alias']}: {p['model_id']} ({p['role']}): {p['reason']}; replacement: {p['replacement']}")
+    for line in notes:  # unknown lifecycles and reported dates: never silent either
+        print(line)
     _print_data_age(config, now)
     if shown:
         n = len(live["processes"])
