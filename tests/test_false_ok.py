@@ -7,7 +7,8 @@ fails; 2: usage error) and a message naming the cause.
 
 ``status`` and ``lookup`` are informational by design (documented in their ``--help``): they
 exit 0 whatever the lifecycle state. Their ``info`` rows assert instead that the output
-names the problem. Usage errors (a mistyped region, an invalid configuration) still exit 2 there.
+names the problem. So do the rows of a real region the data does not cover: ``scan`` and
+``check`` pass it (``unknown`` is not retiring) unless ``--strict``, and must say so. Usage errors (a mistyped region, an invalid configuration) still exit 2 there.
 Inputs that do not apply to a gate (``scan`` reads no configuration; ``lookup`` has no
 weights) are listed in ``NOT_APPLICABLE`` with the reason, so the matrix is complete.
 """
@@ -79,7 +80,17 @@ CASES = [
          "fail", EOL_NAMED, files={"models.toml": WEIGHT0}),
     Case("scan", "unknown geography prefix", ("scan", "app.py", "--region", "us-east-1"), "fail", PREFIX_NAMED,
          files={"app.py": f'M = "{BAD_PREFIX}"\n'}),
+    Case("scan", "real region without data (passes by design, says so)", ("scan", "app.py", "--region",
+         "mx-central-1"), "info", r"unknown.*no lifecycle dates for mx-central-1",
+         files={"app.py": f'M = "{HAIKU_3}"\n'}),
+    Case("scan", "real region without data, --strict", ("scan", "app.py", "--region", "mx-central-1", "--strict"),
+         "fail", r"no lifecycle dates for mx-central-1", files={"app.py": f'M = "{HAIKU_3}"\n'}),
     # ------------------------------------------------------------------ check
+    Case("check", "real region without data (passes by design, says so)", ("check", "--region", "mx-central-1"),
+         "info", rf"note: chat: {re.escape(HAIKU_3)}: lifecycle unknown in mx-central-1.*--strict fails on it",
+         config=EOL_TARGET),
+    Case("check", "real region without data, --strict", ("check", "--region", "mx-central-1", "--strict"),
+         "fail", r"unknown lifecycle in mx-central-1 \(--strict\)", config=EOL_TARGET),
     Case("check", "EOL model", ("check",), "fail", EOL_NAMED, config=EOL_TARGET),
     Case("check", "mistyped region (--region)", ("check", "--region", "us-east1"), "usage", REGION_NAMED),
     Case("check", "mistyped region (AWS_DEFAULT_REGION)", ("check",), "usage",
@@ -105,6 +116,8 @@ CASES = [
          config=EOL_TARGET),
     Case("status", "weight-0 EOL target", ("status",), "info",
          rf"1 model would fail.*{re.escape(HAIKU_3)} \(target \(weight 0\)\): eol", config=WEIGHT0),
+    Case("status", "real region without data", ("status", "--region", "mx-central-1"), "info",
+         rf"unknown.*note: chat: {re.escape(HAIKU_3)}: lifecycle unknown in mx-central-1", config=EOL_TARGET),
     Case("status", "mistyped region (--region)", ("status", "--region", "us-east1"), "usage", REGION_NAMED),
     Case("status", "mistyped region (AWS_REGION)", ("status",), "usage", "AWS_REGION: " + REGION_NAMED,
          env={"AWS_REGION": "us-east1"}),

@@ -96,7 +96,7 @@ def add_parser(sub: Any) -> None:
         "no network): an alias, a Legacy warning, an EOL model refused before any call, a canary "
         "split, sticky routing, a throttled primary falling back, a side-by-side comparison and a "
         "canary rolled back.",
-        examples=["bedrock-lifecycle demo", "BEDROCK_LIFECYCLE_NOW=2027-01-01 bedrock-lifecycle demo"],
+        examples=["bedrock-lifecycle demo", "bedrock-lifecycle demo | less"],
         exit_codes=[(0, "the demo ran to the end")])
     p.set_defaults(func=cmd_demo)
 
@@ -164,7 +164,7 @@ def _status_row(status: LifecycleStatus) -> dict[str, Any]:
     d = status.to_json()
     return {k: d[k] for k in ("model_id", "state", "legacy_date", "extended_access_date",
                               "eol_date", "days_to_eol", "replacements", "suggested_replacements", "source", "confidence",
-                              "evidence_date", "policy", "legacy_period_days", "earliest_eol")}
+                              "evidence_date", "policy", "legacy_period_days", "earliest_eol", "note")}
 
 
 def _collect(ctx: Context) -> list[dict[str, Any]]:
@@ -219,8 +219,12 @@ def _judge(data: list[dict[str, Any]], ctx: Context, *, within: int, strict: boo
             eol = _dt.datetime.fromisoformat(t["eol_date"].replace("Z", "+00:00")) if t["eol_date"] else None
             t["eol_within"] = eol is not None and eol > ctx.now and eol_within(eol, ctx.now, within)
             why, note = target_problem(t, ctx.now, within=within, guaranteed_for=guaranteed_for, trust=trust)
-            if why is None and strict and t["state"] == "unknown":
-                why = f"unknown lifecycle in {ctx.region} (--strict)"
+            if why is None and t["state"] == "unknown":
+                if strict:
+                    why = f"unknown lifecycle in {ctx.region} (--strict)"
+                else:  # never silent: the gate cannot vouch for it
+                    note = f"lifecycle unknown in {ctx.region}" + (f" ({t['note']})" if t.get("note") else "") \
+                        + "; --strict fails on it"
             t["problem"] = why
             if note:
                 notes.append(f"note: {a['alias']}: {t['model_id']}: {note}")
@@ -236,7 +240,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ctx = _context(args)
     config, region, now = ctx.config, ctx.region, ctx.now
     data = _collect(ctx)
-    problems, _ = _judge(data, ctx, within=args.within)
+    problems, notes = _judge(data, ctx, within=args.within)
     live = _live_metrics(config, data)
     if args.json:
         from bedrock_lifecycle.lifecycle.gates import data_age
@@ -277,6 +281,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"\n{plural(len(problems), 'model')} would fail 'bedrock-lifecycle check':")
         for p in problems:
             print(f"  {p['alias']}: {p['model_id']} ({p['role']}): {p['reason']}; replacement: {p['replacement']}")
+    for line in notes:  # unknown lifecycles and reported dates: never silent either
+        print(line)
     _print_data_age(config, now)
     if shown:
         n = len(live["processes"])
