@@ -52,11 +52,10 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # explicit re-exports ("X as X") for type checkers
-    # client()/wrap() are typed by _typing until api's own signatures carry those types
-    from bedrock_lifecycle._typing import client as client
-    from bedrock_lifecycle._typing import wrap as wrap
+    from bedrock_lifecycle.api import client as client
     from bedrock_lifecycle.api import reconfigure as reconfigure
     from bedrock_lifecycle.api import reset_warnings as reset_warnings
+    from bedrock_lifecycle.api import wrap as wrap
     from bedrock_lifecycle.config import Config as Config
     from bedrock_lifecycle.config import load_config as load_config
     from bedrock_lifecycle.config.adapters import register_adapter as register_adapter

@@ -12,8 +12,9 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
+from bedrock_lifecycle._typing import BedrockRuntimeClient, ClientT
 from bedrock_lifecycle.clock import Clock
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.operations import model_operations
@@ -54,6 +55,22 @@ def is_async(client: Any) -> bool:
     return any(c.__module__.startswith("aiobotocore") for c in type(client).__mro__)
 
 
+def _check_region(region: object) -> str:
+    """The client's region, when it is a region of some AWS partition. A mistyped one
+    (``us-east1``) has no lifecycle data, so every model would read ``unknown`` and the
+    gates would be off: ConfigError naming ``region_name``, the value and the closest
+    real region. (A real region the bundled data does not cover stays ``unknown``.)"""
+    from bedrock_lifecycle.errors import ConfigError
+    from bedrock_lifecycle.regions import RegionError, validate_region
+
+    if region is None or region == "":  # botocore refuses such a client itself
+        return ""
+    try:
+        return validate_region(region, "region_name")
+    except RegionError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _botocore_retries_off(client: Any) -> bool:
     retries = getattr(client.meta.config, "retries", None) or {}
     total = retries.get("total_max_attempts")
@@ -63,7 +80,7 @@ def _botocore_retries_off(client: Any) -> bool:
 
 
 def wrap(
-    existing: Any,
+    existing: ClientT,
     *,
     config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     registry: Any = None,
@@ -72,7 +89,7 @@ def wrap(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     asleep: Callable[[float], Any] | None = None,
-) -> Any:
+) -> ClientT:
     """Upgrade a bedrock-runtime client in place and return it: a boto3/botocore client,
     or an aiobotocore one (then ``await`` its calls; ``asleep`` replaces ``asyncio.sleep``).
 
@@ -87,12 +104,13 @@ def wrap(
     service = existing.meta.service_model.service_name
     if service != "bedrock-runtime":
         raise TypeError(f"wrap() takes a bedrock-runtime client, got a {service!r} client")
+    region = _check_region(existing.meta.region_name)  # before anything changes
     env = os.environ if environ is None else environ
     from bedrock_lifecycle.config import sources
 
     cfg, source = sources.initial(env, config)
     st = ClientState(
-        region=existing.meta.region_name or "",
+        region=region,
         model_ops=model_operations(existing.meta.service_model),
         sleep=sleep,
         rng=rng,
@@ -131,7 +149,7 @@ def wrap(
 
 
 def client(
-    service_name: str = "bedrock-runtime",
+    service_name: Literal["bedrock-runtime"] = "bedrock-runtime",
     /,
     *,
     config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
@@ -140,7 +158,7 @@ def client(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     **kwargs: Any,
-) -> Any:
+) -> BedrockRuntimeClient:
     """``boto3.client("bedrock-runtime", **kwargs)`` with lifecycle protection.
 
     The library owns retries: botocore's are turned off (one attempt on the wire per
@@ -161,7 +179,8 @@ def client(
     boto_cfg = ours if boto_cfg is None else ours.merge(boto_cfg)
     sess = session if session is not None else boto3.session.Session()
     raw = sess.client("bedrock-runtime", config=boto_cfg, **kwargs)
-    return wrap(raw, config=config, registry=registry, clock=clock, environ=environ)
+    wrapped: BedrockRuntimeClient = wrap(raw, config=config, registry=registry, clock=clock, environ=environ)
+    return wrapped
 
 
 def runtime_of(c: Any) -> ClientState:

@@ -171,9 +171,17 @@ def describe_error(exc: BaseException) -> str:
 
 
 def describe(status: LifecycleStatus) -> str:
-    """One human sentence: model, region, state, dates, days left, replacement."""
+    """One human sentence: model, region, state, dates, days left, replacement. On the EOL
+    day itself (UTC) it says the model "reaches end of life today", before or after the hour."""
+    from bedrock_lifecycle.lifecycle.eol import eol_phrase
+
     where = status.region or "every region"
-    parts = [f"{status.model_id} is {_STATE_WORDS[status.state]} in {where}"]
+    eol_today = status.eol_date is not None and status.eol_date.date() == status.at.date()
+    if eol_today:
+        assert status.eol_date is not None
+        parts = [f"{status.model_id} {eol_phrase(status.eol_date, status.at)} in {where}"]
+    else:
+        parts = [f"{status.model_id} is {_STATE_WORDS[status.state]} in {where}"]
     dates = []
     if status.legacy_date:
         dates.append(f"Legacy since {_d(status.legacy_date)}" if status.at >= status.legacy_date else f"Legacy from {_d(status.legacy_date)}")
@@ -182,14 +190,15 @@ def describe(status: LifecycleStatus) -> str:
         dates.append(f"extended access (prices may rise) {word} {_d(status.extended_access_date)}")
     period = status.legacy_period_days
     short = period is not None and period <= 90 and status.state is State.LEGACY
-    if status.eol_date:
-        days = status.days_to_eol
-        if days is not None and days >= 0:
-            eol = f"end of life on {_d(status.eol_date)}, {days} days left"
-            dates.append(f"this model has a {period}-day Legacy period: {eol}" if short else f"end of life on {_d(status.eol_date)} ({days} days left)")
+    if status.eol_date and not eol_today:
+        days = (status.eol_date.date() - status.at.date()).days  # calendar days, as the dates are
+        if days > 0:
+            left = f"{days} day{'' if days == 1 else 's'} left"
+            eol = f"end of life on {_d(status.eol_date)}, {left}"
+            dates.append(f"this model has a {period}-day Legacy period: {eol}" if short else f"end of life on {_d(status.eol_date)} ({left})")
         else:
             dates.append(f"end of life since {_d(status.eol_date)}")
-    elif short:
+    elif short and not eol_today:
         dates.append(f"this model has a {period}-day Legacy period: end of life can come {period} days after Legacy starts")
     if dates:
         parts.append("; ".join(dates))

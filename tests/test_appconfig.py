@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.config import Config as BotoConfig
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import bedrock_lifecycle
 from bedrock_lifecycle.api import runtime_of
@@ -50,7 +53,9 @@ def clock() -> FakeClock:
 
 
 def source(server: LocalBedrock, clock: FakeClock, ttl: float = 60.0, ident: str = ID) -> AppConfigSource:
-    return AppConfigSource(ident, client=server.client("appconfigdata"), ttl=ttl, clock=clock)
+    # one attempt per call: the scripted faults below count calls, not botocore's retries
+    client = server.client("appconfigdata", config=BotoConfig(retries={"total_max_attempts": 1}))
+    return AppConfigSource(ident, client=client, ttl=ttl, clock=clock)
 
 
 def gets(server: LocalBedrock) -> int:
@@ -142,7 +147,7 @@ def test_unreachable_or_failing_service_is_a_source_error_and_the_token_is_not_r
 ) -> None:
     src = source(server, clock)
     src.fetch()
-    server.fail_appconfig("GetLatestConfiguration", "InternalServerException", times=3)
+    server.fail_appconfig("GetLatestConfiguration", "InternalServerException", times=1)
     clock.t += 60
     with pytest.raises(sources.SourceError, match="InternalServerException"):
         src.fetch()
@@ -285,3 +290,94 @@ def test_end_to_end_a_client_follows_a_deployment(
         model = meta["model_id"]
     assert model == MICRO
     assert server.appconfig_sessions == 1
+
+
+def test_a_bad_latest_version_stays_refused_on_empty_polls_and_for_new_clients(
+    server: LocalBedrock, clock: FakeClock
+) -> None:
+    server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", b"{broken", content_type="application/json")
+    src = source(server, clock)
+    with pytest.raises(ConfigError) as first:
+        src.fetch()
+    clock.t += 60
+    with pytest.raises(ConfigError) as again:  # an empty body: the latest content is still bad
+        src.fetch()
+    assert again.value.version == first.value.version  # type: ignore[attr-defined]
+    assert str(again.value) == str(first.value)
+    with pytest.raises(ConfigError):  # a second source in the process sees the same
+        source(server, clock).fetch()
+    assert gets(server) == 2  # ... without asking before the service's interval
+    server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", doc(MICRO))
+    clock.t += 60
+    assert src.fetch().data == doc(MICRO)
+    assert server.appconfig_sessions == 1
+
+
+ACTIONS = st.lists(st.one_of(
+    st.tuples(st.just("deploy"), st.sampled_from([LITE, MICRO, PRO])),
+    st.tuples(st.just("advance"), st.sampled_from([1, 15, 59, 60, 61, 120, 300])),
+    st.tuples(st.just("fetch"), st.booleans()),
+    st.tuples(st.just("interval"), st.sampled_from([15, 60, 120])),
+    st.tuples(st.just("expire"), st.none()),
+    st.tuples(st.just("fail"), st.sampled_from(["InternalServerException", "ThrottlingException"])),
+), max_size=25)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=ACTIONS)
+def test_invariants_under_any_sequence_of_deployments_expiries_and_faults(
+    bedrock: LocalBedrock, actions: list[tuple[str, Any]]
+) -> None:
+    """Never a poll before the interval the service answered, never a reused token, and a
+    fetch always answers the content deployed at the last successful poll."""
+    bedrock.reset()
+    AppConfigSource.forget_sessions()
+    clock = FakeClock()
+    deployed = doc(LITE)
+    bedrock.deploy_appconfig("shop", "prod", "bedrock-lifecycle", deployed)
+    src = source(bedrock, clock)
+    interval = 60  # what the service answers: the session's minimum (the ttl) until scripted
+    expiries = 0
+    last_ok: tuple[float, int] | None = None  # clock time and answered interval of the last good poll
+    seen_at_last_ok = deployed
+    for kind, arg in [("fetch", False), *actions]:
+        if kind == "deploy":
+            deployed = doc(arg)
+            bedrock.deploy_appconfig("shop", "prod", "bedrock-lifecycle", deployed)
+        elif kind == "advance":
+            clock.t += arg
+        elif kind == "interval":
+            interval = arg
+            bedrock.set_appconfig_poll_interval(arg)
+        elif kind == "expire":
+            expiries += bedrock.expire_appconfig_tokens()
+        elif kind == "fail":
+            bedrock.fail_appconfig("GetLatestConfiguration", arg)
+        else:
+            before = [r.error_code for r in bedrock.requests if r.operation == "GetLatestConfiguration"]
+            try:
+                got = src.fetch(fresh=arg).data
+            except sources.SourceError:
+                got = None
+            after = [r.error_code for r in bedrock.requests if r.operation == "GetLatestConfiguration"]
+            new = after[len(before):]
+            if new and new[-1] is None:  # a successful poll now
+                if last_ok is not None:
+                    assert clock.t - last_ok[0] >= last_ok[1]
+                last_ok = (clock.t, interval)
+                seen_at_last_ok = deployed
+            if got is not None:
+                assert got == seen_at_last_ok
+    bad_requests = sum(1 for r in bedrock.requests if r.error_code == "BadRequestException")
+    assert bad_requests <= expiries
+
+
+def test_an_appconfig_document_cannot_grant_itself_import_path_adapters(
+    server: LocalBedrock, clock: FakeClock
+) -> None:
+    server.deploy_appconfig("shop", "prod", "bedrock-lifecycle",
+                            {**doc(LITE), "routing": {"allow_import_path_adapters": True}})
+    document = source(server, clock).fetch()
+    assert document.kind == "appconfig"
+    with pytest.raises(ConfigError, match=r"allow_import_path_adapters: may be set only locally.*appconfig source"):
+        sources.build(document, None, {})

@@ -505,7 +505,7 @@ def test_file_snapshot_is_atomic_0600_and_read_back_by_status(
 
     assert cli_main(["status"]) == 0
     table = capsys.readouterr().out
-    assert "CALLS" in table and "P95 MS" in table and "2 process(es)" in table
+    assert "CALLS" in table and "P95 MS" in table and "2 processes" in table
 
 
 CONFIG_DICT = {"aliases": {"chat": {"targets": [{"model": NOVA_LITE, "weight": 9}, {"model": NOVA_PRO, "weight": 1}],

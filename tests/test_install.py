@@ -166,8 +166,6 @@ _AIO = importlib.util.find_spec("aiobotocore") is not None
 
 
 @pytest.mark.skipif(not _AIO, reason="aiobotocore is not installed (the [async] extra)")
-@pytest.mark.xfail(reason="wrap() does not drive aiobotocore clients until the async client lands (issue 11 item 1)",
-                   strict=False)
 def test_an_aiobotocore_session(env: LocalBedrock) -> None:
     from aiobotocore.session import AioSession
 
@@ -181,3 +179,36 @@ def test_an_aiobotocore_session(env: LocalBedrock) -> None:
 
     out = asyncio.run(main())
     assert out["ResponseMetadata"]["BedrockLifecycle"]["model_id"] == NOVA_MICRO
+
+
+def test_client_on_an_installed_session_is_wrapped_once_with_its_own_options(env: LocalBedrock) -> None:
+    session = boto3.Session(region_name="us-east-1")
+    bedrock_lifecycle.install(session, config={"aliases": {"chat": {"targets": [NOVA_MICRO]}}}, environ={})
+    client = bedrock_lifecycle.client(session=session, config=CONFIG, environ={})
+    out = client.converse(modelId="chat", messages=MESSAGES)
+    assert out["ResponseMetadata"]["BedrockLifecycle"]["model_id"] == NOVA_LITE  # client()'s config wins
+    assert env.calls() == 1
+
+
+@pytest.mark.skipif(not _AIO, reason="aiobotocore is not installed (the [async] extra)")
+def test_an_aiobotocore_session_streams_and_a_second_install_replaces_the_first(env: LocalBedrock) -> None:
+    from aiobotocore.session import AioSession
+
+    async def main() -> tuple[str, list[str]]:
+        session = AioSession()
+        bedrock_lifecycle.install(session, config={"aliases": {"chat": {"targets": [NOVA_MICRO]}}}, environ={})
+        bedrock_lifecycle.install(session, config=CONFIG, environ={})
+        env.fail(NOVA_LITE, "ThrottlingException", times=None)
+        async with session.create_client("bedrock-runtime", region_name="us-east-1") as client:
+            assert _installed_bases(client) == 1
+            out = await client.converse_stream(modelId="chat", messages=MESSAGES)
+            texts = [e["contentBlockDelta"]["delta"]["text"] async for e in out["stream"]
+                     if "contentBlockDelta" in e]
+            served = out["ResponseMetadata"]["BedrockLifecycle"]["model_id"]
+        assert bedrock_lifecycle.uninstall(session) is True
+        async with session.create_client("bedrock-runtime", region_name="us-east-1") as plain:
+            assert not _is_lifecycle(plain)
+        return served, texts
+
+    served, texts = asyncio.run(main())
+    assert served == NOVA_MICRO and NOVA_MICRO in "".join(texts)

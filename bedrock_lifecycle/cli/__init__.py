@@ -35,10 +35,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bedrock_lifecycle import __version__
+
     parser = _Parser(
         prog="bedrock-lifecycle",
         description="Amazon Bedrock model lifecycle: look up, scan, gate CI and route.",
+        epilog="'bedrock-lifecycle COMMAND --help' shows a command's examples and exit codes.",
     )
+    parser.add_argument("--version", action="version", version=f"bedrock-lifecycle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in _COMMAND_MODULES:

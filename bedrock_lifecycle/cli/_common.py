@@ -6,6 +6,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,12 +22,41 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+#: Exit code 2, the same for every command.
+USAGE = (2, "usage error: a bad argument, region or configuration (one line on stderr)")
+
+
+def add_command(
+    sub: Any,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    examples: Sequence[str],
+    exit_codes: Sequence[tuple[int, str]],
+) -> argparse.ArgumentParser:
+    """Register sub-command ``name`` with a ``--help`` that has a description, examples and
+    exit codes (every command's help has the same three parts; tests/test_cli_help.py runs
+    each example through the real parser)."""
+    lines = ["examples:", *(f"  {e}" for e in examples), "", "exit codes:"]
+    for code, meaning in exit_codes:
+        lines += textwrap.wrap(meaning, 76, initial_indent=f"  {code}  ", subsequent_indent="     ")
+    return sub.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=help,
+        description="\n\n".join(textwrap.fill(para, 79) for para in description.split("\n\n")),
+        epilog="\n".join(lines),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def instant_arg(value: str) -> _dt.datetime:
-    """argparse ``type=`` for ``--at``: a clear message instead of a traceback."""
+    """argparse ``type=`` for ``--at``: a clear message instead of a traceback (argparse
+    adds "argument --at:" itself, so the message does not repeat it)."""
     try:
         return parse_instant(value, field="--at")
     except InstantError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--at: ")) from None
 
 
 def region_arg(value: str) -> str:
@@ -38,6 +68,23 @@ def region_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(exc.reason) from None
 
 
+def env_region(environ: Any = None) -> str | None:
+    """``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None. A value that is no region of any
+    AWS partition is a usage error naming the variable and the closest region: a mistyped
+    region would read every model as ``unknown`` and switch the gates off."""
+    import os
+
+    env = os.environ if environ is None else environ
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = env.get(var)
+        if value:
+            try:
+                return validate_region(value, var)
+            except RegionError as exc:
+                raise CliError(str(exc), 2) from None
+    return None
+
+
 def non_negative_int(value: str) -> int:
     try:
         n = int(value)
@@ -46,6 +93,11 @@ def non_negative_int(value: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
     return n
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``, ``0 files`` (``many`` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def now_or(at: _dt.datetime | None) -> _dt.datetime:
@@ -78,7 +130,7 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
 def replacement_text(
     replacements: Sequence[str], suggested: Sequence[str] = (), width: int | None = None
 ) -> str:
-    """The REPLACEMENT cell: AWS's replacement(s); where AWS names none, this project's
+    """The REPLACEMENT cell: AWS's replacements; where AWS names none, this project's
     suggested successor marked ``(suggested)``; else ``-``.
 
     With ``width``, a longer text is cut with ``…`` and keeps the ``(suggested)`` mark:

@@ -15,7 +15,13 @@ import argparse
 import os
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, print_json, region_arg
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    add_command,
+    env_region,
+    print_json,
+    region_arg,
+)
 
 
 def _positive_int(value: str) -> int:
@@ -46,7 +52,17 @@ def _rate(value: str) -> float:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("alarm", help="print a CloudWatch alarm (put-metric-alarm JSON) that fires on a bad canary")
+    p = add_command(
+        sub, "alarm", help="print a CloudWatch alarm (put-metric-alarm JSON) that fires on a bad canary",
+        description="Print the input of 'aws cloudwatch put-metric-alarm' for an alarm that fires "
+        "when the canary of ALIAS errs more than its baseline by the alias's "
+        "max_error_rate_increase (metric math over the BedrockLifecycle metrics), for AppConfig "
+        "automatic rollback or a pager.",
+        examples=["bedrock-lifecycle alarm chat --canary anthropic.claude-sonnet-4-6",
+                  "bedrock-lifecycle alarm chat --canary anthropic.claude-sonnet-4-6 --min-calls 100 "
+                  "--alarm-action arn:aws:sns:us-east-1:123456789012:oncall > alarm.json"],
+        exit_codes=[(0, "the alarm was printed"),
+                    (2, "usage error: no such alias or canary target, a bad argument or configuration")])
     p.add_argument("alias", help="the alias whose canary is watched")
     p.add_argument("--canary", required=True, metavar="MODEL", help="the canary target's model ID")
     p.add_argument("--baseline", metavar="MODEL",
@@ -91,7 +107,7 @@ def cmd_alarm(args: argparse.Namespace) -> int:
         raise CliError(f"--datapoints-to-alarm {args.datapoints_to_alarm} is more than "
                        f"--evaluation-periods {args.evaluation_periods}", 2)
     analysis = alias.analysis or AnalysisConfig()
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = args.region or env_region() or "us-east-1"
     print_json(alarm_definition(
         name, args.canary, baseline, region=region,
         max_error_rate_increase=(analysis.max_error_rate_increase if args.max_error_rate_increase is None

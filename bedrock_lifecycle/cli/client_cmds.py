@@ -12,29 +12,58 @@ import os
 from typing import Any
 
 from bedrock_lifecycle.cli._common import (
+    USAGE,
     CliError,
+    add_command,
+    env_region,
     fmt_date,
     instant_arg,
     non_negative_int,
+    plural,
     print_json,
     print_table,
+    region_arg,
     replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus
 
+_READS = ("It reads the configuration the client reads (BEDROCK_LIFECYCLE_CONFIG: a file or "
+          "ssm:/parameter, and BEDROCK_LIFECYCLE_* variables) and the same lifecycle data.")
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("status", help="every alias, its targets and weights, each target's lifecycle")
+    p = add_command(
+        sub, "status", help="every alias, its targets and weights, each target's lifecycle",
+        description="Every configured alias and chain: its targets with the weights in force at --at "
+        "(ramp steps included), fallbacks and shadow models, each with its lifecycle state, EOL date, "
+        "days left and replacement, and live metrics when running processes write snapshots. "
+        "Informational: it exits 0 whatever the states; use 'check' as the CI gate.\n\n" + _READS,
+        examples=["bedrock-lifecycle status", "bedrock-lifecycle status --at 2027-01-01 --within 90",
+                  "bedrock-lifecycle status --region eu-west-1 --json"],
+        exit_codes=[(0, "the status was shown (whatever the states: status is informational)"), USAGE])
     _common(p)
+    _within(p, "mark models that reach EOL within DAYS of --at (default 0: none)")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("check", help="CI gate: exit 1 when a configured model is retiring")
+    p = add_command(
+        sub, "check", help="CI gate: exit 1 when a configured model is retiring",
+        description="The CI gate of a configuration: fails when any model it can send to (targets at "
+        "any weight, future ramp steps, fallbacks, chains, shadow models) is Legacy, in extended "
+        "access or past EOL at --at, or reaches EOL within --within days, or when the client would "
+        "refuse the configuration. No configuration at all is a usage error (--allow-empty to "
+        "accept it).\n\n" + _READS + " It prints where it read the configuration from.",
+        examples=["bedrock-lifecycle check", "bedrock-lifecycle check --within 90 --strict",
+                  "bedrock-lifecycle check --at 2027-01-01 --region us-west-2 --json"],
+        exit_codes=[(0, "every configured model passes"),
+                    (1, "a configured model is Legacy, in extended access, past EOL, within --within "
+                        "days of EOL (--strict: also unknown; --fail-on-price-change: entering extended "
+                        "access), or the client would refuse it"),
+                    (2, "usage error: a bad argument or region, an invalid configuration, or none found")])
     _common(p)
     p.add_argument("--allow-empty", action="store_true",
                    help="pass when no configuration is found (default: exit 2, a missing config is an error)")
     p.add_argument("--strict", action="store_true", help="also fail on models whose lifecycle is unknown")
-    p.add_argument("--within", type=non_negative_int, default=0, metavar="DAYS",
-                   help="also fail when a model reaches EOL within DAYS (default 0)")
+    _within(p, "also fail when a model reaches EOL within DAYS of --at (default 0: the state at --at alone)")
     p.add_argument("--guaranteed-for", type=non_negative_int, metavar="DAYS",
                    help="also fail when a model's earliest possible EOL is within DAYS (or unknown)")
     p.add_argument("--max-data-age", type=non_negative_int, metavar="DAYS",
@@ -46,20 +75,41 @@ def add_parser(sub: Any) -> None:
                         "extended access (on-demand prices may change from that date)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("resolve", help="where a request for ALIAS (or a model ID) goes, decided as the client decides")
+    p = add_command(
+        sub, "resolve", help="where a request for ALIAS (or a model ID) goes, decided as the client decides",
+        description="Where a request for ALIAS_OR_MODEL goes, decided by the client's own planner and "
+        "policy gate without sending anything: the weights in force at --at, the order of candidates "
+        "(sticky with --key), and what the gate does with each (send, warn, skip, refuse).\n\n" + _READS,
+        examples=["bedrock-lifecycle resolve chat", "bedrock-lifecycle resolve chat --key user-42 --at 2026-12-15",
+                  "bedrock-lifecycle resolve anthropic.claude-3-haiku-20240307-v1:0 --json"],
+        exit_codes=[(0, "the request would be sent to a model"),
+                    (1, "the request would be refused (every candidate refused, or the client refuses the "
+                        "configuration)"), USAGE])
     p.add_argument("alias", metavar="ALIAS_OR_MODEL")
     p.add_argument("--key", help="routing key (sticky assignment), as with routing_key()")
     _common(p)
     p.set_defaults(func=cmd_resolve)
 
-    p = sub.add_parser("demo", help="run the demo against an embedded local Bedrock")
+    p = add_command(
+        sub, "demo", help="run the demo against an embedded local Bedrock",
+        description="A guided tour against a local Bedrock started in this process (no AWS account, "
+        "no network): an alias, a Legacy warning, an EOL model refused before any call, a canary "
+        "split, sticky routing, a throttled primary falling back, a side-by-side comparison and a "
+        "canary rolled back.",
+        examples=["bedrock-lifecycle demo", "BEDROCK_LIFECYCLE_NOW=2027-01-01 bedrock-lifecycle demo"],
+        exit_codes=[(0, "the demo ran to the end")])
     p.set_defaults(func=cmd_demo)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
-    p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate at this instant")
+    p.add_argument("--region", type=region_arg, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
+    p.add_argument("--at", type=instant_arg, metavar="ISO8601",
+                   help="evaluate at this instant (default: now, or BEDROCK_LIFECYCLE_NOW)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _within(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument("--within", type=non_negative_int, default=0, metavar="DAYS", help=text)
 
 
 class Context:
@@ -79,16 +129,7 @@ class Context:
 def region_of(args: argparse.Namespace) -> str:
     """``--region``, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else us-east-1; a name that
     is no region of any AWS partition is a usage error naming where it came from."""
-    from bedrock_lifecycle.regions import RegionError, validate_region
-
-    for field, value in (("--region", args.region), ("AWS_REGION", os.environ.get("AWS_REGION")),
-                         ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION"))):
-        if value:
-            try:
-                return validate_region(value, field)
-            except RegionError as exc:
-                raise CliError(str(exc), 2) from None
-    return "us-east-1"
+    return str(args.region or env_region() or "us-east-1")
 
 
 def config_sources(environ: Any) -> list[str]:
@@ -163,16 +204,45 @@ def _collect(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
+def _judge(data: list[dict[str, Any]], ctx: Context, *, within: int, strict: bool = False,
+           guaranteed_for: int | None = None, trust: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The gate of ``check`` over the rows of :func:`_collect`: (problems, notes). Each row gets
+    ``problem`` (why it fails, or None) and ``eol_within`` (EOL within ``within`` days), so
+    ``status`` shows exactly what ``check`` would fail on."""
+    from bedrock_lifecycle.lifecycle.eol import eol_within
+    from bedrock_lifecycle.lifecycle.gates import target_problem
+
+    trust = trust or ctx.config.policy.trust
+    problems, notes = [], []
+    for a in data:
+        for t in a["targets"]:
+            eol = _dt.datetime.fromisoformat(t["eol_date"].replace("Z", "+00:00")) if t["eol_date"] else None
+            t["eol_within"] = eol is not None and eol > ctx.now and eol_within(eol, ctx.now, within)
+            why, note = target_problem(t, ctx.now, within=within, guaranteed_for=guaranteed_for, trust=trust)
+            if why is None and strict and t["state"] == "unknown":
+                why = f"unknown lifecycle in {ctx.region} (--strict)"
+            t["problem"] = why
+            if note:
+                notes.append(f"note: {a['alias']}: {t['model_id']}: {note}")
+            if why:
+                role = t["role"] + (" (weight 0)" if t["role"] == "target" and not t["weight"] else "")
+                problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": role,
+                                 "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"],
+                                 "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
+    return problems, notes
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     ctx = _context(args)
     config, region, now = ctx.config, ctx.region, ctx.now
     data = _collect(ctx)
+    problems, _ = _judge(data, ctx, within=args.within)
     live = _live_metrics(config, data)
     if args.json:
         from bedrock_lifecycle.lifecycle.gates import data_age
 
-        print_json({"region": region, "at": now.isoformat(), "config_version": config.version, "aliases": data,
-                    "metrics": live, "rollbacks": config.rollbacks,
+        print_json({"region": region, "at": now.isoformat(), "within_days": args.within,
+                    "config_version": config.version, "aliases": data, "metrics": live, "rollbacks": config.rollbacks,
                     "data_age": data_age(now, config.registry.cache_dir).to_json()})
         return 0
     if not data and not live["aliases"]:
@@ -189,7 +259,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         for t in a["targets"]:
             share = "-" if t["share"] is None else f"{t['share'] * 100:.0f}%"
             row = [a["alias"], t["role"], t["model_id"], share, t["state"] + _reported(t),
-                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]), _safe_until(t),
+                   (t["eol_date"] or "-")[:10], _days(t["days_to_eol"]) + ("*" if t["eol_within"] else ""),
+                   _safe_until(t),
                    replacement_text(t["replacements"], t.get("suggested_replacements") or [])]
             if shown:
                 row += _metric_cells(t["metrics"])
@@ -197,13 +268,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     headers = ["alias", "role", "model", "share", "state", "eol", "days", "safe until", "replacement"]
     if rows:
         print_table(headers + (_METRIC_HEADERS if shown else []), rows)
+    if any(t["eol_within"] for a in data for t in a["targets"]):
+        print(f"* reaches end of life within {plural(args.within, 'day')} of {now.date().isoformat()} (--within)")
     for a, t, why in price_changes(data, now, config.policy.warn_before_eol_days):
         print(f"Price change: alias {a['alias']!r}: {t['model_id']} {why}{_spend_share(a, t)}. Provisioned "
               "throughput and private pricing keep their terms.")
+    if problems:  # informational (exit 0), but never silent about what 'check' fails on
+        print(f"\n{plural(len(problems), 'model')} would fail 'bedrock-lifecycle check':")
+        for p in problems:
+            print(f"  {p['alias']}: {p['model_id']} ({p['role']}): {p['reason']}; replacement: {p['replacement']}")
     _print_data_age(config, now)
     if shown:
         n = len(live["processes"])
-        print(f"\nLive metrics: {n} process(es) wrote snapshots in the last "
+        print(f"\nLive metrics: {plural(n, 'process', 'processes')} wrote snapshots in the last "
               f"{live['max_age_seconds'] / 60:.0f} min ({live['dir']}); errors include mid-stream errors, "
               "latency is of successful attempts.")
         other = live["unconfigured"]
@@ -314,7 +391,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     configuration at all. The client's own creation rule (core.gate.target_problems)
     is applied too, so check fails whenever the client would refuse the configuration."""
     from bedrock_lifecycle.core.gate import target_problems
-    from bedrock_lifecycle.lifecycle.gates import data_age, data_age_problem, target_problem
+    from bedrock_lifecycle.lifecycle.gates import data_age, data_age_problem
 
     ctx = _context(args)
     config, region, now = ctx.config, ctx.region, ctx.now
@@ -325,20 +402,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"variables (read: {read}); a gate with nothing to check would pass falsely "
             "(use --allow-empty to accept)", 2)
     data = _collect(ctx)
-    trust = args.trust or config.policy.trust
-    problems, notes = [], []
-    for a in data:
-        for t in a["targets"]:
-            why, note = target_problem(t, now, within=args.within, guaranteed_for=args.guaranteed_for, trust=trust)
-            if why is None and args.strict and t["state"] == "unknown":
-                why = f"unknown lifecycle in {region} (--strict)"
-            if note:
-                notes.append(f"note: {a['alias']}: {t['model_id']}: {note}")
-            if why:
-                role = t["role"] + (" (weight 0)" if t["role"] == "target" and not t["weight"] else "")
-                problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": role,
-                                 "reason": why, "eol_date": t["eol_date"], "replacements": t["replacements"],
-                                 "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
+    problems, notes = _judge(data, ctx, within=args.within, strict=args.strict,
+                             guaranteed_for=args.guaranteed_for, trust=args.trust)
     if args.fail_on_price_change:
         for a, t, why in price_changes(data, now, config.policy.warn_before_eol_days):
             problems.append({"alias": a["alias"], "model_id": t["model_id"], "state": t["state"], "role": t["role"],
@@ -346,6 +411,11 @@ def cmd_check(args: argparse.Namespace) -> int:
                              "replacement": replacement_text(t["replacements"], t.get("suggested_replacements") or [])})
     refused = target_problems(config, ctx.registry, region, now)
     for why in refused:
+        # A refusal about a model already listed is that row's explanation, not a second problem.
+        row = next((p for p in problems if f": {p['model_id']} " in why and "client_refuses" not in p), None)
+        if row is not None:
+            row["client_refuses"] = why
+            continue
         problems.append({"alias": "-", "model_id": "-", "state": "-", "role": "-", "reason": f"client refuses: {why}",
                          "eol_date": None, "replacements": [], "replacement": "-"})
     age = data_age(now, config.registry.cache_dir)
@@ -366,13 +436,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         for p in problems:
             if p["alias"] == "-":
                 print(f"error: {p['reason']}")
-        n = len(problems)
-        print(f"\n{n} problem{'s' if n != 1 else ''} with the configured models (region {region}).")
+            elif p.get("client_refuses"):
+                print(f"The client refuses this configuration: {p['client_refuses']}")
+        print(f"\n{plural(len(problems), 'problem')} with the configured models (region {region}).")
     else:
         n = sum(len(a["targets"]) for a in data)
-        print(f"OK: {n} configured model{'s' if n != 1 else ''} in {region} (targets at any weight, fallbacks, "
+        print(f"OK: {plural(n, 'configured model')} in {region} (targets at any weight, fallbacks, "
               "chains, shadows), none Legacy, in extended access, past EOL"
-              + (f" or within {args.within} days of EOL." if args.within else "."))
+              + (f" or within {plural(args.within, 'day')} of EOL." if args.within else "."))
     for line in [*notes, age.line(), *([age.suggestion] if age.suggestion else [])]:
         print(line)
     return 1 if problems else 0

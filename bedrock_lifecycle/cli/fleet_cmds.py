@@ -6,14 +6,33 @@ import argparse
 import os
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
+from bedrock_lifecycle.cli._common import (
+    CliError,
+    add_command,
+    env_region,
+    non_negative_int,
+    print_json,
+    print_table,
+    region_arg,
+)
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("analyze", help="fleet canary analysis from CloudWatch; --apply writes rollbacks to SSM")
+    p = add_command(
+        sub, "analyze", help="fleet canary analysis from CloudWatch; --apply writes rollbacks to SSM",
+        description="Judge every alias with [analysis] and a live canary on the whole fleet's "
+        "CloudWatch metrics (namespace BedrockLifecycle) over the last --window seconds, and with "
+        "--apply write the rollbacks back to the SSM parameter BEDROCK_LIFECYCLE_CONFIG names, so "
+        "every process picks them up.",
+        examples=["bedrock-lifecycle analyze --fleet",
+                  "bedrock-lifecycle analyze --fleet --window 900 --region us-west-2 --json",
+                  "bedrock-lifecycle analyze --fleet --apply"],
+        exit_codes=[(0, "no canary needs rolling back"),
+                    (1, "a canary should be (or, with --apply, was) rolled back, or CloudWatch/SSM failed"),
+                    (2, "usage error: BEDROCK_LIFECYCLE_CONFIG is not ssm:/..., a bad --window or --region")])
     p.add_argument("--fleet", action="store_true", required=True,
                    help="use the fleet's CloudWatch metrics (the only mode today)")
-    p.add_argument("--region", help="the Region dimension to judge (default: AWS_REGION, us-east-1)")
+    p.add_argument("--region", type=region_arg, help="the Region dimension to judge (default: AWS_REGION, us-east-1)")
     p.add_argument("--window", type=non_negative_int, default=300, metavar="SECONDS",
                    help="how much recent data to judge (default 300)")
     p.add_argument("--apply", action="store_true", help="write rollbacks back to the SSM parameter")
@@ -34,7 +53,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise CliError(f"--window must be at least 60 seconds (CloudWatch's period), got {args.window}", 2)
     source = source_from(name)
     assert isinstance(source, SSMSource)
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = args.region or env_region() or "us-east-1"
     try:
         decisions = FleetAnalyzer(source, region=region, window_seconds=args.window).run_once(apply=args.apply)
     except (SourceError, ConfigError) as exc:

@@ -7,12 +7,21 @@ not run (a missing permission is "not checked", never a pass), 2 on usage errors
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, instant_arg, now_or, print_json
+from bedrock_lifecycle.cli._common import (
+    USAGE,
+    CliError,
+    add_command,
+    env_region,
+    instant_arg,
+    now_or,
+    plural,
+    print_json,
+    region_arg,
+)
 
 _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "not_checked": "NOT CHECKED"}
 
@@ -48,9 +57,20 @@ def _days(value: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("preflight", help="before moving traffic: access, region/profile, lifecycle and quotas")
+    p = add_command(
+        sub, "preflight", help="before moving traffic: access, region/profile, lifecycle and quotas",
+        description="Before moving traffic to a model (or every target of an alias): is it "
+        "accessible to this account, offered in each --region (directly or through an inference "
+        "profile), active at --at, and do the on-demand quotas cover the load it would carry "
+        "(--weight-plan percent of the alias's observed peak)? A check that cannot run for lack "
+        "of a permission is 'not checked', never a pass. See docs/readiness.md.",
+        examples=["bedrock-lifecycle preflight anthropic.claude-sonnet-4-6 --region us-east-1",
+                  "bedrock-lifecycle preflight chat --region us-east-1 --region us-west-2 --weight-plan 10",
+                  "bedrock-lifecycle preflight chat --from-cloudwatch --cloudwatch-days 14 --json"],
+        exit_codes=[(0, "every check passed (warnings allowed)"),
+                    (1, "a check failed, or could not run (unless --allow-unchecked)"), USAGE])
     p.add_argument("names", nargs="+", metavar="ALIAS_OR_MODEL")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to check; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
     p.add_argument("--weight-plan", type=_percent, default=100.0, metavar="PCT",
                    help="percent of the alias's observed load each model must carry (default 100)")
@@ -65,17 +85,37 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_preflight)
 
-    p = sub.add_parser("diff", help="research: two models side by side, and what the application must change")
+    p = add_command(
+        sub, "diff", help="research: two models side by side, and what the application must change",
+        description="Two models side by side, each fact with where it came from: the Bedrock control "
+        "plane in each --region (GetFoundationModel, ListInferenceProfiles; boto3 credentials), "
+        "the lifecycle registry and the price table; then what the application must change to "
+        "move from OLD to NEW. A fact that could not be read is 'not checked'. Informational: it "
+        "exits 0.",
+        examples=["bedrock-lifecycle diff anthropic.claude-3-haiku-20240307-v1:0 "
+                  "anthropic.claude-haiku-4-5-20251001-v1:0 --region us-east-1",
+                  "bedrock-lifecycle diff anthropic.claude-sonnet-4-5-20250929-v1:0 anthropic.claude-sonnet-4-6 --json"],
+        exit_codes=[(0, "the comparison was shown"), USAGE])
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to read; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate lifecycle at this instant")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("notices", help="Bedrock lifecycle notices from the AWS Health API")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p = add_command(
+        sub, "notices", help="Bedrock lifecycle notices from the AWS Health API",
+        description="Bedrock scheduled-change (lifecycle) notices from the AWS Health API for this "
+        "account, or the organisation with --organization: the models, their dates and "
+        "recommended replacements, and which resources are still pending. Needs a Business, "
+        "Enterprise On-Ramp or Enterprise Support plan.",
+        examples=["bedrock-lifecycle notices", "bedrock-lifecycle notices --region us-east-1 --json",
+                  "bedrock-lifecycle notices --organization"],
+        exit_codes=[(0, "the notices (or none) were shown"),
+                    (1, "the AWS Health API could not be read (no support plan, no permission, an error)"),
+                    USAGE])
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="only events for this region; repeatable (default: every region)")
     p.add_argument("--organization", action="store_true",
                    help="the organisation's view (management or delegated administrator account)")
@@ -84,9 +124,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _regions(given: list[str]) -> tuple[str, ...]:
-    regions = tuple(dict.fromkeys(given)) or tuple(
-        r for r in [os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")] if r
-    )
+    regions = tuple(dict.fromkeys(given)) or tuple(r for r in [env_region()] if r)
     if not regions:
         raise CliError("no region: pass --region R (repeatable) or set AWS_REGION", 2)
     return regions
@@ -228,7 +266,7 @@ def health_sync(regions: list[str], args: argparse.Namespace) -> tuple[dict[str,
     baseline = notices_mod.registry_without_health(args.cache_dir, config)
     found = notices_mod.conflicts(report.entries, baseline, now_or(None))
     data["conflicts"] = [c.to_json() for c in found]
-    lines = [f"health: {len(report.notices)} notices, {len(report.entries)} model/region dates"
+    lines = [f"health: {plural(len(report.notices), 'notice')}, {plural(len(report.entries), 'model/region date')}"
              + (f" (cache: {report.cache_path})" if report.written else "")]
     if report.cache_error:
         lines.append(f"health: error: {report.cache_error}")

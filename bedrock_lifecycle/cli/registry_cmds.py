@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 from bedrock_lifecycle.cli._common import (
+    USAGE,
     CliError,
+    add_command,
+    env_region,
     fmt_date,
     instant_arg,
     now_or,
+    plural,
     print_json,
     print_table,
     region_arg,
@@ -32,7 +35,19 @@ _STATES = [s.value for s in State]
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("lookup", help="lifecycle of one model ID, profile ID or ARN")
+    p = add_command(
+        sub, "lookup", help="lifecycle of one model ID, profile ID or ARN",
+        description="The lifecycle of one model ID, inference-profile ID or ARN, in --region at --at: "
+        "state, Legacy, extended-access and EOL dates, days left, the replacement (AWS's, or a "
+        "suggested successor marked as such), the source of the facts and how long the model is "
+        "guaranteed. Informational: it exits 0 whatever the state (use 'check' or 'scan' as a "
+        "gate). Bundled data plus the sync cache; no network unless --resolve.",
+        examples=["bedrock-lifecycle lookup anthropic.claude-3-haiku-20240307-v1:0 --region us-east-1",
+                  "bedrock-lifecycle lookup us.anthropic.claude-sonnet-4-5-20250929-v1:0 --at 2027-01-01 --json",
+                  "bedrock-lifecycle lookup arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/"
+                  "abc123 --resolve"],
+        exit_codes=[(0, "the lifecycle was shown (whatever the state: lookup is informational)"),
+                    (2, "usage error: not a model ID, a bad --at, --region or --map")])
     p.add_argument("model_id", metavar="MODEL_ID")
     _region_at(p)
     p.add_argument("--resolve", action="store_true",
@@ -42,15 +57,34 @@ def add_parser(sub: Any) -> None:
                    help="treat ID (an ARN naming no base model) as BASE; repeatable")
     p.set_defaults(func=cmd_lookup)
 
-    p = sub.add_parser("list", help="every known model and its lifecycle state")
+    p = add_command(
+        sub, "list", help="every known model and its lifecycle state",
+        description="Every model the bundled data and the sync cache know, with its state, dates, "
+        "days to EOL, how long it is guaranteed and its replacement, in --region at --at. "
+        "Informational: it exits 0.",
+        examples=["bedrock-lifecycle list --region us-east-1",
+                  "bedrock-lifecycle list --state legacy --at 2027-01-01",
+                  "bedrock-lifecycle list --confidence reported --json"],
+        exit_codes=[(0, "the list was shown"), USAGE])
     _region_at(p)
     p.add_argument("--state", choices=_STATES, help="only models in this state")
     p.add_argument("--confidence", choices=["confirmed", "reported"],
                    help="only models whose lifecycle dates have this confidence")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("sync", help="refresh lifecycle data from the Bedrock API into the local cache")
-    p.add_argument("--region", action="append", default=[], metavar="R",
+    p = add_command(
+        sub, "sync", help="refresh lifecycle data from the Bedrock API into the local cache",
+        description="Read ListFoundationModels in each --region (boto3 credentials, "
+        "bedrock:ListFoundationModels) and write the lifecycle states and dates to the local "
+        "cache, which lookup, list, scan, check and the client read. A region that fails keeps "
+        "its previous data. --prices refreshes on-demand prices instead; --health also reads AWS "
+        "Health lifecycle notices.",
+        examples=["bedrock-lifecycle sync --region us-east-1 --region eu-west-1",
+                  "bedrock-lifecycle sync --region us-east-1 --health --json",
+                  "bedrock-lifecycle sync --prices"],
+        exit_codes=[(0, "at least one region was read and the cache written"),
+                    (1, "every region failed, or the cache could not be written"), USAGE])
+    p.add_argument("--region", action="append", default=[], metavar="R", type=region_arg,
                    help="region to read; repeatable (default: AWS_REGION or AWS_DEFAULT_REGION)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
@@ -73,8 +107,8 @@ def _region_at(p: argparse.ArgumentParser) -> None:
 
 
 def default_region(explicit: str | None, environ: Any = None) -> str | None:
-    env = os.environ if environ is None else environ
-    return explicit or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+    """``--region``, else the validated AWS_REGION / AWS_DEFAULT_REGION, else None."""
+    return explicit or env_region(environ)
 
 
 def _iso(d: _dt.datetime) -> str:
@@ -99,7 +133,8 @@ def _registry(args: argparse.Namespace, *, resolver: Any = None, base_map: dict[
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from bedrock_lifecycle.ids import ModelIdError
+    from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+    from bedrock_lifecycle.regions import RegionError, validate_region
 
     region = default_region(args.region)
     at = now_or(args.at)
@@ -116,8 +151,11 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         resolver = ControlPlaneResolver()
     registry = _registry(args, resolver=resolver, base_map=base_map or None)
     try:
+        arn_region = parse_model_id(args.model_id).region
+        if arn_region:  # a mistyped ARN region would read `unknown`, as if nothing were wrong
+            validate_region(arn_region, f"{args.model_id}: its ARN region")
         status = registry.lookup(args.model_id, region, at)
-    except ModelIdError as exc:
+    except (ModelIdError, RegionError) as exc:
         raise CliError(str(exc), 2) from None
     age = _data_age(args, at)
     if args.json:
@@ -152,8 +190,9 @@ def _print_status(s: LifecycleStatus) -> None:
     if since.get(s.state) is not None:
         state += f" (since {fmt_date(since[s.state])})"
     eol = fmt_date(s.eol_date)
-    if s.days_to_eol is not None:
-        eol += f" ({s.days_to_eol} days)" if s.days_to_eol >= 0 else f" ({-s.days_to_eol} days ago)"
+    if s.eol_date is not None:  # calendar days; on the day itself "today", before or after the hour
+        days = (s.eol_date.date() - s.at.date()).days
+        eol += " (today)" if days == 0 else f" (in {plural(days, 'day')})" if days > 0 else f" ({plural(-days, 'day')} ago)"
     rows = [
         ("model", s.model_id),
         ("base model", s.base_model_id or "-"),

@@ -20,6 +20,8 @@ from typing import Any
 
 from bedrock_lifecycle.cli._common import (
     CliError,
+    add_command,
+    env_region,
     fmt_date,
     instant_arg,
     non_negative_int,
@@ -29,29 +31,24 @@ from bedrock_lifecycle.cli._common import (
     replacement_text,
 )
 from bedrock_lifecycle.lifecycle.model import State
-from bedrock_lifecycle.regions import RegionError, validate_region
 
 _FORMATS = ("text", "json", "sarif", "github")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "scan",
+    p = add_command(
+        sub, "scan",
         help="find hard-coded model IDs, profiles and ARNs in code, notebooks, config and IaC (a CI gate)",
-        description="Find hard-coded Bedrock model IDs, inference-profile IDs and ARNs in code,\n"
-        "notebooks, configuration and infrastructure files, and report their lifecycle per\n"
-        "model, most urgent first, then the failing occurrences by file.",
-        epilog="examples:\n"
-        "  bedrock-lifecycle scan . --region us-east-1 --within 90\n"
-        "  bedrock-lifecycle scan src notebooks --include-outputs --all\n"
-        "  bedrock-lifecycle scan . --format sarif > bedrock-models.sarif\n"
-        "\nexit codes:\n"
-        "  0  every file read, nothing fails the gate\n"
-        "  1  a model is Legacy, in extended access, past EOL, within --within days of EOL,\n"
-        "     or not one Bedrock serves (with --strict: also unknown)\n"
-        "  2  usage error, or a file or directory could not be read (see --ignore-unreadable)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+        description="Find hard-coded Bedrock model IDs, inference-profile IDs and ARNs in code, "
+        "notebooks, configuration and infrastructure files, and report their lifecycle per model, "
+        "most urgent first, then the failing occurrences by file.",
+        examples=["bedrock-lifecycle scan . --region us-east-1 --within 90",
+                  "bedrock-lifecycle scan src notebooks --include-outputs --all",
+                  "bedrock-lifecycle scan . --format sarif > bedrock-models.sarif"],
+        exit_codes=[(0, "every file read, nothing fails the gate"),
+                    (1, "a model is Legacy, in extended access, past EOL, within --within days of EOL, "
+                        "or not one Bedrock serves (with --strict: also unknown)"),
+                    (2, "usage error, or a file or directory could not be read (see --ignore-unreadable)")])
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601",
                    help="evaluate lifecycle at this instant (default: now, or BEDROCK_LIFECYCLE_NOW)")
@@ -89,16 +86,7 @@ def _registry() -> Any:
 
 
 def _region(explicit: str | None) -> str | None:
-    if explicit:
-        return explicit
-    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        value = os.environ.get(var)
-        if value:
-            try:
-                return validate_region(value, var)
-            except RegionError as exc:
-                raise CliError(str(exc), 2) from None
-    return None
+    return explicit or env_region()
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:

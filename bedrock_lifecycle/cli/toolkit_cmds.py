@@ -21,7 +21,17 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bedrock_lifecycle.cli._common import CliError, non_negative_int, print_json, print_table
+from bedrock_lifecycle.cli._common import (
+    USAGE,
+    CliError,
+    add_command,
+    env_region,
+    non_negative_int,
+    plural,
+    print_json,
+    print_table,
+    region_arg,
+)
 from bedrock_lifecycle.toolkit.compare import (
     DEFAULT_THRESHOLD,
     TOP_N,
@@ -35,15 +45,20 @@ MAX_CONCURRENCY = 64
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "compare",
+    p = add_command(
+        sub, "compare",
         help="run prompts against two models side by side, or summarise recorded shadow traffic",
-        description=(
-            "Run every prompt of a JSONL file against a baseline and a candidate model (or alias) "
-            "and compare latency, errors, tokens, cost, expectations and how similar the answers "
-            "are; or build the same summary from a shadow-traffic log. See docs/compare.md."
-        ),
-    )
+        description="Run every prompt of a JSONL file against a baseline and a candidate model (or "
+        "alias) and compare latency, errors, tokens, cost, expectations and how similar the "
+        "answers are; or build the same summary from a shadow-traffic log. See docs/compare.md.",
+        examples=["bedrock-lifecycle compare --baseline anthropic.claude-3-haiku-20240307-v1:0 "
+                  "--candidate anthropic.claude-haiku-4-5-20251001-v1:0 --prompts prompts.jsonl",
+                  "bedrock-lifecycle compare --shadow-log shadow.jsonl --alias chat --json",
+                  "bedrock-lifecycle compare --baseline chat --candidate anthropic.claude-sonnet-4-6 "
+                  "--prompts prompts.jsonl --judge anthropic.claude-sonnet-4-6 --fail-on-worse 2"],
+        exit_codes=[(0, "the comparison ran and no --fail-on-* gate failed"),
+                    (1, "every call of a side failed, or a --fail-on-regression / --fail-on-worse gate "
+                        "failed"), USAGE])
     p.add_argument("--baseline", metavar="MODEL_OR_ALIAS", help="the model in use now (model ID or configured alias)")
     p.add_argument("--candidate", metavar="MODEL_OR_ALIAS", help="its proposed replacement")
     p.add_argument("--prompts", metavar="FILE.jsonl",
@@ -68,7 +83,7 @@ def add_parser(sub: Any) -> None:
                    help="project the monthly cost difference at N calls a month (default: the shadow log's rate)")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (for CI)")
-    p.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
+    p.add_argument("--region", type=region_arg, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)")
     p.add_argument("--prices", metavar="FILE",
                    help='JSON or TOML {"model-id": {"input_per_1k": x, "output_per_1k": y}} in USD; '
                         "wins over [prices] and the bundled table")
@@ -313,7 +328,7 @@ def _all_failed(summary: dict[str, Any]) -> list[str]:
 def _gates(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
     out = []
     if args.fail_on_regression and summary["regressions"]:
-        out.append(f"{len(summary['regressions'])} regressions (expectations the baseline passes and the "
+        out.append(f"{plural(len(summary['regressions']), 'regression')} (expectations the baseline passes and the "
                    f"candidate fails): {', '.join(summary['regressions'])}")
     judge = summary.get("judge")
     if args.fail_on_worse is not None and judge is not None and judge["verdicts"]["worse"] > args.fail_on_worse:
@@ -326,7 +341,7 @@ def _gates(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
 
 
 def _region(args: argparse.Namespace) -> str:
-    return str(args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    return str(args.region or env_region() or "us-east-1")
 
 
 def _evaluation_usage(embedder: Any, judge: Any, prices: Any, region: str) -> dict[str, Any]:
@@ -382,7 +397,7 @@ def _load_pairs(args: argparse.Namespace) -> tuple[list[Pair], dict[str, str], l
                 sys.stderr.write("\n")  # "interrupted" on its own line, not over the bar
             raise
     failed = [sum(1 for p in pairs if not getattr(p, side).ok) for side in ("baseline", "candidate")]
-    progress.finish(f"compare: {len(prompts)} prompts x 2 models in {time.monotonic() - progress.started:.1f} s; "
+    progress.finish(f"compare: {plural(len(prompts), 'prompt')} x 2 models in {time.monotonic() - progress.started:.1f} s; "
                     f"failed calls: baseline {failed[0]}, candidate {failed[1]}")
     return pairs, {"kind": "prompts", "file": name}, list(collector.messages), client, collector
 
@@ -430,7 +445,7 @@ def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any,
         scores, verdicts = compare_run.score_pairs(usable, embedder=embedder, judge=judge,
                                                    concurrency=args.concurrency, progress=progress)
     skipped = len(pairs) - len(usable)
-    progress.finish(f"compare: scored {len(usable)} pairs"
+    progress.finish(f"compare: scored {plural(len(usable), 'pair')}"
                     + (f" (skipped {skipped} without both texts)" if skipped else ""))
     warnings_seen.extend(m for m in collector.messages if m not in warnings_seen)
     return scores, verdicts, embedder, judge

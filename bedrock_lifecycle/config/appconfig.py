@@ -66,13 +66,15 @@ class _Session:
     next_due: float = 0.0  # before this, a fetch answers the last document (max(interval, ttl))
     document: Document | None = None  # the last configuration received, parsed
     raw: bytes | None = None
+    refused: tuple[str, str] | None = None  # (version, why) when the latest content did not parse
     polls: int = 0
 
 
 class AppConfigSource:
     """An AppConfig hosted (or any) configuration profile, read through AppConfig Data."""
 
-    kind: ClassVar[str] = "appconfig"  # a shared store: import-path adapters are refused from it
+    # A shared store (not in LOCAL_KINDS): it may not grant itself import-path adapters.
+    kind: ClassVar[str] = "appconfig"
     _sessions: ClassVar[dict[tuple[str, str, str, str | None], _Session]] = {}
     _sessions_lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -119,8 +121,11 @@ class AppConfigSource:
         s = self._session
         with s.lock:
             now = self._clock()
-            if s.document is not None and now < (s.next_poll if fresh else s.next_due):
-                return s.document
+            if now < (s.next_poll if fresh or s.document is None else s.next_due):
+                if s.refused is not None:  # the latest content did not parse; no newer yet
+                    raise _refusal(*s.refused)
+                if s.document is not None:
+                    return s.document
             return self._poll(s, now)
 
     # -- one poll (the caller holds the session's lock)
@@ -147,6 +152,8 @@ class AppConfigSource:
         body = resp.get("Configuration")
         raw = body.read() if hasattr(body, "read") else (body or b"")
         if not raw:  # unchanged since this session's last answer
+            if s.refused is not None:  # ... and that answer did not parse: it still does not
+                raise _refusal(*s.refused)
             if s.document is None:
                 raise SourceError(f"{self.name}: AppConfig answered no configuration (nothing deployed?)")
             return s.document
@@ -154,13 +161,15 @@ class AppConfigSource:
         digest = hashlib.sha256(raw).hexdigest()[:12]
         version = f"appconfig:{self.identifier}:{label}@{digest}" if label else f"appconfig:{self.identifier}:{digest}"
         if s.document is not None and s.raw == raw:
+            s.refused = None
             return s.document  # a new session re-reads the same content: same version
         suffix = _SUFFIXES.get(str(resp.get("ContentType") or "").split(";")[0].strip().lower(), "")
         try:
             data = parse_document(raw, name=self.name, suffix=suffix)
-        except ConfigError as exc:  # the reloader warns once per version
-            raise DocumentError(str(exc), version=version) from None
-        s.document, s.raw = Document(data, version, self.name, self.kind), raw
+        except ConfigError as exc:
+            s.refused = (version, str(exc))
+            raise _refusal(version, str(exc)) from None
+        s.document, s.raw, s.refused = Document(data, version, self.name, self.kind), raw, None
         return s.document
 
     def _start(self) -> str:
@@ -174,6 +183,10 @@ class AppConfigSource:
         except Exception as exc:
             raise SourceError(f"{self.name}: cannot start a configuration session: {_error(exc)[1]}") from None
         return str(resp["InitialConfigurationToken"])
+
+
+def _refusal(version: str, why: str) -> DocumentError:
+    return DocumentError(why, version=version)  # the reloader warns once per version
 
 
 def _error(exc: BaseException) -> tuple[str | None, str]:

@@ -33,6 +33,7 @@ import bedrock_lifecycle.config.limits as limits
 from bedrock_lifecycle.clock import InstantError, check_range, parse_instant
 from bedrock_lifecycle.errors import ConfigError
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.regions import RegionError, validate_region
 
 ENV_PREFIX = "BEDROCK_LIFECYCLE_"
 ENV_CONFIG = "BEDROCK_LIFECYCLE_CONFIG"
@@ -70,13 +71,12 @@ def _check_base_model(value: str) -> str:
     return value
 
 
-_REGION_RE = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
-
-
 def _check_region(value: str) -> str:
-    if not _REGION_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a region name such as 'us-east-1'")
-    return value
+    # A region of some AWS partition; a mistyped one would match no lifecycle data.
+    try:
+        return validate_region(value)
+    except RegionError as exc:
+        raise ValueError(exc.reason) from None
 
 
 PathStr = Annotated[str, AfterValidator(_check_path)]
@@ -94,10 +94,14 @@ def explain(errors: Sequence[Mapping[str, Any]], source_of: Callable[[tuple[str,
         value = err.get("input")
         if isinstance(value, _dt.date):
             value = value.isoformat()  # a TOML date reads as written, not as datetime.date(1, 1, 1)
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        # Each part once: no "(got X)" when the message quotes X, no key path that only
+        # repeats the environment variable's name (BEDROCK_LIFECYCLE_NOW: now: ...).
+        shown = "" if isinstance(value, dict | list) or repr(value) in msg else f" (got {value!r})"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        lines.append(f"{source_of(loc)}: {path}: {msg}{shown}")
+        source = source_of(loc)
+        where = f"{source}: " if loc and source.endswith("_" + "_".join(loc).upper()) else f"{source}: {path}: "
+        lines.append(f"{where}{msg}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
 
 

@@ -1,4 +1,5 @@
-"""Where the configuration document comes from: a file, or an SSM Parameter Store parameter.
+"""Where the configuration document comes from: a file, an SSM Parameter Store parameter,
+or an AWS AppConfig profile (:mod:`.appconfig`).
 
 A source answers one question, "what is the document now?" (:meth:`ConfigSource.fetch`).
 As in Powertools' parameters utility, the base class :class:`CachedSource` owns what every
@@ -6,12 +7,13 @@ store needs once: a process-wide TTL cache (a fleet process costs one store read
 whatever its number of clients), the parsing rules of :mod:`.loading` and :mod:`.limits`
 (an empty or too-deeply nested document is refused), and the version (the store's own
 version, if it has one, *and* a hash of the content). An adapter writes only
-:meth:`CachedSource._get`: "the bytes, and the store's version". AppConfig or S3 would be
-further adapters of the same shape (see docs/fleet.md).
+:meth:`CachedSource._get`: "the bytes, and the store's version". S3 would be a further
+adapter of that shape. AppConfig (:mod:`.appconfig`) keeps its own session state instead:
+AppConfig Data's tokens make every read depend on the one before.
 
-``BEDROCK_LIFECYCLE_CONFIG`` (or ``client(config=...)``) names the source: a path, or
-``ssm:/path/to/parameter`` (or ``ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/path``). Hot
-reload is :mod:`.reload`'s job.
+``BEDROCK_LIFECYCLE_CONFIG`` (or ``client(config=...)``) names the source: a path,
+``ssm:/path/to/parameter`` (or ``ssm:arn:aws:ssm:REGION:ACCOUNT:parameter/path``), or
+``appconfig:APP/ENV/PROFILE``. Hot reload is :mod:`.reload`'s job.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bedrock_lifecycle.lifecycle.eol import eol_phrase, eol_within
+
 DEFAULT_MAX_AGE_DAYS = 90
 _BAD = ("legacy", "extended_access", "eol")
 
@@ -38,11 +40,11 @@ def target_problem(
     """(why the target fails the gate or None, a note to print without failing or None)."""
     why: str | None = None
     state = row.get("state")
-    days = row.get("days_to_eol")
     if state in _BAD:
         why = str(state)
-    elif days is not None and 0 <= days <= within:
-        why = f"EOL in {days} days"
+    elif eol_within(eol := _instant(row.get("eol_date")), at, within):
+        assert eol is not None
+        why = f"{eol_phrase(eol, at)}, within --within {within}"
     elif guaranteed_for is not None:
         earliest = _instant(row.get("earliest_eol"))
         horizon = at + _dt.timedelta(days=guaranteed_for)
@@ -89,8 +91,9 @@ class DataAge:
                 "'bedrock-lifecycle sync --region R' (or upgrade bedrock-lifecycle)")
 
     def line(self) -> str:
-        bundled = "unknown" if self.newest_fact is None else (
-            f"newest fact {self.newest_fact.isoformat()} ({self.bundled_age_days} days old)")
+        age = self.bundled_age_days
+        bundled = "unknown" if self.newest_fact is None else f"newest fact {self.newest_fact.isoformat()} (" + (
+            f"{age} day{'' if age == 1 else 's'} old)" if age is not None and age >= 0 else "after the instant asked about)")
         sync = f"synced {self.last_sync.isoformat()}" if self.last_sync else "no sync cache"
         return f"lifecycle data: bundled {bundled}; {sync} ({self.cache_path})"
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from bedrock_lifecycle.clock import clamp, env_clock
+from bedrock_lifecycle.clock import InstantError, clamp, env_clock, parse_instant
 from bedrock_lifecycle.ids import ModelId, ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.merge import (
     LAYERS,
@@ -179,15 +179,18 @@ class Registry:
     # ---------------------------------------------------------------- lookups
 
     def lookup(
-        self, model_id: str | ModelId, region: str | None = None, at: _dt.datetime | None = None
+        self, model_id: str | ModelId, region: str | None = None, at: _dt.datetime | str | None = None
     ) -> LifecycleStatus:
         """Lifecycle of ``model_id`` (any form bedrock-runtime accepts) in ``region`` at ``at``.
 
-        ``at=None`` reads the library clock (``BEDROCK_LIFECYCLE_NOW`` or the system's).
+        ``at`` is a datetime or an ISO 8601 string (``"2026-10-14"``: 00:00 UTC); a string
+        that is not one raises :class:`~bedrock_lifecycle.clock.InstantError` (a ValueError)
+        naming the value. ``at=None`` reads the library clock (``BEDROCK_LIFECYCLE_NOW`` or
+        the system's).
         Raises :class:`~bedrock_lifecycle.ids.ModelIdError` only for values that cannot be a
         model ID; anything else answers, with state ``unknown`` when nothing is known.
         """
-        at = env_clock()() if at is None else clamp(at)
+        at = clamp(at) if isinstance(at, _dt.datetime) else _instant_arg(at)
         if isinstance(model_id, str):
             raw = model_id
         elif isinstance(model_id, ModelId):
@@ -214,7 +217,7 @@ class Registry:
         return res.status(raw, at)
 
     def status_for(
-        self, model_id: str | ModelId, region: str | None, at: _dt.datetime | None
+        self, model_id: str | ModelId, region: str | None, at: _dt.datetime | str | None
     ) -> LifecycleStatus:
         """Alias of :meth:`lookup`."""
         return self.lookup(model_id, region, at)
@@ -223,16 +226,13 @@ class Registry:
         """Every base model ID known: lifecycle entries of every layer plus the catalogue."""
         return sorted(self._snap.display.values())
 
-    def list(
-        self, region: str | None, at: _dt.datetime, state: State | None = None
-    ) -> builtins.list[LifecycleStatus]:
-        """One status per known model (see :meth:`models`), optionally only those in ``state``."""
-        out = []
-        for m in self.models():
-            s = self.lookup(m, region, at)
-            if state is None or s.state is state:
-                out.append(s)
-        return out
+    def list(self, region: str | None = None, at: _dt.datetime | str | None = None,
+             state: State | str | None = None) -> builtins.list[LifecycleStatus]:
+        """One status per known model (see :meth:`models`), optionally only those in ``state``
+        (a :class:`State` or its value, ``"eol"``; another value is a ValueError naming it and
+        the states). ``at`` as in :meth:`lookup`."""
+        wanted, at = None if state is None else state_arg(state), _instant_arg(at)
+        return [s for s in (self.lookup(m, region, at) for m in self.models()) if wanted in (None, s.state)]
 
     # ---------------------------------------------------------------- resolution
 
@@ -266,6 +266,31 @@ class Registry:
                 snap.cache.clear()
             snap.cache[key] = res
         return res
+
+def state_arg(value: object) -> State:
+    """A :class:`State` from itself or its value (case and ``-``/``_`` forgiven), else a
+    ValueError naming the value and the states there are."""
+    if isinstance(value, State):
+        return value
+    if isinstance(value, str):
+        try:
+            return State(value.strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            pass
+    allowed = ", ".join(s.value for s in State)
+    raise ValueError(f"state: {value!r:.80} is not a lifecycle state (allowed: {allowed})")
+
+
+def _instant_arg(value: object) -> _dt.datetime:
+    """``at``: None (the library clock), a datetime or an ISO 8601 string; else InstantError."""
+    if value is None:
+        return env_clock()()
+    if isinstance(value, _dt.datetime):
+        return clamp(value)
+    if isinstance(value, str):
+        return parse_instant(value, field="at")
+    raise InstantError(f"at: expected a datetime or an ISO 8601 string, got {type(value).__name__}: {value!r:.80}")
+
 
 __all__ = [
     "ControlPlaneResolverLike",

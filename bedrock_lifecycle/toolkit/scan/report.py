@@ -20,7 +20,9 @@ from importlib import metadata
 from typing import Any, Protocol
 
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
+from bedrock_lifecycle.lifecycle.eol import eol_within
 from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+from bedrock_lifecycle.regions import RegionError, closest_region, is_region
 from bedrock_lifecycle.toolkit.scan.files import FileScan, Finding
 
 RETIRING = frozenset({State.LEGACY, State.EXTENDED_ACCESS, State.EOL})
@@ -85,8 +87,7 @@ def gate(status: LifecycleStatus, at: _dt.datetime, within_days: int, strict: bo
     """Retiring now, reaching EOL by ``at + within_days`` (when > 0), or unknown under ``strict``."""
     if status.state in RETIRING or (strict and status.state is State.UNKNOWN):
         return True
-    eol = status.eol_date
-    return within_days > 0 and eol is not None and eol <= at + _dt.timedelta(days=within_days)
+    return eol_within(status.eol_date, at, within_days)
 
 
 def classify(
@@ -103,8 +104,12 @@ def classify(
             except ModelIdError as exc:  # a made-up geography: Bedrock has no such model
                 cache[f.model_id] = (None, f"not a model Bedrock serves: {exc}")
             else:
-                s = registry.lookup(f.model_id, mid.region or region, at)
-                cache[f.model_id] = (s, s.note)
+                if mid.region and not is_region(mid.region):  # it would read `unknown` and pass
+                    why = RegionError("ARN region", mid.region, closest_region(mid.region)).reason
+                    cache[f.model_id] = (None, f"not a model Bedrock serves: its ARN region {why}")
+                else:
+                    s = registry.lookup(f.model_id, mid.region or region, at)
+                    cache[f.model_id] = (s, s.note)
         status, note = cache[f.model_id]
         failing = status is None or gate(status, at, within_days, strict)
         out.append(Occurrence(f, status, failing, note))
