@@ -25,7 +25,7 @@ class InstantError(ValueError):
 # Instants the library accepts. Lifecycle arithmetic adds and subtracts up to ~10 years
 # (warn_before_eol_days <= 3650, launch + 12 months, legacy periods), which overflows
 # datetime near year 1 or 9999; no real lifecycle date or clock is anywhere near either.
-MIN_INSTANT = _dt.datetime(1900, 1, 1, tzinfo=UTC)
+MIN_INSTANT = _dt.datetime(1970, 1, 1, tzinfo=UTC)  # as config.schema.MIN_YEAR
 MAX_INSTANT = _dt.datetime(9000, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
