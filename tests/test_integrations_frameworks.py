@@ -91,6 +91,35 @@ def test_langchain_chat_bedrock_over_invoke_model(env: LocalBedrock, session: bo
     assert ("InvokeModelWithResponseStream", SONNET46) in ops
 
 
+def test_langchain_chat_bedrock_tool_use_over_invoke_model(env: LocalBedrock, session: boto3.Session) -> None:
+    """ChatBedrock sends Anthropic's Messages body over InvokeModel: a tool call comes back
+    as a ``tool_use`` block from the fallback when the alias's first model throttles, and the
+    turn carrying the tool's result is answered with text."""
+    lc = pytest.importorskip("langchain_aws")
+    from langchain_core.messages import HumanMessage, ToolMessage
+    from langchain_core.tools import tool
+
+    @tool
+    def weather(city: str) -> str:
+        """Weather in a city."""
+        return "sunny"
+
+    client = session.client("bedrock-runtime")
+    llm = lc.ChatBedrock(
+        client=client, model_id="claude", provider="anthropic",
+        base_model_id=bedrock_lifecycle.concrete_model("claude", client), region_name="us-east-1",
+    ).bind_tools([weather])
+    env.fail(HAIKU45, "ThrottlingException", times=None)
+    env.reply_tool_use(SONNET46, "weather", {"city": "Paris"})
+    first = llm.invoke([HumanMessage("weather in Paris?")])
+    assert [(c["name"], c["args"]) for c in first.tool_calls] == [("weather", {"city": "Paris"})]
+    answer = llm.invoke([HumanMessage("weather in Paris?"), first,
+                         ToolMessage("sunny", tool_call_id=first.tool_calls[0]["id"])])
+    assert not answer.tool_calls and SONNET46 in str(answer.content)
+    ops = _ops(env)
+    assert ("InvokeModel", SONNET46) in ops and ("InvokeModel", HAIKU45) in ops
+
+
 # --- Strands Agents --------------------------------------------------------------------------
 
 

@@ -29,7 +29,9 @@ from bedrock_lifecycle.testing.generation import (
 from bedrock_lifecycle.testing.scripting import Delay, Reply, StreamFault, take
 from bedrock_lifecycle.testing.tools import (
     CONVERSE_OPERATIONS,
+    TOOL_OPERATIONS,
     ToolScript,
+    anthropic_tool_use,
     json_schema,
     smallest,
     tool_call,
@@ -150,9 +152,9 @@ def _model_call(
         delay: Delay | None = take(state.delays, keys, op)
         reply = None if model_id is None else state.replies.get(model_id) or state.replies.get("*")
         tool: ToolScript | None = None
+        if failure is None and op in TOOL_OPERATIONS and wants_tool_use(ctx.json):
+            tool = take(state.tool_uses, keys, op)
         if failure is None and op in CONVERSE_OPERATIONS:
-            if wants_tool_use(ctx.json):
-                tool = take(state.tool_uses, keys, op)
             schema = json_schema(ctx.json)
             if schema is not None and (reply is None or reply.text is None):
                 text = json.dumps(smallest(schema))
@@ -179,7 +181,7 @@ def _model_call(
     if op == "ConverseStream":
         return _converse_stream(ctx, rec, reply, stream_fault, tool)
     if op == "InvokeModel":
-        return _invoke(ctx, rec, reply)
+        return _invoke(ctx, rec, reply, tool)
     if op == "InvokeModelWithResponseStream":
         return _invoke_stream(ctx, rec, reply, stream_fault)
     if op == "CountTokens":
@@ -242,7 +244,7 @@ def _invoke_payloads(
     return gen, anthropic_style(rec.model_id or "", ctx.body)
 
 
-def _invoke(ctx: Request, rec: RecordedRequest, reply: Reply | None) -> Response:
+def _invoke(ctx: Request, rec: RecordedRequest, reply: Reply | None, tool: ToolScript | None = None) -> Response:
     embedded = embedding_answer(rec.model_id or "", ctx.body)
     if embedded is not None:  # Titan / Cohere embedding bodies get vectors (testing/embeddings.py)
         return json_response(embedded[0], headers=[("X-Amzn-Bedrock-Input-Token-Count", str(embedded[1]))])
@@ -254,8 +256,9 @@ def _invoke(ctx: Request, rec: RecordedRequest, reply: Reply | None) -> Response
             "type": "message",
             "role": "assistant",
             "model": rec.model_id,
-            "content": [{"type": "text", "text": gen.text}],
-            "stop_reason": gen.stop_reason,
+            "content": [anthropic_tool_use(ctx.json, tool, ctx.raw)] if tool is not None
+            else [{"type": "text", "text": gen.text}],
+            "stop_reason": "tool_use" if tool is not None else gen.stop_reason,
             "stop_sequence": None,
             "usage": {"input_tokens": gen.input_tokens, "output_tokens": gen.output_tokens},
         }

@@ -76,8 +76,9 @@ class RuntimeScripts:
         *,
         times: int | None = 1,
     ) -> None:
-        """The next ``times`` Converse/ConverseStream calls to ``model_id`` that offer tools
-        answer with a ``toolUse`` block and ``stopReason: tool_use``: tool ``name`` (``None``:
+        """The next ``times`` Converse/ConverseStream calls (or InvokeModel calls with an
+        Anthropic Messages body) to ``model_id`` that offer tools answer with a ``toolUse``
+        block (``tool_use`` for InvokeModel) and ``stopReason: tool_use``: tool ``name`` (``None``:
         the one ``toolChoice`` names, else the first offered) with ``tool_input`` (``None``:
         the smallest input its schema accepts). A call that sends a tool's result, or offers
         no tools, is answered as usual and leaves the script in place; so is structured output

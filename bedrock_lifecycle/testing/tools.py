@@ -19,6 +19,8 @@ from typing import Any, Final
 from bedrock_lifecycle.testing import eventstream as es
 
 CONVERSE_OPERATIONS: Final = frozenset({"Converse", "ConverseStream"})
+# InvokeModel with Anthropic's Messages body ("tools", "tool_use" / "tool_result" blocks).
+TOOL_OPERATIONS: Final = CONVERSE_OPERATIONS | {"InvokeModel"}
 
 
 @dataclasses.dataclass(slots=True)
@@ -26,13 +28,17 @@ class ToolScript:
     name: str | None  # None: the tool the request's toolChoice names, else its first tool
     input: Any  # None: the smallest input the tool's schema accepts
     remaining: int | None
-    operations: frozenset[str] | None = CONVERSE_OPERATIONS
+    operations: frozenset[str] | None = None  # any operation that offers tools (TOOL_OPERATIONS)
 
 
 def _tools(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     config = body.get("toolConfig")
     tools = config.get("tools") if isinstance(config, Mapping) else None
-    return [t["toolSpec"] for t in tools or () if isinstance(t, Mapping) and isinstance(t.get("toolSpec"), Mapping)]
+    specs = [t["toolSpec"] for t in tools or () if isinstance(t, Mapping) and isinstance(t.get("toolSpec"), Mapping)]
+    if not specs and isinstance(body.get("tools"), list):  # Anthropic's Messages body (InvokeModel)
+        specs = [{"name": t.get("name"), "inputSchema": {"json": t.get("input_schema") or {}}}
+                 for t in body["tools"] if isinstance(t, Mapping) and t.get("name")]
+    return specs
 
 
 def wants_tool_use(body: Mapping[str, Any]) -> bool:
@@ -41,7 +47,10 @@ def wants_tool_use(body: Mapping[str, Any]) -> bool:
         return False
     messages = body.get("messages") or []
     last = messages[-1] if messages and isinstance(messages[-1], Mapping) else {}
-    return not any(isinstance(b, Mapping) and "toolResult" in b for b in last.get("content") or ())
+    content = last.get("content") or ()
+    if isinstance(content, str):
+        return True
+    return not any(isinstance(b, Mapping) and ("toolResult" in b or b.get("type") == "tool_result") for b in content)
 
 
 def _schema(spec: Mapping[str, Any]) -> Any:
@@ -50,10 +59,21 @@ def _schema(spec: Mapping[str, Any]) -> Any:
     return json.loads(schema) if isinstance(schema, str) else schema or {}
 
 
+def anthropic_tool_use(body: Mapping[str, Any], script: ToolScript, raw: bytes) -> dict[str, Any]:
+    """The same tool call as an Anthropic Messages ``tool_use`` content block."""
+    choice = body.get("tool_choice") or {}
+    named = choice.get("name") if isinstance(choice, Mapping) and choice.get("type") == "tool" else None
+    if named and script.name is None:
+        script = dataclasses.replace(script, name=named)
+    call = tool_call(body, script, raw)
+    return {"type": "tool_use", "id": "toolu_" + call["toolUseId"].removeprefix("tooluse_"), "name": call["name"],
+            "input": call["input"]}
+
+
 def tool_call(body: Mapping[str, Any], script: ToolScript, raw: bytes) -> dict[str, Any]:
     """The ``toolUse`` block answering ``body`` under ``script``."""
     specs = _tools(body)
-    choice = body.get("toolConfig", {}).get("toolChoice") or {}
+    choice = (body.get("toolConfig") or {}).get("toolChoice") or {}
     named = choice.get("tool", {}).get("name") if isinstance(choice, Mapping) else None
     name = script.name or named or specs[0].get("name", "tool")
     spec = next((s for s in specs if s.get("name") == name), {})
