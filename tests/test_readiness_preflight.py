@@ -91,6 +91,21 @@ def test_a_ready_alias_passes_every_check(env: Path, capsys: pytest.CaptureFixtu
     assert out.rstrip().endswith("ready: 12 passed, 0 warnings, 0 failed, 0 not checked")
 
 
+def test_guaranteed_for_fails_a_model_whose_earliest_eol_is_within_the_horizon(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The planning-horizon gate of `check --guaranteed-for`, in preflight: Sonnet 4.6 is
+    guaranteed to 2027-06-01 (docs/registry.md), so a 90-day horizon passes and a 365-day
+    one fails, naming the date."""
+    snapshot(env, "chat", NOVA, calls=600, tokens=600_000)
+    _, checks = preflight_json(capsys, "chat", "--region", "us-east-1", "--at", "2026-12-01", "--guaranteed-for", "90")
+    assert checks[US_SONNET_46]["lifecycle"]["status"] == "pass"
+    code, checks = preflight_json(capsys, "chat", "--region", "us-east-1", "--at", "2026-12-01",
+                                  "--guaranteed-for", "365")
+    life = checks[US_SONNET_46]["lifecycle"]
+    assert code == 1 and life["status"] == "fail" and "2027-06-01" in str(life["summary"])
+
+
 def test_quota_shortfall_names_the_code_and_the_request_command(
     env: Path, capsys: pytest.CaptureFixture[str], local_bedrock_env: LocalBedrock
 ) -> None:

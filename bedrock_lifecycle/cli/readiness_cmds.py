@@ -17,6 +17,7 @@ from bedrock_lifecycle.cli._common import (
     add_command,
     env_region,
     instant_arg,
+    non_negative_int,
     now_or,
     plural,
     print_json,
@@ -80,6 +81,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--peak-factor", type=_positive, default=1.0, metavar="F",
                    help="multiply a snapshot's average load by F to estimate the peak (default 1)")
     p.add_argument("--allow-unchecked", action="store_true", help="exit 0 even when a check could not run")
+    p.add_argument("--guaranteed-for", type=non_negative_int, metavar="DAYS",
+                   help="also fail a model whose earliest possible EOL is within DAYS (or unknown)")
     p.add_argument("--at", type=instant_arg, metavar="ISO8601", help="evaluate lifecycle at this instant")
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache directory (metrics snapshots, sync cache)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -145,6 +148,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
             regions=regions, plan=args.weight_plan, from_cloudwatch=args.from_cloudwatch,
             cloudwatch_days=args.cloudwatch_days, peak_factor=args.peak_factor,
             metrics_dir=resolve_cache_dir(cache_dir) / "metrics", now=now_or(args.at),
+            guaranteed_for=args.guaranteed_for,
         )
         results = preflight.run(args.names, config, registry, options)
     except UsageError as exc:

@@ -186,7 +186,8 @@ _LEGACY_WARNING: Final = (
 )
 
 
-def lifecycle(cp: ControlPlane, subject: Subject, registry: Any, now: _dt.datetime) -> Check:
+def lifecycle(cp: ControlPlane, subject: Subject, registry: Any, now: _dt.datetime,
+              guaranteed_for: int | None = None) -> Check:
     status = registry.lookup(subject.configured, cp.region, now)
     state = status.state
     api_state = None
@@ -214,5 +215,12 @@ def lifecycle(cp: ControlPlane, subject: Subject, registry: Any, now: _dt.dateti
     if state is State.UNKNOWN:
         return Check("lifecycle", Status.WARN, "no lifecycle data for this model "
                      "(run 'bedrock-lifecycle sync' or add an override)", details_lines, data=data)
+    if guaranteed_for is not None:  # the planning-horizon gate, the same rule as `check --guaranteed-for`
+        from bedrock_lifecycle.lifecycle.gates import target_problem
+
+        why, _note = target_problem(data, now, guaranteed_for=guaranteed_for, trust="reported")
+        if why is not None:
+            return Check("lifecycle", Status.FAIL, f"{why} (--guaranteed-for {guaranteed_for})", details_lines,
+                         ("choose a model guaranteed for the planning horizon",), data=data)
     when = f"; EOL {status.eol_date.date()}" if status.eol_date else ""
     return Check("lifecycle", Status.PASS, f"active{when}", details_lines, data=data)

@@ -33,6 +33,7 @@ class Options:
     cloudwatch_region: str | None = None  # default: the first region
     peak_factor: float = 1.0  # multiplies an average (snapshot) load
     metrics_dir: Path | None = None
+    guaranteed_for: int | None = None  # fail when the earliest possible EOL is within these days
     now: _dt.datetime = dataclasses.field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
 
 
@@ -74,7 +75,7 @@ def check_model(
     load: LoadAnswer, options: Options,
 ) -> ModelResult:
     found = [checks.access(cp, subject), checks.region_and_profile(cp, subject),
-             checks.lifecycle(cp, subject, registry, options.now)]
+             checks.lifecycle(cp, subject, registry, options.now, options.guaranteed_for)]
     if load.failure is not None:
         found.append(load.failure)
     elif subject.base_model_id is None:
