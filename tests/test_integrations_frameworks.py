@@ -36,6 +36,10 @@ def env(bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Loca
         monkeypatch.delenv(name, raising=False)
     for name, value in bedrock.env().items():
         monkeypatch.setenv(name, value)
+    # Frameworks build clients with botocore's retries on (the library counts those attempts);
+    # standard mode with two attempts keeps their real backoff sleeps to about a second.
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     yield bedrock
 
 
@@ -189,6 +193,7 @@ def test_llamaindex_converse_through_a_botocore_session(env: LocalBedrock) -> No
             model=bedrock_lifecycle.concrete_model("chat", probe),  # capabilities: the concrete model
             application_inference_profile_arn="chat",  # what is sent: the alias
             botocore_session=bs, region_name="us-east-1",
+            max_retries=2,  # LlamaIndex's default 10 makes botocore back off ~2 minutes before a fallback
         )
         assert llm.metadata.context_window > 0
         assert NOVA_LITE in llm.complete("hello").text

@@ -29,6 +29,10 @@ def session(bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         monkeypatch.delenv(name, raising=False)
     for name, value in bedrock.env().items():
         monkeypatch.setenv(name, value)
+    # Frameworks build clients with botocore's retries on (the library counts those attempts);
+    # standard mode with two attempts keeps their real backoff sleeps to about a second.
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     s = boto3.Session(region_name="us-east-1")
     bedrock_lifecycle.install(s, config=CONFIG, environ={})
     yield s
