@@ -189,7 +189,7 @@ def test_regressions_first_and_the_ci_gate(local_bedrock_env: LocalBedrock, tmp_
     assert code == 1
     assert "bedrock-lifecycle compare: 2 regressions (expectations the baseline passes and the candidate fails): q2, q10" in err
     assert "Expectations: baseline passed 3, candidate passed 1 of 3 prompts; regressions: 2 (q2, q10)" in out
-    assert "output tokens -25%" in out and "Response shape differs on 1 prompts: json_to_prose 1" in out
+    assert "output tokens -25%" in out and "Response shape differs on 1 prompt: json_to_prose 1" in out
     html = (tmp_path / "r.html").read_text()
     assert "2 regressions</span>: q2, q10" in html and "json_to_prose: JSON -&gt; prose" in html
     assert html.index("<td>q2</td>") < html.index("<td>q10</td>") < html.index("<td>q1</td>")

@@ -301,7 +301,7 @@ def print_text(summary: dict[str, Any], warnings_seen: Sequence[str], report: st
         print("Most different: " + ", ".join(f"{d['id']} ({d['similarity']:.2f})" for d in summary["most_different"]))
     if summary["shape"]["prompts"]:
         kinds = ", ".join(f"{k} {n}" for k, n in summary["shape"]["differences"].items())
-        print(f"Response shape differs on {summary['shape']['prompts']} prompts: {kinds}")
+        print(f"Response shape differs on {plural(summary['shape']['prompts'], 'prompt')}: {kinds}")
     ev = summary.get("evaluation") or {}
     for key, label in (("embedding", "Embeddings"), ("judge", "Judge calls")):
         if key in ev:
