@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from typing import Any
 
+import pytest
 from botocore.response import StreamingBody
 
 from bedrock_lifecycle.lifecycle.merge import state_of
@@ -66,3 +67,29 @@ def invoke_response(payload: bytes = b'{"ok": true}') -> dict[str, Any]:
 
 
 MESSAGES = [{"role": "user", "content": [{"text": "hello"}]}]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``bedrock-lifecycle ARGV`` in-process: (exit code, stdout, stderr)."""
+    from bedrock_lifecycle.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def compare_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean library environment for compare tests: no BEDROCK_LIFECYCLE_* from the
+    caller, a private cache, the clock pinned to 2026-04-01, fresh warnings and prices."""
+    import os
+
+    from bedrock_lifecycle.api import reset_warnings
+    from bedrock_lifecycle.lifecycle import prices
+
+    for k in list(os.environ):
+        if k.startswith("BEDROCK_LIFECYCLE_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
+    reset_warnings()
+    prices.reset()

@@ -17,6 +17,7 @@ from botocore.validate import ParamValidator
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.observe.cloudwatch import NAMESPACE, CloudWatchPublisher
 from bedrock_lifecycle.observe.events import AttemptEvent
+from tests.helpers import run_cli as run
 
 LITE, MICRO, PRO = "amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "amazon.nova-pro-v1:0"
 CONFIG = {
@@ -38,12 +39,6 @@ def config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(path))
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def definition(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bedrock_lifecycle.cli import main
+from tests.helpers import run_cli as run
 
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # Legacy 2026-10-08, EOL 2027-04-08 (S3)
 SONNET_46 = "anthropic.claude-sonnet-4-6"
@@ -39,12 +40,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     return cfg
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_status_json_lists_targets_weights_and_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:

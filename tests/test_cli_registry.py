@@ -11,6 +11,7 @@ import pytest
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.lifecycle import sync
+from tests.helpers import run_cli as run
 
 STATUS_KEYS = {
     "model_id", "base_model_id", "region", "state", "legacy_date", "extended_access_date", "eol_date",
@@ -28,12 +29,6 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     sync._memo.clear()
     yield cache
     sync._memo.clear()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_exit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -19,8 +19,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.api import reset_warnings
-from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.cli.compare_run import Progress
 from bedrock_lifecycle.lifecycle.prices import PriceTable, overrides_as_prices
 from bedrock_lifecycle.testing import LocalBedrock
@@ -35,6 +33,8 @@ from bedrock_lifecycle.toolkit.compare import (
 )
 from bedrock_lifecycle.toolkit.inputs import pairs_from_shadow_log, parse_prices, parse_prompts
 from bedrock_lifecycle.toolkit.report import render
+from tests.helpers import compare_env
+from tests.helpers import run_cli as run
 
 LITE = "amazon.nova-lite-v1:0"
 PRO = "amazon.nova-pro-v1:0"
@@ -51,18 +51,7 @@ DIFF_TEXT = "I cannot answer questions about geography today, sorry!"
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
-    reset_warnings()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    compare_env(tmp_path, monkeypatch)
 
 
 def prompts_file(tmp_path: Path, n: int, *, same_every: int = 0) -> Path:

@@ -5,7 +5,6 @@ and cost deltas with bundled prices; end to end through the real client over HTT
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.api import reset_warnings
-from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.lifecycle import prices as P
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.checks import evaluate, parse_expectations, shape_diff
 from bedrock_lifecycle.toolkit.compare import CompareInputError, Outcome
 from bedrock_lifecycle.toolkit.inputs import parse_prompts
+from tests.helpers import compare_env
+from tests.helpers import run_cli as run
 
 LITE = "amazon.nova-lite-v1:0"
 PRO = "amazon.nova-pro-v1:0"
@@ -28,19 +27,7 @@ MSG = [{"role": "user", "content": [{"text": "q"}]}]
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
-    reset_warnings()
-    P.reset()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    compare_env(tmp_path, monkeypatch)
 
 
 # ------------------------------------------------------------------------------ loading

@@ -5,7 +5,6 @@ text, with the embedding calls' tokens and cost reported apart; the local embedd
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.api import reset_warnings
 from bedrock_lifecycle.cli import main
-from bedrock_lifecycle.lifecycle import prices as P
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.testing.embeddings import embed, embedding_answer
 from bedrock_lifecycle.toolkit.judge import cosine, embedding_family
+from tests.helpers import compare_env
+from tests.helpers import run_cli as run
 
 LITE = "amazon.nova-lite-v1:0"
 PRO = "amazon.nova-pro-v1:0"
@@ -28,19 +27,7 @@ COHERE = "cohere.embed-english-v3"
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
-    reset_warnings()
-    P.reset()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    compare_env(tmp_path, monkeypatch)
 
 
 words = st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=5), min_size=1, max_size=12)

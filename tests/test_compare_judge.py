@@ -5,7 +5,6 @@ crash), judging recorded shadow pairs; through the real client over HTTP."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.api import reset_warnings
-from bedrock_lifecycle.cli import main
-from bedrock_lifecycle.lifecycle import prices as P
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.toolkit.judge import DEFAULT_RUBRIC, VERDICTS, judge_messages, parse_verdict
+from tests.helpers import compare_env
+from tests.helpers import run_cli as run
 
 LITE = "amazon.nova-lite-v1:0"
 PRO = "amazon.nova-pro-v1:0"
@@ -27,19 +25,7 @@ JUDGE = "anthropic.claude-haiku-4-5-20251001-v1:0"
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
-    reset_warnings()
-    P.reset()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    compare_env(tmp_path, monkeypatch)
 
 
 # ------------------------------------------------------------------------------ parsing

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.lifecycle import health
 from bedrock_lifecycle.lifecycle.health import (
     Notice,
@@ -24,6 +23,7 @@ from bedrock_lifecycle.lifecycle.health import (
 )
 from bedrock_lifecycle.lifecycle.registry import Registry
 from bedrock_lifecycle.testing import LocalBedrock
+from tests.helpers import run_cli as run
 
 UTC = dt.timezone.utc
 NOVA = "amazon.nova-lite-v1:0"
@@ -128,12 +128,6 @@ def env(local_bedrock_env: LocalBedrock, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-09-01T00:00:00Z")
     return tmp_path / "cache"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_notices_lists_models_and_dates(env: Path, local_bedrock_env: LocalBedrock, capsys: pytest.CaptureFixture[str]) -> None:

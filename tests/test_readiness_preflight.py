@@ -15,6 +15,7 @@ import pytest
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.testing import LocalBedrock
+from tests.helpers import run_cli as run
 
 NOVA = "amazon.nova-lite-v1:0"
 MICRO = "amazon.nova-micro-v1:0"
@@ -61,12 +62,6 @@ def snapshot(cache: Path, alias: str, model: str, *, calls: int, tokens: int, se
     }
     (cache / "metrics").mkdir(parents=True, exist_ok=True)
     (cache / "metrics" / f"{pid}.json").write_text(json.dumps(doc))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def preflight_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, dict[str, dict[str, object]]]]:
