@@ -16,14 +16,12 @@ from aiobotocore.eventstream import AioEventStream
 from botocore.exceptions import EventStreamError
 
 from bedrock_lifecycle.core.flow import SEND, Flow, call_flow
-from bedrock_lifecycle.core.observer import CallRecord
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.core.sync import (
     STATE_ATTR,
-    normalised_stream_error,
+    StreamGuard,
+    install_guard,
     stop_reloader,
-    stream_error_observed,
-    stream_record,
     swapped_class,
 )
 
@@ -65,16 +63,9 @@ async def apeek(resp: Any, member: str) -> None:
     stream._bl_peeked = (first, it)  # type: ignore[attr-defined]
 
 
-class AioGuardedEventStream(AioEventStream):  # type: ignore[misc]
+class AioGuardedEventStream(StreamGuard, AioEventStream):  # type: ignore[misc]
     """The same async event stream; mid-stream errors carry the attempts and the code a
     non-streaming call would use."""
-
-    _bl_first: Any
-    _bl_iter: Any
-    _bl_client: Any
-    _bl_state: ClientState | None
-    _bl_record: CallRecord | None
-    _bl_attempts: list[dict[str, Any]]
 
     def __aiter__(self) -> Any:
         return self._bl_events()
@@ -87,26 +78,14 @@ class AioGuardedEventStream(AioEventStream):  # type: ignore[misc]
             async for event in self._bl_iter:
                 yield event
         except EventStreamError as exc:
-            err = normalised_stream_error(self._bl_client, exc, self._bl_attempts)
-            stream_error_observed(self._bl_state, self._bl_record, err)
-            raise err from exc
+            raise self._bl_error(exc) from exc
 
 
 def aguard_stream(client: Any, response: dict[str, Any], member: str, state: ClientState) -> None:
     stream = response.get(member)
-    if not isinstance(stream, AioEventStream):
-        return
-    meta = response.get("ResponseMetadata", {}).get("BedrockLifecycle") or {}
-    guarded = AioGuardedEventStream.__new__(AioGuardedEventStream)
-    guarded.__dict__.update(stream.__dict__)
-    peeked = stream.__dict__.get("_bl_peeked")
-    guarded._bl_first = peeked[0] if peeked else None
-    guarded._bl_iter = peeked[1] if peeked else AioEventStream.__aiter__(stream)
-    guarded._bl_client = client
-    guarded._bl_attempts = meta.get("attempts") or []
-    guarded._bl_state = state
-    guarded._bl_record = stream_record(meta, state)
-    response[member] = guarded
+    if isinstance(stream, AioEventStream):
+        rest = None if "_bl_peeked" in stream.__dict__ else AioEventStream.__aiter__(stream)
+        install_guard(AioGuardedEventStream, stream, rest, client, response, member, state)
 
 
 class AioLifecycleMixin:

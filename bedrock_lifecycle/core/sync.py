@@ -64,9 +64,9 @@ def peek(resp: Any, member: str) -> None:
 # ------------------------------------------------------------------ streams
 
 
-class GuardedEventStream(EventStream):  # type: ignore[misc]
-    """The same event stream, whose mid-stream errors carry the attempts and the code a
-    non-streaming call would use (``ThrottlingException``, not ``throttlingException``)."""
+class StreamGuard:
+    """What both drivers' guarded streams carry: the peeked first event, the rest, and the
+    one error path (the attempts attached, the non-streaming code, the observers told)."""
 
     _bl_first: Any
     _bl_iter: Any
@@ -75,6 +75,33 @@ class GuardedEventStream(EventStream):  # type: ignore[misc]
     _bl_record: CallRecord | None
     _bl_attempts: list[dict[str, Any]]
 
+    def _bl_error(self, exc: EventStreamError) -> ClientError:
+        err = normalised_stream_error(self._bl_client, exc, self._bl_attempts)
+        stream_error_observed(self._bl_state, self._bl_record, err)
+        return err
+
+
+def install_guard(guard_cls: type[StreamGuard], stream: Any, rest: Any, client: Any, response: dict[str, Any],
+                  member: str, state: ClientState | None) -> None:
+    """Replace ``response[member]`` with a ``guard_cls`` copy of ``stream``: the same object
+    state, the first event read by the driver's peek replayed, then ``rest``."""
+    meta = response.get("ResponseMetadata", {}).get("BedrockLifecycle") or {}
+    guarded = guard_cls.__new__(guard_cls)
+    guarded.__dict__.update(stream.__dict__)
+    peeked = stream.__dict__.get("_bl_peeked")
+    guarded._bl_first = peeked[0] if peeked else None
+    guarded._bl_iter = peeked[1] if peeked else rest
+    guarded._bl_client = client
+    guarded._bl_attempts = meta.get("attempts") or []
+    guarded._bl_state = state
+    guarded._bl_record = stream_record(meta, state)
+    response[member] = guarded
+
+
+class GuardedEventStream(StreamGuard, EventStream):  # type: ignore[misc]
+    """The same event stream, whose mid-stream errors carry the attempts and the code a
+    non-streaming call would use (``ThrottlingException``, not ``throttlingException``)."""
+
     def __iter__(self) -> Any:
         if self._bl_first is not None:
             first, self._bl_first = self._bl_first, None
@@ -82,26 +109,14 @@ class GuardedEventStream(EventStream):  # type: ignore[misc]
         try:
             yield from self._bl_iter
         except EventStreamError as exc:
-            err = normalised_stream_error(self._bl_client, exc, self._bl_attempts)
-            stream_error_observed(self._bl_state, self._bl_record, err)
-            raise err from exc
+            raise self._bl_error(exc) from exc
 
 
 def guard_stream(client: Any, response: dict[str, Any], member: str, state: ClientState | None) -> None:
     stream = response.get(member)
-    if not isinstance(stream, EventStream):
-        return
-    meta = response.get("ResponseMetadata", {}).get("BedrockLifecycle") or {}
-    guarded = GuardedEventStream.__new__(GuardedEventStream)
-    guarded.__dict__.update(stream.__dict__)
-    peeked = stream.__dict__.get("_bl_peeked")
-    guarded._bl_first = peeked[0] if peeked else None
-    guarded._bl_iter = peeked[1] if peeked else iter(stream)
-    guarded._bl_client = client
-    guarded._bl_attempts = meta.get("attempts") or []
-    guarded._bl_state = state
-    guarded._bl_record = stream_record(meta, state)
-    response[member] = guarded
+    if isinstance(stream, EventStream):
+        install_guard(GuardedEventStream, stream, None if "_bl_peeked" in stream.__dict__ else iter(stream),
+                      client, response, member, state)
 
 
 def stream_record(meta: dict[str, Any], state: ClientState | None) -> CallRecord:
