@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from types import MethodType
 from typing import Any
 
 from aiobotocore.eventstream import AioEventStream
 from botocore.exceptions import EventStreamError
 
-from bedrock_lifecycle.core.flow import SEND, Flow, call_flow
+from bedrock_lifecycle.core.flow import SEND, Call, Flow
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.core.sync import (
     STATE_ATTR,
@@ -27,6 +28,21 @@ from bedrock_lifecycle.core.sync import (
 
 AsyncSend = Callable[[str, dict[str, Any]], Awaitable[Any]]
 AsyncSleep = Callable[[float], Awaitable[Any]]
+
+
+async def execute_async(call: Call, send: AsyncSend, sleep: AsyncSleep) -> Any:
+    """Run one call: its first request, and the flow when that is not the end of it."""
+    request = call.request
+    if request is None:
+        return await run_async(call.flow(), send, sleep)
+    t0 = call.st.monotonic()
+    try:
+        response = await send(call.operation, request)
+        if call.stream_member is not None:
+            await apeek(response, call.stream_member)
+    except Exception as exc:
+        return await run_async(call.flow(exc, t0), send, sleep)
+    return call.served(response, t0)
 
 
 async def run_async(flow: Flow, send: AsyncSend, sleep: AsyncSleep) -> Any:
@@ -104,11 +120,8 @@ class AioLifecycleMixin:
         if info is None or not isinstance(api_params.get("modelId"), str):
             return await plain(self, operation_name, api_params)
 
-        async def send(op: str, params: dict[str, Any]) -> Any:
-            return await plain(self, op, params)
-
-        response = await run_async(call_flow(v, st, self, operation_name, api_params), send,
-                                   st.asleep or asyncio.sleep)
+        response = await execute_async(Call(v, st, self, operation_name, api_params), MethodType(plain, self),
+                                       st.asleep or asyncio.sleep)
         if info.stream_member is not None and isinstance(response, dict):
             aguard_stream(self, response, info.stream_member, st)
         return response

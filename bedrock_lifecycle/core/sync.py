@@ -1,7 +1,7 @@
 """The sync driver: runs the call flow with botocore's own send and ``time.sleep``.
 
 Binding: a client's class is swapped for a subclass whose ``_make_api_call`` (the one
-method every operation goes through) drives :func:`~.flow.call_flow` for model-carrying
+method every operation goes through) runs a :class:`~.flow.Call` for model-carrying
 operations. The object stays a real ``BaseClient``: same methods, ``exceptions``,
 ``meta``, waiters, paginators, and botocore's ``Stubber`` sees the resolved ``modelId``.
 The plain ``_make_api_call`` is looked up on the class at call time, so a patch applied
@@ -13,17 +13,33 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import MethodType
 from typing import Any
 
 from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError
 
 from bedrock_lifecycle.core.classify import error_code
-from bedrock_lifecycle.core.flow import SEND, Flow, attach_attempts, call_flow
+from bedrock_lifecycle.core.flow import SEND, Call, Flow, attach_attempts
 from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
 from bedrock_lifecycle.core.state import ClientState
 
 STATE_ATTR = "_bedrock_lifecycle"
+
+
+def execute(call: Call, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
+    """Run one call: its first request, and the flow when that is not the end of it."""
+    request = call.request
+    if request is None:
+        return run(call.flow(), send, sleep)
+    t0 = call.st.monotonic()
+    try:
+        response = send(call.operation, request)
+        if call.stream_member is not None:
+            peek(response, call.stream_member)
+    except Exception as exc:
+        return run(call.flow(exc, t0), send, sleep)
+    return call.served(response, t0)
 
 
 def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
@@ -173,10 +189,8 @@ class LifecycleMixin:
             # No model, or a missing/bad modelId: let botocore report it as it would.
             return plain(self, operation_name, api_params)
 
-        def send(op: str, params: dict[str, Any]) -> Any:
-            return plain(self, op, params)
-
-        response = run(call_flow(v, st, self, operation_name, api_params), send, st.sleep)
+        # A bound method of the plain class's _make_api_call: no Python frame of ours per send.
+        response = execute(Call(v, st, self, operation_name, api_params), MethodType(plain, self), st.sleep)
         if info.stream_member is not None and isinstance(response, dict):
             guard_stream(self, response, info.stream_member, st)
         return response
