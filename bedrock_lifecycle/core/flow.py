@@ -31,7 +31,7 @@ from bedrock_lifecycle.config import alias_key
 from bedrock_lifecycle.core.backoff import botocore_attempts
 from bedrock_lifecycle.core.classify import Disposition, error_code
 from bedrock_lifecycle.core.gate import action_word, warn_once
-from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, log, notify
 from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.policy import Action, Decision
 from bedrock_lifecycle.core.rewrite import apply_target
@@ -126,9 +126,9 @@ class Call:
         attempts.append({"model": cand.model, "outcome": "ok", "error_code": None, "message": None,
                          "duration_ms": (st.monotonic() - t0) * 1000.0, "role": cand.role})
         if not st.owns_retries:  # a wrapped client whose botocore retried: say so
-            retried = botocore_attempts(response)
-            if retried > 1:
-                attempts[-1]["botocore_attempts"] = retried
+            rm = response.get("ResponseMetadata") if response.__class__ is dict else None
+            if rm is not None and rm.get("RetryAttempts"):
+                attempts[-1]["botocore_attempts"] = botocore_attempts(response)
         if st.cooldowns.tracked:
             st.cooldowns.success(cand.model)
         return finish(self.v, st, response, self.plan, cand.model, attempts, self.operation, self.params)
@@ -240,7 +240,11 @@ def finish(v: Version, st: ClientState, response: Any, p: Plan, model: str, atte
     if observers or GLOBAL.items:
         record = CallRecord("call", operation, p.alias, p.requested, model, attempts, response, params,
                             v.region, v.baselines.get(p.alias) if p.alias else None, v.prices)
-        notify(observers, record)
+        for obs in observers:  # notify(), inlined: once per call
+            try:
+                obs.on_call(record)
+            except Exception:  # a feature never breaks the caller's request
+                log.exception("bedrock-lifecycle observer %r failed", obs)
         if GLOBAL.items:
             notify(GLOBAL.items, record)
     return response

@@ -208,13 +208,23 @@ class PriceTable:
             price = self.price_of(model_id, region)
         if price is None:
             return None
-        # Inlined usage_tokens for the common case (Converse keys, plain ints): this runs
-        # per call on the metrics path (bench/bench_prices.py).
+        # Price.cost inlined for the common case (Converse keys, plain ints, no cache
+        # tokens): this runs once per call in the metrics batch (bench/bench_prices.py).
         get = usage.get
         i, o = get("inputTokens"), get("outputTokens")
-        r, w = get("cacheReadInputTokens", 0), get("cacheWriteInputTokens", 0)
-        if i.__class__ is int and o.__class__ is int and r.__class__ is int and w.__class__ is int and (i | o | r | w) >= 0:
-            return price.cost(i, o, r, w)
+        if i.__class__ is int and o.__class__ is int and i >= 0 and o >= 0 and \
+                get("cacheReadInputTokens") is None and get("cacheWriteInputTokens") is None:
+            r_in, r_out = price.input_per_1k, price.output_per_1k
+            total = 0.0
+            if i:
+                if r_in is None:
+                    return None
+                total = i * r_in
+            if o:
+                if r_out is None:
+                    return None
+                total += o * r_out
+            return total / 1000.0
         return price.cost(*usage_tokens(usage))
 
 

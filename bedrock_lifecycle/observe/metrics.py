@@ -87,12 +87,12 @@ class Metrics:
         self.batch = batch
         self._series: dict[tuple[str | None, str, bool], Series] = {}
         # Events, or the client's per-call tuples (see record_call).
-        self._pending: deque[AttemptEvent | tuple[Any, ...]] = deque()
+        self.pending: deque[AttemptEvent | tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         self.started_at = time.time()
 
     def __call__(self, ev: AttemptEvent) -> None:
-        q = self._pending
+        q = self.pending
         q.append(ev)
         if len(q) >= self.batch:
             self.apply()
@@ -104,31 +104,40 @@ class Metrics:
 
     def record_call(self, item: tuple[Any, ...]) -> None:
         """The client's fast path: one tuple per call, ``(alias, attempts, input_tokens,
-        output_tokens, baseline, at)`` with the attempt dicts of
+        output_tokens, baseline, at, usage, region, price_table)`` with the attempt dicts of
         ``ResponseMetadata.BedrockLifecycle``; no event objects are built on the caller's
         thread when nothing else listens."""
-        q = self._pending
+        q = self.pending
         q.append(item)
         if len(q) >= self.batch:
             self.apply()
 
     def _apply(self) -> None:  # holds self._lock
-        pop = self._pending.popleft
+        pop = self.pending.popleft
         one = self._one
         while True:
             try:
                 ev = pop()
             except IndexError:
                 return
-            if isinstance(ev, tuple):
-                alias, attempts, tin, tout, baseline, at, usage, region, table = ev
+            if ev.__class__ is tuple:
+                alias, attempts, tin, tout, baseline, at, usage, region, table = ev  # type: ignore[misc]
+                if len(attempts) == 1:  # the commonest call: one attempt, no fallback
+                    a = attempts[0]
+                    model = a["model"]
+                    cost = None
+                    if usage and table is not None and a["outcome"] == "ok":
+                        # Priced here, in the batch, not on the caller's path (bench_metrics).
+                        cost = table.cost_of(model, region, usage)
+                    one(alias, model, False, a["outcome"], a["error_code"], a["duration_ms"] or 0.0, tin, tout,
+                        False, baseline is not None and a["role"] != "fallback" and model != baseline, at, cost)
+                    continue
                 last = len(attempts) - 1
                 first = attempts[0]["model"] if attempts else None
                 failed_before = False
                 for i, a in enumerate(attempts):
                     model, outcome = a["model"], a["outcome"]
                     served = i == last and outcome == "ok"
-                    # Priced here, in the batch, not on the caller's path (bench metrics).
                     cost = table.cost_of(model, region, usage) if served and usage and table is not None else None
                     one(alias, model, False, outcome, a["error_code"], a["duration_ms"] or 0.0,
                         tin if served else None, tout if served else None,
@@ -243,13 +252,13 @@ class Metrics:
     def reset(self) -> None:
         """Forget everything (tests; a forked child starts from zero)."""
         with self._lock:
-            self._pending.clear()
+            self.pending.clear()
             self._series = {}
             self.started_at = time.time()
 
     def after_fork(self) -> None:
         self._lock = threading.Lock()
-        self._pending.clear()  # the same deque: clients hold a reference to it
+        self.pending.clear()  # the same deque: clients hold a reference to it
         self._series = {}
         self.started_at = time.time()
 
@@ -286,30 +295,35 @@ class MetricsObserver:
     """Feeds :data:`METRICS` with one tuple per call on the caller's thread (no event
     objects are built); shadow copies arrive as events."""
 
-    __slots__ = ("metrics",)
+    __slots__ = ("metrics", "pending")
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        self.pending = metrics.pending
 
     def on_call(self, record: CallRecord) -> None:
-        if record.kind == "rollback":  # canary analysis rolled a canary back: shown by `status`
-            ROLLBACKS.append(record.params or {})
-            return
-        if record.kind == "shadow":
+        kind = record.kind
+        if kind == "call" or kind == "stream_error":
+            resp = record.response
+            tin = tout = usage = None
+            if resp is not None:
+                usage = resp.get("usage") if resp.__class__ is dict else None
+                if usage.__class__ is dict:
+                    tin, tout = usage.get("inputTokens"), usage.get("outputTokens")  # type: ignore[union-attr]
+                else:
+                    tin, tout, _ = usage_of(resp)
+                    usage = {"inputTokens": tin or 0, "outputTokens": tout or 0} if tin is not None else None
+            # Metrics.record_call, inlined: this runs on every call (bench/bench_client.py).
+            q = self.pending
+            q.append((record.alias, record.attempts, tin, tout, record.baseline, time.time(), usage, record.region,
+                      record.prices))
+            if len(q) >= self.metrics.batch:
+                self.metrics.apply()
+        elif kind == "shadow":
             for ev in events_of(record):
                 self.metrics(ev)
-            return
-        resp = record.response
-        tin = tout = usage = None
-        if resp is not None:
-            usage = resp.get("usage") if resp.__class__ is dict else None
-            if usage.__class__ is dict:
-                tin, tout = usage.get("inputTokens"), usage.get("outputTokens")  # type: ignore[union-attr]
-            else:
-                tin, tout, _ = usage_of(resp)
-                usage = {"inputTokens": tin or 0, "outputTokens": tout or 0} if tin is not None else None
-        self.metrics.record_call((record.alias, record.attempts, tin, tout, record.baseline, time.time(),
-                                  usage, record.region, record.prices))
+        elif kind == "rollback":  # canary analysis rolled a canary back: shown by `status`
+            ROLLBACKS.append(record.params or {})
 
 
 def attach(state: ClientState, environ: Mapping[str, str]) -> None:
