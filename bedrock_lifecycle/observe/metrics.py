@@ -120,7 +120,7 @@ class Metrics:
                 ev = pop()
             except IndexError:
                 return
-            if ev.__class__ is tuple:
+            if isinstance(ev, tuple):
                 alias, attempts, tin, tout, baseline, at, usage, region, table = ev  # type: ignore[misc]
                 if len(attempts) == 1:  # the commonest call: one attempt, no fallback
                     a = attempts[0]
