@@ -16,8 +16,8 @@ from typing import Any
 from aiobotocore.eventstream import AioEventStream
 from botocore.exceptions import EventStreamError
 
-from bedrock_lifecycle.core.flow import SEND, Call, Flow
-from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.flow import SEND, Flow, call_flow, served, start
+from bedrock_lifecycle.core.state import ClientState, Version
 from bedrock_lifecycle.core.sync import (
     STATE_ATTR,
     StreamGuard,
@@ -30,19 +30,22 @@ AsyncSend = Callable[[str, dict[str, Any]], Awaitable[Any]]
 AsyncSleep = Callable[[float], Awaitable[Any]]
 
 
-async def execute_async(call: Call, send: AsyncSend, sleep: AsyncSleep) -> Any:
+async def execute_async(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any],
+                        send: AsyncSend, sleep: AsyncSleep) -> Any:
     """Run one call: its first request, and the flow when that is not the end of it."""
-    request = call.request
+    s = start(v, st, client, operation, params)
+    request = s.request
     if request is None:
-        return await run_async(call.flow(), send, sleep)
-    t0 = call.st.monotonic()
+        return await run_async(call_flow(v, st, client, operation, params, s), send, sleep)
+    t0 = st.monotonic()
     try:
-        response = await send(call.operation, request)
-        if call.stream_member is not None:
-            await apeek(response, call.stream_member)
+        response = await send(operation, request)
+        member = v.model_ops[operation].stream_member
+        if member is not None:
+            await apeek(response, member)
     except Exception as exc:
-        return await run_async(call.flow(exc, t0), send, sleep)
-    return call.served(response, t0)
+        return await run_async(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
+    return served(v, st, s, response, t0, operation, params)
 
 
 async def run_async(flow: Flow, send: AsyncSend, sleep: AsyncSleep) -> Any:
@@ -120,7 +123,7 @@ class AioLifecycleMixin:
         if info is None or not isinstance(api_params.get("modelId"), str):
             return await plain(self, operation_name, api_params)
 
-        response = await execute_async(Call(v, st, self, operation_name, api_params), MethodType(plain, self),
+        response = await execute_async(v, st, self, operation_name, api_params, MethodType(plain, self),
                                        st.asleep or asyncio.sleep)
         if info.stream_member is not None and isinstance(response, dict):
             aguard_stream(self, response, info.stream_member, st)

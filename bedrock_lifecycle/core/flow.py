@@ -1,8 +1,9 @@
 """The call flow: one model-carrying call, written once, performing no I/O itself.
 
-:class:`Call` plans the call and names its first request; the driver sends it. If it is
-answered, :meth:`Call.served` finishes the call. Otherwise :meth:`Call.flow`, a
-generator, takes over: it yields what it needs done and is resumed with the outcome:
+:func:`start` plans the call and names its first request; the driver sends it. If it is
+answered, :func:`served` finishes the call. Otherwise :func:`call_flow`, a generator,
+takes over from that failure (or from the start, when the first candidate is not simply
+allowed): it yields what it needs done and is resumed with the outcome:
 
 - ``(SEND, operation, params, stream_member)``: send one request; resume with the
   response (``gen.send``) or the exception (``gen.throw``). For streaming operations
@@ -12,7 +13,10 @@ generator, takes over: it yields what it needs done and is resumed with the outc
 
 It returns the response (``StopIteration.value``) or raises the documented error. The
 sync driver (:mod:`.sync`) runs it with ``send`` and ``time.sleep``; the async driver
-(:mod:`.adriver`) runs the very same steps with ``await``.
+(:mod:`.adriver`) runs the very same steps with ``await``. The first request is sent by
+the driver itself for speed alone (a generator per call costs about 1 µs,
+``bench/bench_client.py``); it is planned, gated, finished and continued by the same
+code as every other attempt.
 
 The order of one call: plan the candidates (alias weights, sticky key, ramp,
 fallbacks), put cooled-down models last, then for each candidate the policy gate
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Generator
-from typing import Any
+from typing import Any, NamedTuple
 
 from bedrock_lifecycle.config import alias_key
 from bedrock_lifecycle.core.backoff import botocore_attempts
@@ -35,7 +39,7 @@ from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, log, notify
 from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.policy import Action, Decision
 from bedrock_lifecycle.core.rewrite import apply_target
-from bedrock_lifecycle.core.routing import Plan, _routing_key, closest_alias
+from bedrock_lifecycle.core.routing import Candidate, Plan, _routing_key, closest_alias
 from bedrock_lifecycle.core.state import ClientState, Version
 from bedrock_lifecycle.errors import (
     REFUSAL_FOR_STATE,
@@ -73,136 +77,131 @@ def plan_call(v: Version, st: ClientState, client: Any, operation: str, info: Op
     return p
 
 
-class Call:
-    """One model-carrying call, planned; it sends nothing itself.
+class Start(NamedTuple):
+    """A planned call: its plan, the candidates in the order they will be tried, the
+    instant the decisions were made at, and the first request (the first candidate's
+    rewritten parameters), or None when the first candidate is not simply allowed."""
 
-    Creating it plans the candidates, puts cooled-down models last and asks the gate about
-    the first one. When that one is allowed (most calls), :attr:`request` holds its
-    rewritten parameters and the driver sends it directly: :meth:`served` finishes the
-    call, or, on an exception, :meth:`flow` takes over from that failure. When it is not
-    allowed, ``request`` is None and :meth:`flow` runs from the start. The split is for
-    speed alone (a generator per call costs about 1 µs, ``bench/bench_client.py``): the
-    first request, its success and every later step go through the same code either way.
-    """
+    plan: Plan
+    candidates: tuple[Candidate, ...]
+    now: _dt.datetime
+    request: dict[str, Any] | None
 
-    __slots__ = ("candidates", "client", "info", "now", "operation", "params", "plan", "request", "st",
-                 "stream_member", "v")
 
-    def __init__(self, v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any]) -> None:
-        self.v = v
-        self.st = st
-        self.client = client
-        self.operation = operation
-        self.params = params
-        self.info = info = v.model_ops[operation]
-        self.stream_member = info.stream_member
-        self.now = now = v.clock()
-        requested = params["modelId"]
-        p = v.planner.concrete.get(requested)  # the commonest case, inlined: a known model ID
-        if p is None:
-            p = plan_call(v, st, client, operation, info, requested, params, now)
-        self.plan = p
-        candidates = p.candidates
-        if len(candidates) > 1 and st.cooldowns.any_open():
-            candidates = tuple(st.cooldowns.order([c.model for c in candidates], candidates))
-        self.candidates = candidates
-        first = candidates[0]
-        hit = v.gate.cache.get(first.model)
-        decision: Decision = hit[2] if hit is not None and hit[0] <= now < hit[1] else _decide(v, first.model, now)
-        action = decision.action
-        if action is Action.ALLOW or action is Action.WARN:
+def start(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any]) -> Start:
+    """Plan the call, put cooled-down models last and ask the gate about the first
+    candidate. Raises the caller's errors (unknown model, mixed families)."""
+    now = v.clock()
+    requested = params["modelId"]
+    p = v.planner.concrete.get(requested)  # the commonest case, inlined: a known model ID
+    if p is None:
+        p = plan_call(v, st, client, operation, v.model_ops[operation], requested, params, now)
+    candidates = p.candidates
+    if len(candidates) > 1 and st.cooldowns.any_open():
+        candidates = tuple(st.cooldowns.order([c.model for c in candidates], candidates))
+    first = candidates[0]
+    hit = v.gate.cache.get(first.model)
+    decision: Decision = hit[2] if hit is not None and hit[0] <= now < hit[1] else _decide(v, first.model, now)
+    action = decision.action
+    if action is Action.ALLOW or action is Action.WARN:
+        if action is Action.WARN:
+            warn_once(decision)
+        if first.target is None and first.model == requested:
+            return Start(p, candidates, now, params)  # a concrete model ID as sent: nothing to rewrite
+        return Start(p, candidates, now, apply_target(params, first, v.model_ops[operation], v.config))
+    return Start(p, candidates, now, None)
+
+
+def served(v: Version, st: ClientState, s: Start, response: Any, t0: float, operation: str,
+           params: dict[str, Any]) -> Any:
+    """The first request answered (sent at monotonic ``t0``): finish the call."""
+    return _ok(v, st, s.plan, s.candidates[0], [], response, t0, operation, params)
+
+
+def _ok(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list[dict[str, Any]], response: Any,
+        t0: float, operation: str, params: dict[str, Any]) -> Any:
+    attempts.append({"model": cand.model, "outcome": "ok", "error_code": None, "message": None,
+                     "duration_ms": (st.monotonic() - t0) * 1000.0, "role": cand.role})
+    if not st.owns_retries:  # a wrapped client whose botocore retried: say so
+        rm = response.get("ResponseMetadata") if response.__class__ is dict else None
+        if rm is not None and rm.get("RetryAttempts"):
+            attempts[-1]["botocore_attempts"] = botocore_attempts(response)
+    if st.cooldowns.tracked:
+        st.cooldowns.success(cand.model)
+    return finish(v, st, response, p, cand.model, attempts, operation, params)
+
+
+def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any], s: Start,
+              failure: BaseException | None = None, t0: float = 0.0) -> Flow:
+    """Everything after the first request (its ``failure``, sent at ``t0``), or the whole
+    call when ``failure`` is None: the generator the drivers run."""
+    p, candidates, now = s.plan, s.candidates, s.now
+    info, gate = v.model_ops[operation], v.gate
+    cooldowns, monotonic, stream_member = st.cooldowns, st.monotonic, info.stream_member
+    attempts: list[dict[str, Any]] = []
+    deadline = None if v.deadline_seconds is None else \
+        (t0 if failure is not None else monotonic()) + v.deadline_seconds
+    last_exc: BaseException | None = None
+    refusal: ModelLifecycleError | None = None
+    n = len(candidates)
+    for idx, cand in enumerate(candidates):
+        model = cand.model
+        if failure is not None and idx == 0:
+            call_params = s.request  # the driver sent it: allowed, already rewritten
+            assert call_params is not None
+        else:
+            hit = gate.cache.get(model)
+            decision: Decision = hit[2] if hit is not None and hit[0] <= now < hit[1] else _decide(v, model, now)
+            action = decision.action
             if action is Action.WARN:
                 warn_once(decision)
-            self.request: dict[str, Any] | None = apply_target(params, first, info, v.config)
-        else:
-            self.request = None
-
-    def served(self, response: Any, t0: float) -> Any:
-        """The first request answered (sent at monotonic ``t0``): finish the call."""
-        return self._ok(self.candidates[0], [], response, t0)
-
-    def _ok(self, cand: Any, attempts: list[dict[str, Any]], response: Any, t0: float) -> Any:
-        st = self.st
-        attempts.append({"model": cand.model, "outcome": "ok", "error_code": None, "message": None,
-                         "duration_ms": (st.monotonic() - t0) * 1000.0, "role": cand.role})
-        if not st.owns_retries:  # a wrapped client whose botocore retried: say so
-            rm = response.get("ResponseMetadata") if response.__class__ is dict else None
-            if rm is not None and rm.get("RetryAttempts"):
-                attempts[-1]["botocore_attempts"] = botocore_attempts(response)
-        if st.cooldowns.tracked:
-            st.cooldowns.success(cand.model)
-        return finish(self.v, st, response, self.plan, cand.model, attempts, self.operation, self.params)
-
-    def flow(self, failure: BaseException | None = None, t0: float = 0.0) -> Flow:
-        """Everything after the first request (its ``failure``, sent at ``t0``), or the
-        whole call when ``failure`` is None: the generator the drivers run."""
-        v, st, client, operation, params, p = self.v, self.st, self.client, self.operation, self.params, self.plan
-        info, now, candidates, gate = self.info, self.now, self.candidates, v.gate
-        cooldowns, monotonic, stream_member = st.cooldowns, st.monotonic, self.stream_member
-        attempts: list[dict[str, Any]] = []
-        start = t0 if failure is not None else monotonic()
-        deadline = None if v.deadline_seconds is None else start + v.deadline_seconds
-        last_exc: BaseException | None = None
-        refusal: ModelLifecycleError | None = None
-        n = len(candidates)
-        for idx, cand in enumerate(candidates):
-            model = cand.model
-            if failure is not None and idx == 0:
-                call_params = self.request  # the driver sent it: allowed, already rewritten
-                assert call_params is not None
+            elif action is not Action.ALLOW:
+                err = refusal_error(v, client, operation, decision, p)
+                word = action_word(action, sent_before=last_exc is not None)
+                attempts.append(_attempt(model, "refused" if word == "refuse" else "skipped", err, 0.0, cand.role))
+                if word == "refuse":
+                    _fail(v, st, p, operation, params, attempts, err)
+                    raise err
+                refusal = refusal or err
+                continue
+            call_params = apply_target(params, cand, info, v.config)
+        used = waits = 0
+        while True:
+            if failure is not None:
+                exc, failure = failure, None  # the driver's first request failed
             else:
-                hit = gate.cache.get(model)
-                decision: Decision = hit[2] if hit is not None and hit[0] <= now < hit[1] else _decide(v, model, now)
-                action = decision.action
-                if action is Action.WARN:
-                    warn_once(decision)
-                elif action is not Action.ALLOW:
-                    err = refusal_error(v, client, operation, decision, p)
-                    word = action_word(action, sent_before=last_exc is not None)
-                    attempts.append(_attempt(model, "refused" if word == "refuse" else "skipped", err, 0.0, cand.role))
-                    if word == "refuse":
-                        _fail(v, st, p, operation, params, attempts, err)
-                        raise err
-                    refusal = refusal or err
-                    continue
-                call_params = apply_target(params, cand, info, v.config)
-            used = waits = 0
-            while True:
-                if failure is not None:
-                    exc, failure = failure, None  # the driver's first request failed
+                t0 = monotonic()
+                try:
+                    response = yield (SEND, operation, call_params, stream_member)
+                except Exception as e:
+                    exc = e
                 else:
-                    t0 = monotonic()
-                    try:
-                        response = yield (SEND, operation, call_params, stream_member)
-                    except Exception as e:
-                        exc = e
-                    else:
-                        return self._ok(cand, attempts, response, t0)
-                attempts.append(_attempt(model, "error", exc, monotonic() - t0, cand.role))
-                used += 1 if st.owns_retries else botocore_attempts(exc)
-                disposition = Disposition.FALLBACK if isinstance(exc, ModelLifecycleError) else \
-                    v.classifier.classify(*error_code(exc))
-                if disposition is Disposition.RETRY and used < v.max_attempts:
-                    wait = v.backoff.wait(waits, exc)
-                    # Sleeping into the deadline would only spend the time the next target
-                    # could use: give up on this one now.
-                    if deadline is None or monotonic() + wait < deadline:
-                        waits += 1
-                        yield (SLEEP, wait)
-                        continue
-                last_exc = exc
-                break
-            if disposition is Disposition.FATAL:
-                break
-            cooldowns.failure(model)
-            if (deadline is not None and monotonic() >= deadline) or idx == n - 1:
-                break
-        if last_exc is None:
-            assert refusal is not None
-            _fail(v, st, p, operation, params, attempts, refusal)
-            raise refusal
-        _fail(v, st, p, operation, params, attempts, last_exc)
-        raise last_exc
+                    return _ok(v, st, p, cand, attempts, response, t0, operation, params)
+            attempts.append(_attempt(model, "error", exc, monotonic() - t0, cand.role))
+            used += 1 if st.owns_retries else botocore_attempts(exc)
+            disposition = Disposition.FALLBACK if isinstance(exc, ModelLifecycleError) else \
+                v.classifier.classify(*error_code(exc))
+            if disposition is Disposition.RETRY and used < v.max_attempts:
+                wait = v.backoff.wait(waits, exc)
+                # Sleeping into the deadline would only spend the time the next target
+                # could use: give up on this one now.
+                if deadline is None or monotonic() + wait < deadline:
+                    waits += 1
+                    yield (SLEEP, wait)
+                    continue
+            last_exc = exc
+            break
+        if disposition is Disposition.FATAL:
+            break
+        cooldowns.failure(model)
+        if (deadline is not None and monotonic() >= deadline) or idx == n - 1:
+            break
+    if last_exc is None:
+        assert refusal is not None
+        _fail(v, st, p, operation, params, attempts, refusal)
+        raise refusal
+    _fail(v, st, p, operation, params, attempts, last_exc)
+    raise last_exc
 
 
 def _decide(v: Version, model: str, now: _dt.datetime) -> Decision:

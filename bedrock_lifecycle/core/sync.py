@@ -1,7 +1,7 @@
 """The sync driver: runs the call flow with botocore's own send and ``time.sleep``.
 
 Binding: a client's class is swapped for a subclass whose ``_make_api_call`` (the one
-method every operation goes through) runs a :class:`~.flow.Call` for model-carrying
+method every operation goes through) runs the call flow (:mod:`.flow`) for model-carrying
 operations. The object stays a real ``BaseClient``: same methods, ``exceptions``,
 ``meta``, waiters, paginators, and botocore's ``Stubber`` sees the resolved ``modelId``.
 The plain ``_make_api_call`` is looked up on the class at call time, so a patch applied
@@ -20,26 +20,29 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError
 
 from bedrock_lifecycle.core.classify import error_code
-from bedrock_lifecycle.core.flow import SEND, Call, Flow, attach_attempts
+from bedrock_lifecycle.core.flow import SEND, Flow, attach_attempts, call_flow, served, start
 from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
-from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.state import ClientState, Version
 
 STATE_ATTR = "_bedrock_lifecycle"
 
 
-def execute(call: Call, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
+def execute(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any],
+            send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
     """Run one call: its first request, and the flow when that is not the end of it."""
-    request = call.request
+    s = start(v, st, client, operation, params)
+    request = s.request
     if request is None:
-        return run(call.flow(), send, sleep)
-    t0 = call.st.monotonic()
+        return run(call_flow(v, st, client, operation, params, s), send, sleep)
+    t0 = st.monotonic()
     try:
-        response = send(call.operation, request)
-        if call.stream_member is not None:
-            peek(response, call.stream_member)
+        response = send(operation, request)
+        member = v.model_ops[operation].stream_member
+        if member is not None:
+            peek(response, member)
     except Exception as exc:
-        return run(call.flow(exc, t0), send, sleep)
-    return call.served(response, t0)
+        return run(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
+    return served(v, st, s, response, t0, operation, params)
 
 
 def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
@@ -190,7 +193,7 @@ class LifecycleMixin:
             return plain(self, operation_name, api_params)
 
         # A bound method of the plain class's _make_api_call: no Python frame of ours per send.
-        response = execute(Call(v, st, self, operation_name, api_params), MethodType(plain, self), st.sleep)
+        response = execute(v, st, self, operation_name, api_params, MethodType(plain, self), st.sleep)
         if info.stream_member is not None and isinstance(response, dict):
             guard_stream(self, response, info.stream_member, st)
         return response
