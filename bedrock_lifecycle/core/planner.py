@@ -90,7 +90,10 @@ class CompiledAlias:
         return Plan(self.name, self.name, (*cands, *self.fallbacks), weights)
 
     def plan(self, now: _dt.datetime, key: str | None, rng: random.Random) -> Plan:
-        si = self.step_index(now)
+        # step_index, inlined (once per call)
+        si = bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        if self.gates is not None:
+            si = min(si, self.gates.get(self.key, 0))
         w, positive, cum, total, fixed = self._steps[si]
         if key is not None:
             p = self._sticky.get((si, key))
@@ -99,6 +102,11 @@ class CompiledAlias:
                 if len(self._sticky) > 16384:
                     self._sticky.clear()
                 self._sticky[(si, key)] = p
+            return p
+        if len(positive) == 1:  # one target in force: no draw
+            p = fixed.get(0)
+            if p is None:
+                p = fixed[0] = self._build(positive, w)
             return p
         j = bisect.bisect_right(cum, rng.random() * total)
         if j >= len(positive):
@@ -151,6 +159,9 @@ class Planner:
         p = self.concrete.get(model_id)
         if p is not None:
             return p
+        compiled = self._compiled.get(model_id)  # an alias seen before, as the caller spells it
+        if compiled is not None:
+            return compiled.plan(now, key, rng)
         if "." not in model_id and ":" not in model_id:  # aliases contain neither, by rule
             compiled = self.compiled(model_id)
             if compiled is not None:

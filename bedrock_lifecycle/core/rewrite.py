@@ -19,8 +19,7 @@ def apply_target(params: dict[str, Any], cand: Candidate, info: OperationInfo, c
     t = cand.target
     if t is None and params["modelId"] == cand.model:
         return params  # a concrete model ID as the caller sent it: nothing to change
-    out = dict(params)
-    out["modelId"] = cand.model
+    out = {**params, "modelId": cand.model}
     if t is None:
         return out
     if "messages" in out or info.name.startswith("Converse"):
