@@ -1,7 +1,7 @@
 """The call flow: one model-carrying call, written once, performing no I/O itself.
 
 :func:`start` plans the call and names its first request; the driver sends it. If it is
-answered, :func:`served` finishes the call. Otherwise :func:`call_flow`, a generator,
+answered, :func:`served` finishes the call (as it does for every answered request). Otherwise :func:`call_flow`, a generator,
 takes over from that failure (or from the start, when the first candidate is not simply
 allowed): it yields what it needs done and is resumed with the outcome:
 
@@ -112,25 +112,6 @@ def start(v: Version, st: ClientState, client: Any, operation: str, params: dict
     return Start(p, candidates, now, None)
 
 
-def served(v: Version, st: ClientState, s: Start, response: Any, t0: float, operation: str,
-           params: dict[str, Any]) -> Any:
-    """The first request answered (sent at monotonic ``t0``): finish the call."""
-    return _ok(v, st, s.plan, s.candidates[0], [], response, t0, operation, params)
-
-
-def _ok(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list[dict[str, Any]], response: Any,
-        t0: float, operation: str, params: dict[str, Any]) -> Any:
-    attempts.append({"model": cand.model, "outcome": "ok", "error_code": None, "message": None,
-                     "duration_ms": (st.monotonic() - t0) * 1000.0, "role": cand.role})
-    if not st.owns_retries:  # a wrapped client whose botocore retried: say so
-        rm = response.get("ResponseMetadata") if response.__class__ is dict else None
-        if rm is not None and rm.get("RetryAttempts"):
-            attempts[-1]["botocore_attempts"] = botocore_attempts(response)
-    if st.cooldowns.tracked:
-        st.cooldowns.success(cand.model)
-    return finish(v, st, response, p, cand.model, attempts, operation, params)
-
-
 def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any], s: Start,
               failure: BaseException | None = None, t0: float = 0.0) -> Flow:
     """Everything after the first request (its ``failure``, sent at ``t0``), or the whole
@@ -176,7 +157,7 @@ def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: 
                 except Exception as e:
                     exc = e
                 else:
-                    return _ok(v, st, p, cand, attempts, response, t0, operation, params)
+                    return served(v, st, p, cand, attempts, response, t0, operation, params)
             attempts.append(_attempt(model, "error", exc, monotonic() - t0, cand.role))
             used += 1 if st.owns_retries else botocore_attempts(exc)
             disposition = Disposition.FALLBACK if isinstance(exc, ModelLifecycleError) else \
@@ -209,11 +190,22 @@ def _decide(v: Version, model: str, now: _dt.datetime) -> Decision:
     return v.gate.decision(model, now)
 
 
-def finish(v: Version, st: ClientState, response: Any, p: Plan, model: str, attempts: list[dict[str, Any]],
-           operation: str, params: dict[str, Any]) -> Any:
-    """Response metadata (the keys a plain response has, plus ``BedrockLifecycle``) and
-    the observers. ``RetryAttempts`` counts the retries the library (and, on a wrapped
-    client with its own retries on, botocore) made on the model that served."""
+def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list[dict[str, Any]], response: Any,
+           t0: float, operation: str, params: dict[str, Any]) -> Any:
+    """``cand`` answered the request sent at monotonic ``t0``: finish the call. The
+    attempt, the response metadata (the keys a plain response has, plus
+    ``BedrockLifecycle``) and the observers. ``RetryAttempts`` counts the retries the
+    library (and, on a wrapped client with its own retries on, botocore) made on the model
+    that served."""
+    model = cand.model
+    attempts.append({"model": model, "outcome": "ok", "error_code": None, "message": None,
+                     "duration_ms": (st.monotonic() - t0) * 1000.0, "role": cand.role})
+    if not st.owns_retries:  # a wrapped client whose botocore retried: say so
+        rm = response.get("ResponseMetadata") if response.__class__ is dict else None
+        if rm is not None and rm.get("RetryAttempts"):
+            attempts[-1]["botocore_attempts"] = botocore_attempts(response)
+    if st.cooldowns.tracked:
+        st.cooldowns.success(model)
     if isinstance(response, dict):
         rm = response.get("ResponseMetadata")
         if rm is None:

@@ -42,7 +42,7 @@ def execute(v: Version, st: ClientState, client: Any, operation: str, params: di
             peek(response, member)
     except Exception as exc:
         return run(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
-    return served(v, st, s, response, t0, operation, params)
+    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params)
 
 
 def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
