@@ -291,3 +291,22 @@ def test_every_way_of_building_a_config_resolves_its_adapters() -> None:
         Config.model_validate_json("[" * 10_000 + "]" * 10_000)
     with pytest.raises(ConfigError, match="was not resolved"):
         Config.model_construct(**doc).adapter("to_nova")
+
+
+def test_model_validate_strings_is_a_config_entry_like_the_others() -> None:
+    """pydantic's string-mode validation: coerced leaves, and the same ConfigError (key path,
+    value), depth limit and adapter resolution as model_validate."""
+    cfg = Config.model_validate_strings({"routing": {"max_attempts_per_target": "2"}, **invoke_alias("to_nova")})
+    assert cfg.routing.max_attempts_per_target == 2
+    assert cfg.adapter("to_nova") is anthropic_to_nova
+    with pytest.raises(ConfigError, match=r"routing.max_attempts_per_target: .*'many'"):
+        Config.model_validate_strings({"routing": {"max_attempts_per_target": "many"}})
+    with pytest.raises(ConfigError, match=r"aliases.chat.targets.0.body_adapter: no adapter named 'nope'"):
+        Config.model_validate_strings(invoke_alias("nope"))
+    deep: dict[str, object] = {}
+    cur = deep
+    for _ in range(100):
+        cur["a"] = {}
+        cur = cur["a"]  # type: ignore[assignment]
+    with pytest.raises(ConfigError, match=r"Config.model_validate_strings: nested"):
+        Config.model_validate_strings({"aliases": deep})

@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from bedrock_lifecycle.errors import ConfigError
+from bedrock_lifecycle.util.jsonlimits import MAX_DEPTH as _JSON_MAX_DEPTH
+from bedrock_lifecycle.util.jsonlimits import bracket_depth
 
 #: The deepest nesting accepted. A full configuration nests about 7 levels
 #: (aliases.NAME.targets[i].additional_model_request_fields.…); 64 leaves room for any
 #: request field while staying far below the interpreter's recursion limit.
-MAX_DEPTH = 64
+MAX_DEPTH = _JSON_MAX_DEPTH  # one limit for every document the library parses
 
 # Strings and comments whose brackets do not nest: TOML multi-line and single-line basic
 # and literal strings, JSON strings (a subset of TOML basic strings), and # comments.
@@ -34,7 +36,6 @@ _SKIP = re.compile(
     r"|'[^'\n]*'"
     r"|#[^\n]*",
 )
-_BRACKETS = re.compile(r"[\[\]{}]")
 # TOML nests through dotted keys too (``a.b.c = 1``, ``[a.b.c]``), without brackets, and
 # tomllib takes time quadratic in the number of parts. Keys are what precedes ``=`` at a
 # line start or after ``{``/``,``, and table headers; strings are already removed, so a
@@ -52,25 +53,13 @@ def text_depth(text: str, *, toml: bool = True) -> int:
     with it afterwards.
     """
     bare = _SKIP.sub("", text)
-    return _bracket_depth(bare) + (_key_depth(bare) if toml else 0)
+    return bracket_depth(bare) + (_key_depth(bare) if toml else 0)
 
 
 def _key_depth(bare: str) -> int:
     keys = max((k.count(".") for k in _KEY.findall(bare)), default=-1) + 1
     headers = max((h.count(".") for h in _HEADER.findall(bare)), default=-1) + 1
     return max(keys - 1, 0) + headers  # a one-part key adds no level beyond its value's
-
-
-def _bracket_depth(bare: str) -> int:
-    cur = deepest = 0
-    for b in _BRACKETS.findall(bare):
-        if b in "[{":
-            cur += 1
-            if cur > deepest:
-                deepest = cur
-        elif cur > 0:
-            cur -= 1
-    return deepest
 
 
 def data_depth(value: Any, *, limit: int = MAX_DEPTH) -> int:

@@ -149,6 +149,20 @@ class _Model(BaseModel):
         finally:
             _validating.reset(token)
 
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Any:
+        """As :meth:`model_validate`, for data whose leaves are strings (the same error:
+        :class:`ConfigError` naming the key path and value)."""
+        token = _validating.set(True)
+        try:
+            return super().model_validate_strings(obj, **kwargs)
+        except ValidationError as exc:
+            raise _config_error(exc, f"{cls.__name__}.model_validate_strings") from None
+        except _Unresolved as exc:
+            raise ConfigError(str(exc)) from None
+        finally:
+            _validating.reset(token)
+
 
 def _config_error(exc: ValidationError, source: str) -> ConfigError:
     details = exc.errors(include_url=False)
@@ -432,6 +446,15 @@ class Config(_Model):
         context = dict(kwargs.pop("context", None) or {})
         context.setdefault(ADAPTER_SOURCES, None)
         return super().model_validate(obj, context=context, **kwargs)
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Any:
+        """As :meth:`model_validate`, for data whose leaves are strings (the same limits,
+        adapters resolved)."""
+        limits.check_data(obj, f"{cls.__name__}.model_validate_strings")
+        context = dict(kwargs.pop("context", None) or {})
+        context.setdefault(ADAPTER_SOURCES, None)
+        return super().model_validate_strings(obj, context=context, **kwargs)
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Any:

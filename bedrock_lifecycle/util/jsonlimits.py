@@ -21,17 +21,24 @@ class JSONDepthError(ValueError):
     """The document nests deeper than the limit."""
 
 
-def depth(text: str) -> int:
-    """Deepest nesting of ``[``/``{`` outside strings (an unbalanced text still measures)."""
+def bracket_depth(bare: str) -> int:
+    """Deepest nesting of ``[``/``{`` in a text whose strings (and comments) are already
+    removed; an unbalanced text still measures. The one counter: JSON here, and the
+    configuration limits (``config/limits.py``, TOML too) use it."""
     cur = deepest = 0
-    for b in _BRACKET.findall(_STRING.sub("", text)):
+    for b in _BRACKET.findall(bare):
         if b in "[{":
             cur += 1
             if cur > deepest:
                 deepest = cur
-        else:
+        elif cur > 0:
             cur -= 1
     return deepest
+
+
+def depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` outside strings (an unbalanced text still measures)."""
+    return bracket_depth(_STRING.sub("", text))
 
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "document") -> Any:
@@ -46,4 +53,4 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "documen
         raise JSONDepthError(f"{what} nests too deeply to parse") from None
 
 
-__all__ = ["MAX_DEPTH", "JSONDepthError", "depth", "loads"]
+__all__ = ["MAX_DEPTH", "JSONDepthError", "bracket_depth", "depth", "loads"]
