@@ -1,9 +1,10 @@
 """The call flow: one model-carrying call, written once, performing no I/O itself.
 
 :func:`start` plans the call and names its first request; the driver sends it. If it is
-answered, :func:`served` finishes the call (as it does for every answered request). Otherwise :func:`call_flow`, a generator,
-takes over from that failure (or from the start, when the first candidate is not simply
-allowed): it yields what it needs done and is resumed with the outcome:
+answered, :func:`served` finishes the call (as it does every answered request).
+Otherwise :func:`call_flow`, a generator, takes over from that failure (or from the
+start, when the first candidate is not simply allowed): it yields what it needs done and
+is resumed with the outcome:
 
 - ``(SEND, operation, params, stream_member)``: send one request; resume with the
   response (``gen.send``) or the exception (``gen.throw``). For streaming operations
