@@ -63,12 +63,12 @@ def unreadable(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:
 
 
 FINDING_KEYS = {"path", "line", "column", "model_id", "base_model_id", "region", "state", "eol_date",
-                "days_to_eol", "replacements", "suggested_replacements", "failing", "note", "cell", "cell_type",
-                "output", "file_line", "file_column"}
+                "days_to_eol", "replacements", "suggested_replacements", "confidence", "failing", "note", "cell",
+                "cell_type", "output", "file_line", "file_column"}
 SUMMARY_KEYS = {"model", "state", "eol_date", "days_to_eol", "replacements", "suggested_replacements",
-                "occurrences", "files", "failing", "note"}
+                "occurrences", "files", "failing", "note", "confidence"}
 TOTALS_KEYS = {"files_scanned", "files_with_findings", "findings", "failing", "models", "failing_models",
-               "by_state", "unreadable", "skipped", "at", "region", "within_days"}
+               "by_state", "unreadable", "skipped", "at", "region", "within_days", "trust"}
 
 
 # --------------------------------------------------------------------------- JSON
@@ -535,3 +535,34 @@ def test_lookup_refuses_a_made_up_geography(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, "lookup", f"ap.{SONNET46}")
     assert code == 2 and out == ""
     assert "'ap.' is not a cross-region inference profile geography" in err and "did you mean 'apac.'" in err
+
+
+def test_reported_dates_are_shown_and_fail_only_when_trusted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """deepseek.r1-v1:0's Legacy status and EOL date come from third-party notes only
+    (confidence "reported" in the bundled data): shown, marked, and not failing unless
+    --trust reported, the rule check and the client follow."""
+    f = tmp_path / "app.py"
+    f.write_text('M = "deepseek.r1-v1:0"\n')
+    base = ["scan", str(f), "--region", "us-east-1", "--at", "2026-12-01"]
+    code, out, _ = run(capsys, *base)
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert "legacy" in out and "reported by third parties, not confirmed by AWS" in flat
+    assert "--trust reported to fail on it" in flat
+    code, out, _ = run(capsys, *base, "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["totals"]["trust"] == "confirmed"
+    assert doc["findings"][0]["confidence"] == "reported" and doc["findings"][0]["failing"] is False
+    assert doc["summary"][0]["confidence"] == "reported"
+    code, out, _ = run(capsys, *base, "--trust", "reported", "--json")
+    assert code == 1 and json.loads(out)["findings"][0]["failing"] is True
+    # past its reported EOL: still not failing by default, failing when trusted
+    assert run(capsys, "scan", str(f), "--region", "us-east-1", "--at", "2027-04-02")[0] == 0
+    assert run(capsys, "scan", str(f), "--region", "us-east-1", "--at", "2027-04-02", "--trust", "reported")[0] == 1
+    # a confirmed Legacy model fails whatever --trust says
+    g = tmp_path / "b.py"
+    g.write_text(f'M = "{HAIKU3}"\n')
+    code, out, _ = run(capsys, "scan", str(g), "--region", "us-east-1", "--at", "2026-08-01", "--json")
+    assert code == 1 and json.loads(out)["findings"][0]["confidence"] == "confirmed"
+    code, _, err = run(capsys, *base, "--trust", "maybe")
+    assert code == 2 and "--trust" in err and "maybe" in err

@@ -68,6 +68,9 @@ def add_parser(sub: Any) -> None:
                    help="list every occurrence, not only the failing ones (text, sarif, github)")
     p.add_argument("--include-outputs", action="store_true", help="also scan notebook cell outputs")
     p.add_argument("--strict", action="store_true", help="also fail on models whose lifecycle is unknown")
+    p.add_argument("--trust", choices=["confirmed", "reported"], default="confirmed",
+                   help="'reported': states and dates known only from third-party notes fail too "
+                        "(default: they are shown, marked reported, and do not fail; as in check)")
     p.add_argument("--ignore-unreadable", action="store_true",
                    help="do not exit 2 when a file or directory could not be read (still listed on stderr)")
     p.set_defaults(func=cmd_scan)
@@ -114,7 +117,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 others.append(r)
     except OSError as exc:  # a PATH vanished or became unreadable between the check and the walk
         raise CliError(f"{exc.filename or exc}: {exc.strerror or exc}", 2) from None
-    occurrences = classify(findings, registry, at=at, region=region, within_days=args.within, strict=args.strict)
+    occurrences = classify(findings, registry, at=at, region=region, within_days=args.within, strict=args.strict,
+                           trust=args.trust)
     unreadable, skipped = not_read(others)
     for r in unreadable:
         print(f"bedrock-lifecycle scan: cannot read {r.path}: {r.note}", file=sys.stderr)
@@ -135,7 +139,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         "unreadable": len(unreadable),
         "skipped": {"binary": sum(r.status == "binary" for r in skipped),
                     "too_large": sum(r.status == "too-large" for r in skipped)},
-        "at": _iso(at), "region": region, "within_days": args.within,
+        "at": _iso(at), "region": region, "within_days": args.within, "trust": args.trust,
     }
     if args.format == "json":
         _print_json(occurrences, summary, totals, unreadable, skipped)
@@ -202,6 +206,11 @@ def _print_human(occurrences: Any, summary: Any, totals: dict[str, Any], args: a
             if (retiring or s.failing) and (retiring or s.replacements or s.suggested):
                 label = "  replacement: "
                 print(label + replacement_text(s.replacements, s.suggested, width - len(label)))
+            if s.confidence == "reported":
+                why = "reported by third parties, not confirmed by AWS" + (
+                    "" if s.failing else "; not failing the gate (--trust reported to fail on it)")
+                print(textwrap.fill(why, width, initial_indent="  dates: ", subsequent_indent="         ",
+                                    break_on_hyphens=False, break_long_words=False))
             if s.note:
                 print(textwrap.fill(s.note, width, initial_indent="  note: ", subsequent_indent="        ",
                                     break_on_hyphens=False, break_long_words=False))

@@ -3,7 +3,9 @@
 The gate (:func:`gate`) fails an occurrence that is Legacy, in extended access or past EOL
 at the instant, or reaches EOL within ``within_days``; one that Bedrock cannot serve at all
 (a made-up geography such as ``ap.anthropic…``: state ``unknown``, with the reason); and,
-under ``strict``, any ``unknown``. The roll-up groups occurrences by base model (or by the
+under ``strict``, any ``unknown``. A state or date resting on a *reported* (not confirmed)
+source does not fail unless ``trust = "reported"`` (the rule ``check`` and the client
+follow); it is shown, marked reported. The roll-up groups occurrences by base model (or by the
 identifier as written when it names none) and sorts them by urgency: failing first, then
 EOL before extended access before Legacy, the earliest EOL date first.
 """
@@ -69,13 +71,14 @@ class ModelSummary:
     files: int
     failing: bool
     note: str
+    confidence: str | None = None  # of the lifecycle dates shown: "confirmed", "reported" or None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "model": self.model, "state": self.state.value, "eol_date": iso(self.eol_date),
             "days_to_eol": self.days_to_eol, "replacements": list(self.replacements),
             "suggested_replacements": list(self.suggested), "occurrences": self.occurrences,
-            "files": self.files, "failing": self.failing, "note": self.note,
+            "files": self.files, "failing": self.failing, "note": self.note, "confidence": self.confidence,
         }
 
 
@@ -83,16 +86,20 @@ def iso(d: _dt.datetime | None) -> str | None:
     return None if d is None else d.isoformat().replace("+00:00", "Z")
 
 
-def gate(status: LifecycleStatus, at: _dt.datetime, within_days: int, strict: bool = False) -> bool:
-    """Retiring now, reaching EOL by ``at + within_days`` (when > 0), or unknown under ``strict``."""
-    if status.state in RETIRING or (strict and status.state is State.UNKNOWN):
+def gate(status: LifecycleStatus, at: _dt.datetime, within_days: int, strict: bool = False,
+         trust: str = "confirmed") -> bool:
+    """Retiring now, reaching EOL by ``at + within_days`` (when > 0), or unknown under
+    ``strict``; a reported (not confirmed) state or date only under ``trust="reported"``."""
+    if strict and status.state is State.UNKNOWN:
         return True
-    return eol_within(status.eol_date, at, within_days)
+    if status.state not in RETIRING and not eol_within(status.eol_date, at, within_days):
+        return False
+    return not status.reported or trust == "reported"
 
 
 def classify(
     findings: Iterable[Finding], registry: _Lookup, *, at: _dt.datetime, region: str | None,
-    within_days: int = 0, strict: bool = False,
+    within_days: int = 0, strict: bool = False, trust: str = "confirmed",
 ) -> list[Occurrence]:
     """Each finding with its lifecycle at ``at`` in ``region`` (an ARN's own region wins)."""
     cache: dict[str, tuple[LifecycleStatus | None, str]] = {}
@@ -111,7 +118,7 @@ def classify(
                     s = registry.lookup(f.model_id, mid.region or region, at)
                     cache[f.model_id] = (s, s.note)
         status, note = cache[f.model_id]
-        failing = status is None or gate(status, at, within_days, strict)
+        failing = status is None or gate(status, at, within_days, strict, trust)
         out.append(Occurrence(f, status, failing, note))
     return out
 
@@ -137,6 +144,7 @@ def roll_up(occurrences: Sequence[Occurrence]) -> list[ModelSummary]:
             suggested=() if s is None else s.suggested_replacements,
             occurrences=len(occ), files=len({o.finding.path for o in occ}),
             failing=any(o.failing for o in occ), note=worst.note if worst.state is State.UNKNOWN else "",
+            confidence=None if s is None else s.confidence,
         ))
     rows.sort(key=_urgency)
     return rows
@@ -153,6 +161,7 @@ def finding_json(o: Occurrence) -> dict[str, Any]:
         "days_to_eol": None if s is None else s.days_to_eol,
         "replacements": [] if s is None else list(s.replacements),
         "suggested_replacements": [] if s is None else list(s.suggested_replacements),
+        "confidence": None if s is None else s.confidence,
         "failing": o.failing,
         "note": o.note,
         "cell": f.cell, "cell_type": f.cell_type, "output": f.output,
@@ -203,6 +212,9 @@ def message(o: Occurrence, within_days: int) -> str:
             when = f"; it reaches end of life on {day} (in {days} day{'' if days == 1 else 's'}"
             when += f", within --within {within_days})" if o.failing and s.state is State.ACTIVE else ")"
     head = f"{o.finding.model_id} is {STATE_WORDS[s.state]} {where}{when}"
+    if s.reported:
+        head += " (reported by third parties, not confirmed by AWS" + \
+            ("" if o.failing else "; --trust reported to fail on it") + ")"
     phrase = replacement_phrase(s.replacements, s.suggested_replacements)
     return f"{head}. {phrase[0].upper()}{phrase[1:]}."
 
