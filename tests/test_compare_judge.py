@@ -196,3 +196,74 @@ def test_a_legacy_judge_model_is_warned_about(local_bedrock_env: LocalBedrock, t
     s = json.loads(out)
     assert s["judge"]["verdicts"]["different"] == 4
     assert any(legacy in w and "Legacy" in w for w in s["warnings"]), s["warnings"]
+
+
+# ------------------------------------------------------------------------------ both orders
+
+
+def test_combine_orders() -> None:
+    from bedrock_lifecycle.toolkit.judge import Verdict, combine_orders
+
+    def v(label: str) -> Verdict:
+        return Verdict(label, f"r-{label}")
+
+    # the swapped reading's "better" means the current answer is better: the candidate is worse
+    assert combine_orders(v("worse"), v("better")) == v("worse")
+    assert combine_orders(v("better"), v("worse")) == v("better")
+    assert combine_orders(v("equivalent"), v("equivalent")) == v("equivalent")
+    flipped = combine_orders(v("better"), v("better"))  # the judge prefers whatever is shown second
+    assert flipped.verdict == "different" and "depended on the order" in flipped.reason
+    assert "better as shown (r-better)" in flipped.reason and "worse with the answers swapped" in flipped.reason
+    assert combine_orders(v("equivalent"), v("worse")).verdict == "different"
+    half = combine_orders(v("worse"), Verdict("unjudged", "empty reply", ""))
+    assert half.verdict == "worse" and "swapped order was unjudged: empty reply" in half.reason
+
+
+@given(st.sampled_from(VERDICTS), st.sampled_from(VERDICTS))
+def test_combine_orders_is_symmetric_under_swapping(a: str, b: str) -> None:
+    """Reading the same two answers the other way round gives the mirrored verdict."""
+    from bedrock_lifecycle.toolkit.judge import Verdict, combine_orders
+
+    mirror = {"better": "worse", "worse": "better", "equivalent": "equivalent", "different": "different"}
+    one = combine_orders(Verdict(a, "x"), Verdict(b, "y")).verdict
+    other = combine_orders(Verdict(b, "y"), Verdict(a, "x")).verdict
+    assert other == mirror[one]
+
+
+def _biased_reply(req: Any) -> str:
+    """A judge with a position bias: the answer shown as proposed is always 'better' —
+    except for Lyon, which it always calls worse wherever it stands."""
+    text = req.body["messages"][0]["content"][0]["text"]
+    proposed = re.search(r"<proposed_answer>\n(.*?)\n</proposed_answer>", text, re.S).group(1)  # type: ignore[union-attr]
+    current = re.search(r"<current_answer>\n(.*?)\n</current_answer>", text, re.S).group(1)  # type: ignore[union-attr]
+    if "Lyon" in proposed:
+        return json.dumps({"verdict": "worse", "reason": "Wrong capital."})
+    if "Lyon" in current:
+        return json.dumps({"verdict": "better", "reason": "The other one names the wrong capital."})
+    return json.dumps({"verdict": "better", "reason": "Reads better."})
+
+
+def test_judge_both_orders_end_to_end(local_bedrock_env: LocalBedrock, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    bedrock = local_bedrock_env
+    bedrock.reply(LITE, "Paris is the capital of France.")
+    bedrock.reply(PRO, lambda r: "The capital is Lyon." if "second" in json.dumps(r.body) else "The capital of France is Paris.")
+    bedrock.reply(JUDGE, _biased_reply, input_tokens=400, output_tokens=30)
+    argv = ["compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(_prompts(tmp_path)), "--judge", JUDGE, "--json"]
+    code, out, err = run(capsys, *argv)
+    one = json.loads(out)
+    assert code == 0, err
+    assert one["judge"]["verdicts"]["better"] == 3 and one["evaluation"]["judge"]["orders"] == 1  # the bias shows
+    calls_before = bedrock.calls(model_id=JUDGE)
+    code, out, err = run(capsys, *argv, "--judge-both-orders")
+    both = json.loads(out)
+    assert code == 0, err
+    assert both["judge"]["verdicts"] == {"equivalent": 0, "better": 0, "worse": 1, "different": 3, "unjudged": 0}
+    assert both["judge"]["worse"] == ["q2"]  # the real regression survives both orders
+    rows = {r["id"]: r["verdict"] for r in both["per_prompt"]}
+    assert rows["q1"]["verdict"] == "different" and "depended on the order" in rows["q1"]["reason"]
+    assert both["evaluation"]["judge"]["orders"] == 2 and both["evaluation"]["judge"]["calls"] == 8
+    assert bedrock.calls(model_id=JUDGE) - calls_before == 8
+    code, _, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(_prompts(tmp_path)),
+                       "--judge-both-orders")
+    assert code == 2 and "--judge-both-orders" in err and "--judge MODEL_ID" in err

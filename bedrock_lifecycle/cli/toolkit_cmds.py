@@ -2,7 +2,7 @@
 
     bedrock-lifecycle compare --baseline MODEL_OR_ALIAS --candidate MODEL_OR_ALIAS \\
         --prompts prompts.jsonl [--concurrency 4] [--report out.html] [--json] [--prices p.toml]
-        [--similarity lexical|embedding:MODEL_ID] [--judge MODEL_ID [--rubric FILE]]
+        [--similarity lexical|embedding:MODEL_ID] [--judge MODEL_ID [--rubric FILE] [--judge-both-orders]]
         [--fail-on-regression] [--fail-on-worse N] [--monthly-calls N]
     bedrock-lifecycle compare --shadow-log shadow.jsonl [--alias NAME] [same options]
 
@@ -75,6 +75,9 @@ def add_parser(sub: Any) -> None:
                    help="how to score two answers: the lexical measure (default) or cosine of Bedrock embeddings")
     p.add_argument("--judge", metavar="MODEL_ID", help="ask this model (Converse) whether the candidate's answer is as good")
     p.add_argument("--rubric", metavar="FILE", help="with --judge: the judge's instructions (default: docs/compare.md)")
+    p.add_argument("--judge-both-orders", action="store_true",
+                   help="with --judge: ask again with the answers swapped; a verdict that flips becomes "
+                        "'different' (twice the judge calls)")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when a prompt's expectations pass for the baseline and fail for the candidate")
     p.add_argument("--fail-on-worse", type=non_negative_int, metavar="N",
@@ -196,6 +199,8 @@ def _read_rubric(path: str | None) -> str | None:
 def _check_args(args: argparse.Namespace) -> None:
     if args.rubric is not None and args.judge is None:
         raise CliError("--rubric is the judge's instructions: give --judge MODEL_ID too", 2)
+    if args.judge_both_orders and args.judge is None:
+        raise CliError("--judge-both-orders asks the judge twice: give --judge MODEL_ID too", 2)
     if args.fail_on_worse is not None and args.judge is None:
         raise CliError("--fail-on-worse counts the judge's verdicts: give --judge MODEL_ID too", 2)
     if args.report is not None:
@@ -261,7 +266,9 @@ def print_text(summary: dict[str, Any], warnings_seen: Sequence[str], report: st
     if judge is not None:  # the verdict summary first: it is the headline when asked for
         v = judge["verdicts"]
         print("Judge: " + ", ".join(f"{n} {k}" for k, n in v.items() if n or k != "unjudged")
-              + (f" (as good or better: {judge['as_good_rate'] * 100:.0f}%)" if judge["as_good_rate"] is not None else ""))
+              + (f" (as good or better: {judge['as_good_rate'] * 100:.0f}%)" if judge["as_good_rate"] is not None else "")
+              + ("; asked in both orders" if (summary.get("evaluation") or {}).get("judge", {}).get("orders") == 2
+                 else ""))
     if summary["checks"]["prompts_with_expectations"]:
         ch = summary["checks"]
         line = (f"Expectations: baseline passed {ch['baseline_passed']}, candidate passed {ch['candidate_passed']} "
@@ -439,7 +446,8 @@ def _evaluate(args: argparse.Namespace, pairs: list[Pair], client: Any,
     if client is None:
         client = compare_run.make_client(_client_names(args), _region(args), args.concurrency)
     embedder = Embedder(client, args.similarity.partition(":")[2], _region(args)) if args.similarity != "lexical" else None
-    judge = Judge(client, args.judge, _read_rubric(args.rubric) or DEFAULT_RUBRIC) if args.judge else None
+    judge = Judge(client, args.judge, _read_rubric(args.rubric) or DEFAULT_RUBRIC,
+                  both_orders=args.judge_both_orders) if args.judge else None
     progress = compare_run.Progress(len(usable))
     with compare_run.collect_warnings() as collector:
         scores, verdicts = compare_run.score_pairs(usable, embedder=embedder, judge=judge,

@@ -37,6 +37,7 @@ __all__ = [
     "Embedder",
     "Judge",
     "Verdict",
+    "combine_orders",
     "cosine",
     "embedding_family",
     "judge_messages",
@@ -257,9 +258,12 @@ def judge_messages(prompt: str, baseline: str, candidate: str) -> list[dict[str,
 class Judge:
     """Asks one judge model, through Converse, for a verdict per pair."""
 
-    def __init__(self, client: Any, model_id: str, rubric: str = DEFAULT_RUBRIC, max_tokens: int = 300) -> None:
+    def __init__(self, client: Any, model_id: str, rubric: str = DEFAULT_RUBRIC, max_tokens: int = 300,
+                 both_orders: bool = False) -> None:
         self.client = client
         self.model_id = model_id
+        # Judges favour one position; asked in both orders, a verdict that flips is not one.
+        self.both_orders = both_orders
         self.rubric = rubric.strip() + "\n\n" + FORMAT_INSTRUCTION
         self.max_tokens = max_tokens
         self.calls = 0
@@ -269,6 +273,14 @@ class Judge:
         self._lock = threading.Lock()
 
     def judge(self, prompt: str, baseline: str, candidate: str) -> Verdict:
+        """The verdict on ``candidate`` against ``baseline``; with ``both_orders``, asked
+        again with the answers swapped and combined by :func:`combine_orders`."""
+        first = self._ask(prompt, baseline, candidate)
+        if not self.both_orders or first.verdict == UNJUDGED:
+            return first
+        return combine_orders(first, self._ask(prompt, candidate, baseline))
+
+    def _ask(self, prompt: str, baseline: str, candidate: str) -> Verdict:
         try:
             resp = self.client.converse(
                 modelId=self.model_id,
@@ -296,7 +308,27 @@ class Judge:
 
     def usage(self) -> dict[str, Any]:
         return {"model": self.model_id, "calls": self.calls, "failed": self.failed,
-                "served_by": dict(self.served_by), "usage": dict(self.usage_totals)}
+                "served_by": dict(self.served_by), "usage": dict(self.usage_totals),
+                "orders": 2 if self.both_orders else 1}
+
+
+_SWAPPED = {"better": "worse", "worse": "better", "equivalent": "equivalent", "different": "different"}
+
+
+def combine_orders(shown: Verdict, swapped: Verdict) -> Verdict:
+    """One verdict from the judge's two readings: ``shown`` (current answer first) and
+    ``swapped`` (the answers exchanged, so its "better" means the current one is better).
+
+    They agree: that verdict. They disagree: "different" — the preference followed the
+    position, not the answers — naming both readings. The swapped reading unjudged: the
+    shown one, saying so."""
+    if swapped.verdict == UNJUDGED:
+        return Verdict(shown.verdict, f"{shown.reason} (the swapped order was unjudged: {swapped.reason})")
+    mapped = _SWAPPED[swapped.verdict]
+    if mapped == shown.verdict:
+        return shown
+    return Verdict("different", f"the verdict depended on the order: {shown.verdict} as shown ({shown.reason}), "
+                                f"{mapped} with the answers swapped ({swapped.reason})")
 
 
 def _code(exc: BaseException) -> str:
