@@ -54,6 +54,35 @@ def test_a_notice_text() -> None:
     assert [(d.kind, d.at) for d in dates] == [("legacy", day("2026-04-14")), ("eol", day("2026-10-14"))]
 
 
+HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"
+SONNET35_V2 = "anthropic.claude-3-5-sonnet-20241022-v2:0"
+NAMES_ONLY = ("Amazon Bedrock will retire Anthropic Claude 3 Haiku and Claude 3.5 Sonnet v2 on January 15, "
+              "2027. We recommend migrating to Claude Sonnet 4.5 before then.")
+
+
+def test_model_names_are_read_when_the_text_names_no_id() -> None:
+    retiring, replacements, dates = parse_text(NAMES_ONLY)
+    assert retiring == (HAIKU3, SONNET35_V2)  # "Claude 3.5 Sonnet v2", not "Claude 3.5 Sonnet"
+    assert replacements == (SONNET_45,)
+    assert [(d.kind, d.at) for d in dates] == [("eol", day("2027-01-15"))]
+    # A name followed by more of a version is another model; a name two IDs share is no guess.
+    assert health.model_ids_in("Claude Opus 4.1, Command R+ and Nova Reel") == (
+        "anthropic.claude-opus-4-1-20250805-v1:0", "cohere.command-r-plus-v1:0")
+    assert health.model_ids_in("claude  sonnet 4") == (SONNET_4,)  # any case and spacing
+    # IDs win: a notice that names its models by ID keeps names mentioned in passing out.
+    assert parse_text(f"{NOVA} reaches end of life on 2027-06-30. Claude 3 Haiku is not affected.")[0] == (NOVA,)
+
+
+def test_names_are_not_read_when_the_event_lists_its_entities(env: Path, local_bedrock_env: LocalBedrock,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    local_bedrock_env.add_health_event(NAMES_ONLY)
+    local_bedrock_env.add_health_event(NAMES_ONLY.replace("2027", "2028"), entities=[NOVA])
+    code, out, err = run(capsys, "notices", "--json")
+    assert code == 0, err
+    models = sorted(tuple(n["models"]) for n in json.loads(out)["notices"])
+    assert models == [(NOVA,), (HAIKU3, SONNET35_V2)]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

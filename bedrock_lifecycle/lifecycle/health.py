@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -124,23 +125,55 @@ def model_ids_in(text: str, providers: Iterable[str] | None = None) -> tuple[str
 
 
 def _ids_by_role(
-    text: str, providers: Iterable[str] | None
+    text: str, providers: Iterable[str] | None, names: bool = True
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(IDs the text retires, IDs it recommends instead): an ID after "migrate to",
-    "recommend", "replace", "upgrade", "switch" or "instead" in its sentence is a replacement."""
+    "recommend", "replace", "upgrade", "switch" or "instead" in its sentence is a replacement.
+
+    Model names ("Claude 3 Haiku") are read only when the text names no model by ID (and
+    ``names``: the caller has no affected entities): a notice that lists IDs says exactly
+    which models it means, and a name mentioned in passing must not take its dates."""
     known = frozenset(providers) if providers is not None else _bundled_providers()
+    by_id = _scan(text, lambda sentence: [(m.start(), b) for m in _ID_RE.finditer(sentence)
+                                          if (b := _base_of(m.group(0).rstrip(".:"), known)) is not None])
+    if by_id[0] or by_id[1] or not names:
+        return by_id
+    names_re, by_name = _model_names()
+    return _scan(text, lambda sentence: [(m.start(), by_name[" ".join(m.group(0).casefold().split())])
+                                         for m in names_re.finditer(sentence)])
+
+
+def _scan(text: str, find: Callable[[str], list[tuple[int, str]]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     retiring: dict[str, None] = {}
     replacements: dict[str, None] = {}
     for sentence in _SENTENCE_END.split(text):
-        for match in _ID_RE.finditer(sentence):
-            base = _base_of(match.group(0).rstrip(".:"), known)
-            if base is None:
-                continue
-            if _REPLACEMENT_RE.search(sentence, 0, match.start()):
+        for start, base in find(sentence):
+            if _REPLACEMENT_RE.search(sentence, 0, start):
                 replacements.setdefault(base)
             else:
                 retiring.setdefault(base)
     return tuple(retiring), tuple(r for r in replacements if r not in retiring)
+
+
+@functools.cache
+def _model_names() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The bundled data's model names ("Claude 3 Haiku", "Command R+") as one pattern, and
+    each name (casefolded, single-spaced) -> its model ID. A name two IDs share ("Nova
+    Reel") is left out: it would be a guess. Longest names first, so "Claude 3.5 Sonnet v2"
+    wins over "Claude 3.5 Sonnet"; a name followed by more of a version ("Claude Opus 4"
+    in "Claude Opus 4.1", "Command R" in "Command R+") does not match."""
+    from bedrock_lifecycle.lifecycle import bundled
+
+    ids: dict[str, set[str]] = {}
+    for e in bundled.load().entries:
+        if e.name:
+            ids.setdefault(" ".join(e.name.casefold().split()), set()).add(e.model_id)
+    by_name = {name: next(iter(found)) for name, found in ids.items() if len(found) == 1}
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in name.split())
+                            for name in sorted(by_name, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w+]|[.-]\w)", re.IGNORECASE) if by_name \
+        else re.compile(r"(?!x)x")
+    return pattern, by_name
 
 
 def _base_of(value: str, providers: frozenset[str]) -> str | None:
@@ -332,7 +365,7 @@ def fetch_notices(
         account, text = texts.get(arn, (None, ""))
         ents = tuple(entities.get(arn, ()))
         from_entities = [b for v, _ in ents if (b := _base_of(v, known)) is not None]
-        retiring, replacements = _ids_by_role(text, known)
+        retiring, replacements = _ids_by_role(text, known, names=not from_entities)
         models = tuple(dict.fromkeys([*from_entities, *retiring]))
         out.append(
             Notice(
