@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import tempfile
+from collections.abc import Callable
 
 from bedrock_lifecycle.lifecycle.registry import Registry
 from bench._util import compare, report
@@ -27,7 +28,7 @@ def main() -> None:
     fm_arn = f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"
     table = {(plain, region): at}
     lookup = registry.lookup
-    cases = {
+    cases: dict[str, Callable[[], object]] = {
         "baseline: dict hit": lambda: table.get((plain, region)),
         "plain model ID": lambda: lookup(plain, region, at),
         "cross-region profile ID": lambda: lookup(profile, region, at),

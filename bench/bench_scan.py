@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bedrock_lifecycle.ids import KNOWN_PROVIDERS
 from bedrock_lifecycle.toolkit.scan import SKIP_DIRS, scan_paths
@@ -85,7 +86,7 @@ SKIPPED = ("node_modules/lib", ".git/objects", "venv/lib")
 def notebook(rng: random.Random, size: int, model: str | None) -> str:
     """A Jupyter notebook (as Jupyter writes it) of about ``size`` bytes: markdown and code
     cells with stream and rich outputs; ``model`` planted in one code cell."""
-    cells = []
+    cells: list[dict[str, Any]] = []
     while sum(len(json.dumps(c)) for c in cells) < size:
         n = len(cells)
         cells.append({"cell_type": "markdown", "id": f"m{n}", "metadata": {},

@@ -34,6 +34,7 @@ import time
 import warnings
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +127,7 @@ def _count_codes(tally: Tally, attempts: Any) -> None:  # holds tally.lock
             tally.attempt_codes[a["error_code"]] += 1
 
 
-def _percentile(values: list[float], q: float) -> float:
+def _percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
