@@ -139,25 +139,22 @@ class _Model(BaseModel):
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
-        token = _validating.set(True)
-        try:
-            return super().model_validate(obj, **kwargs)
-        except ValidationError as exc:
-            raise _config_error(exc, f"{cls.__name__}.model_validate") from None
-        except _Unresolved as exc:
-            raise ConfigError(str(exc)) from None
-        finally:
-            _validating.reset(token)
+        return cls._config_errors("model_validate", super().model_validate, obj, **kwargs)
 
     @classmethod
     def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Any:
         """As :meth:`model_validate`, for data whose leaves are strings (the same error:
         :class:`ConfigError` naming the key path and value)."""
+        return cls._config_errors("model_validate_strings", super().model_validate_strings, obj, **kwargs)
+
+    @classmethod
+    def _config_errors(cls, what: str, validate: Callable[..., Any], obj: Any, **kwargs: Any) -> Any:
+        """``validate(obj)`` with pydantic's errors as :class:`ConfigError` naming ``what``."""
         token = _validating.set(True)
         try:
-            return super().model_validate_strings(obj, **kwargs)
+            return validate(obj, **kwargs)
         except ValidationError as exc:
-            raise _config_error(exc, f"{cls.__name__}.model_validate_strings") from None
+            raise _config_error(exc, f"{cls.__name__}.{what}") from None
         except _Unresolved as exc:
             raise ConfigError(str(exc)) from None
         finally:
