@@ -78,11 +78,16 @@ def _prompts(tmp_path: Path) -> Path:
     return f
 
 
-def test_judge_end_to_end(local_bedrock_env: LocalBedrock, tmp_path: Path,
-                          capsys: pytest.CaptureFixture[str]) -> None:
-    bedrock = local_bedrock_env
+def _paris_and_lyon(bedrock: LocalBedrock) -> LocalBedrock:
+    """The baseline always answers Paris; the candidate answers Lyon to the second prompt."""
     bedrock.reply(LITE, "Paris is the capital of France.")
     bedrock.reply(PRO, lambda r: "The capital is Lyon." if "second" in json.dumps(r.body) else "The capital of France is Paris.")
+    return bedrock
+
+
+def test_judge_end_to_end(local_bedrock_env: LocalBedrock, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    bedrock = _paris_and_lyon(local_bedrock_env)
     bedrock.reply(JUDGE, _judge_reply, input_tokens=400, output_tokens=30)
     report = tmp_path / "r.html"
     code, out, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(_prompts(tmp_path)),
@@ -245,9 +250,7 @@ def _biased_reply(req: Any) -> str:
 
 def test_judge_both_orders_end_to_end(local_bedrock_env: LocalBedrock, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    bedrock = local_bedrock_env
-    bedrock.reply(LITE, "Paris is the capital of France.")
-    bedrock.reply(PRO, lambda r: "The capital is Lyon." if "second" in json.dumps(r.body) else "The capital of France is Paris.")
+    bedrock = _paris_and_lyon(local_bedrock_env)
     bedrock.reply(JUDGE, _biased_reply, input_tokens=400, output_tokens=30)
     argv = ["compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(_prompts(tmp_path)), "--judge", JUDGE, "--json"]
     code, out, err = run(capsys, *argv)
