@@ -13,14 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_lifecycle.lifecycle import health
-from bedrock_lifecycle.lifecycle.health import (
-    Notice,
-    NoticeDate,
-    dates_in,
-    entries_from_notices,
-    parse_text,
-)
+from bedrock_lifecycle.lifecycle import notice_text
+from bedrock_lifecycle.lifecycle.health import Notice, entries_from_notices
+from bedrock_lifecycle.lifecycle.notice_text import NoticeDate, dates_in, parse_text
 from bedrock_lifecycle.lifecycle.registry import Registry
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import run_cli as run
@@ -66,9 +61,9 @@ def test_model_names_are_read_when_the_text_names_no_id() -> None:
     assert replacements == (SONNET_45,)
     assert [(d.kind, d.at) for d in dates] == [("eol", day("2027-01-15"))]
     # A name followed by more of a version is another model; a name two IDs share is no guess.
-    assert health.model_ids_in("Claude Opus 4.1, Command R+ and Nova Reel") == (
+    assert notice_text.model_ids_in("Claude Opus 4.1, Command R+ and Nova Reel") == (
         "anthropic.claude-opus-4-1-20250805-v1:0", "cohere.command-r-plus-v1:0")
-    assert health.model_ids_in("claude  sonnet 4") == (SONNET_4,)  # any case and spacing
+    assert notice_text.model_ids_in("claude  sonnet 4") == (SONNET_4,)  # any case and spacing
     # IDs win: a notice that names its models by ID keeps names mentioned in passing out.
     assert parse_text(f"{NOVA} reaches end of life on 2027-06-30. Claude 3 Haiku is not affected.")[0] == (NOVA,)
 
@@ -102,7 +97,7 @@ def test_dates_and_their_milestones(text: str, expected: list[tuple[str, str]]) 
 def test_only_real_model_ids_count() -> None:
     text = (f"See example.com, e.g. v1.2 or foo.bar-v1. Affected: arn:aws:bedrock:us-east-1::foundation-model/{NOVA} "
             f"and eu.{SONNET_4}.")
-    assert health.model_ids_in(text, PROVIDERS) == (NOVA, SONNET_4)
+    assert notice_text.model_ids_in(text, PROVIDERS) == (NOVA, SONNET_4)
 
 
 _formats = st.sampled_from(["{d:%Y-%m-%d}", "{d:%B} {d.day}, {d.year}", "{d.day} {d:%B} {d.year}", "{d:%b}. {d.day}, {d.year}"])
@@ -261,5 +256,5 @@ def _catalogue() -> list[str]:
 def test_every_catalogued_id_is_found_in_prose(model: str, geo: str, template: str) -> None:
     from bedrock_lifecycle.ids import parse_model_id
 
-    found = health.model_ids_in(template.format(geo + model))
+    found = notice_text.model_ids_in(template.format(geo + model))
     assert found == (parse_model_id(model).base_model_id,)

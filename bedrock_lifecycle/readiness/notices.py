@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from bedrock_lifecycle.lifecycle.health import MILESTONES
 from bedrock_lifecycle.lifecycle.model import LifecycleEntry
+from bedrock_lifecycle.lifecycle.notice_text import MILESTONES
 
 _WINNER = {"override": "override wins", "api": "api wins", "bundled": "health wins"}
 
