@@ -373,3 +373,13 @@ def test_client_creation_is_not_refused_by_a_reported_eol(local_bedrock: Any) ->
         c.converse(modelId="chat", messages=MSG)
     with pytest.raises(ConfigError, match="every call routed to it would fail"):
         build("reported")
+
+
+def test_six_months_from_a_month_end_never_moves_earlier() -> None:
+    """Found by hypothesis: Mar 30 02:00 and Mar 31 00:00 plus six months both land on Sep 30;
+    the later start must not give the earlier bound."""
+    e = LifecycleEntry("x.model-v1:0", legacy_period_days=182)
+    a = earliest_eol(e, T("2020-03-30T02:00:00"))
+    b = earliest_eol(e, T("2020-03-31T00:00:00"))
+    assert a is not None and b is not None and b >= a
+    assert a == T("2020-09-30")  # from the start of the day: at most a day early, never late

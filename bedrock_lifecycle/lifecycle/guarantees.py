@@ -46,8 +46,15 @@ def legacy_period_days(entry: LifecycleEntry) -> int | None:
 
 
 def after_legacy_period(start: _dt.datetime, days: int) -> _dt.datetime:
-    """``start`` plus a Legacy period: 6 calendar months for "6 months", else days."""
-    return add_months(start, 6) if days == SIX_MONTHS_DAYS else start + _dt.timedelta(days=days)
+    """``start`` plus a Legacy period: 6 calendar months for "6 months", else days.
+
+    Calendar months count from the start of ``start``'s day: clamping a month end (Mar 31 +
+    6 months = Sep 30) would otherwise put a later start (Mar 31 00:00) before an earlier
+    one's result (Mar 30 02:00 + 6 months = Sep 30 02:00), and a guarantee must never move
+    earlier as time passes. The bound is at most a day earlier than exact: conservative."""
+    if days == SIX_MONTHS_DAYS:
+        return add_months(start.replace(hour=0, minute=0, second=0, microsecond=0), 6)
+    return start + _dt.timedelta(days=days)
 
 
 def _legacy_now(entry: LifecycleEntry, at: _dt.datetime) -> bool:
