@@ -85,14 +85,25 @@ def env_region(environ: Any = None) -> str | None:
     return None
 
 
-def non_negative_int(value: str) -> int:
+def whole_number(value: str, minimum: int, maximum: int | None = None, *, what: str = "a whole number",
+                 why: str = "") -> int:
+    """An integer argument in ``minimum..maximum``; argparse names the option and value."""
     try:
         n = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}") from None
+    if n < minimum or (maximum is not None and n > maximum):
+        wanted = f"{minimum} or more" if maximum is None else f"{minimum} to {maximum}"
+        raise argparse.ArgumentTypeError(f"expected {wanted}{why}, got {n}")
     return n
+
+
+def non_negative_int(value: str) -> int:
+    return whole_number(value, 0)
+
+
+def positive_int(value: str) -> int:
+    return whole_number(value, 1)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

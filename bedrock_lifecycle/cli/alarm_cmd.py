@@ -19,23 +19,14 @@ from bedrock_lifecycle.cli._common import (
     CliError,
     add_command,
     env_region,
+    positive_int,
     print_json,
     region_arg,
 )
 
 
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {n}")
-    return n
-
-
 def _period(value: str) -> int:
-    n = _positive_int(value)
+    n = positive_int(value)
     if n not in (10, 30) and n % 60:
         raise argparse.ArgumentTypeError(f"CloudWatch periods are 10, 30 or a multiple of 60 seconds, got {n}")
     return n
@@ -72,12 +63,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", help="alarm name (default: bedrock-lifecycle-ALIAS-canary-MODEL)")
     p.add_argument("--max-error-rate-increase", type=_rate, metavar="FRACTION",
                    help="default: the alias's analysis.max_error_rate_increase, else 0.05")
-    p.add_argument("--min-calls", type=_positive_int, metavar="N",
+    p.add_argument("--min-calls", type=positive_int, metavar="N",
                    help="canary calls a period needs before it can breach (default: analysis.min_calls, else 50)")
     p.add_argument("--period", type=_period, default=60, metavar="SECONDS",
                    help="seconds per datapoint (default 60, the publisher's interval)")
-    p.add_argument("--evaluation-periods", type=_positive_int, default=3, metavar="N")
-    p.add_argument("--datapoints-to-alarm", type=_positive_int, default=2, metavar="N")
+    p.add_argument("--evaluation-periods", type=positive_int, default=3, metavar="N")
+    p.add_argument("--datapoints-to-alarm", type=positive_int, default=2, metavar="N")
     p.add_argument("--alarm-action", action="append", default=[], metavar="ARN",
                    help="an action on ALARM (SNS topic, ...); repeatable")
     p.set_defaults(func=cmd_alarm)

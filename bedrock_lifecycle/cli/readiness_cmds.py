@@ -22,6 +22,7 @@ from bedrock_lifecycle.cli._common import (
     plural,
     print_json,
     region_arg,
+    whole_number,
 )
 
 _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "not_checked": "NOT CHECKED"}
@@ -48,13 +49,8 @@ def _positive(value: str) -> float:
 
 
 def _days(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole days, got {value!r}") from None
-    if not 1 <= n <= 63:
-        raise argparse.ArgumentTypeError(f"expected 1 to 63 days (CloudWatch keeps 1-minute data 15 days), got {n}")
-    return n
+    return whole_number(value, 1, 63, what="whole days",
+                        why=" days (CloudWatch keeps 1-minute data 15 days)")
 
 
 def add_parser(sub: Any) -> None:
