@@ -93,3 +93,17 @@ def compare_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
     reset_warnings()
     prices.reset()
+
+
+def framework_env(bedrock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment a framework's own client sees: the local Bedrock's endpoint and
+    credentials, no profile or configuration from the machine, and botocore's retries kept
+    short. Frameworks build clients with botocore's retries on (the library counts those
+    attempts); standard mode with two attempts keeps their real backoff sleeps to about a
+    second."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "BEDROCK_LIFECYCLE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in bedrock.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")

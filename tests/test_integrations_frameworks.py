@@ -17,6 +17,7 @@ import pytest
 
 import bedrock_lifecycle
 from bedrock_lifecycle.testing import LocalBedrock
+from tests.helpers import framework_env
 
 NOVA_LITE = "amazon.nova-lite-v1:0"
 NOVA_MICRO = "amazon.nova-micro-v1:0"
@@ -32,14 +33,7 @@ CONFIG = {
 
 @pytest.fixture
 def env(bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalBedrock]:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "BEDROCK_LIFECYCLE_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in bedrock.env().items():
-        monkeypatch.setenv(name, value)
-    # Frameworks build clients with botocore's retries on (the library counts those attempts);
-    # standard mode with two attempts keeps their real backoff sleeps to about a second.
-    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    framework_env(bedrock, monkeypatch)
     yield bedrock
 
 

@@ -14,6 +14,7 @@ import pytest
 import bedrock_lifecycle
 from bedrock_lifecycle.testing import LocalBedrock
 from bedrock_lifecycle.testing.tools import smallest
+from tests.helpers import framework_env
 
 LITE, MICRO = "amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0"
 CONFIG = {"aliases": {"chat": {"targets": [LITE], "fallbacks": [MICRO]}}}
@@ -25,14 +26,7 @@ ASK = [{"role": "user", "content": [{"text": "weather in Paris?"}]}]
 
 @pytest.fixture
 def session(bedrock: LocalBedrock, monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "BEDROCK_LIFECYCLE_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in bedrock.env().items():
-        monkeypatch.setenv(name, value)
-    # Frameworks build clients with botocore's retries on (the library counts those attempts);
-    # standard mode with two attempts keeps their real backoff sleeps to about a second.
-    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    framework_env(bedrock, monkeypatch)
     s = boto3.Session(region_name="us-east-1")
     bedrock_lifecycle.install(s, config=CONFIG, environ={})
     yield s
