@@ -107,3 +107,20 @@ def framework_env(bedrock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_RETRY_MODE", "standard")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+
+
+def config_file_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, config: str, cache_dir: Any = None) -> Any:
+    """The documented set-up for CLI tests: no BEDROCK_LIFECYCLE_* from the caller,
+    ``config`` in ``models.toml`` named by BEDROCK_LIFECYCLE_CONFIG, a private cache
+    (``cache_dir``, default ``tmp_path/cache``) and us-east-1. Returns the file's path."""
+    import os
+
+    for k in list(os.environ):
+        if k.startswith("BEDROCK_LIFECYCLE_"):
+            monkeypatch.delenv(k)
+    cfg = tmp_path / "models.toml"
+    cfg.write_text(config)
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(cache_dir if cache_dir is not None else tmp_path / "cache"))
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    return cfg

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bedrock_lifecycle.cli import main
+from tests.helpers import config_file_env
 from tests.helpers import run_cli as run
 
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # Legacy 2026-10-08, EOL 2027-04-08 (S3)
@@ -31,14 +32,7 @@ weights = [0, 100]
 
 @pytest.fixture(autouse=True)
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for k in list(__import__("os").environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    cfg = tmp_path / "models.toml"
-    cfg.write_text(CONFIG)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    cfg: Path = config_file_env(tmp_path, monkeypatch, CONFIG)
     return cfg
 
 

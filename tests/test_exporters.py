@@ -27,7 +27,15 @@ from bedrock_lifecycle.observe import exporters, metrics
 from bedrock_lifecycle.observe.events import AttemptEvent, bus_of
 from bedrock_lifecycle.observe.exporters import EmfExporter, LogExporter, parse_names
 from bedrock_lifecycle.testing import LocalBedrock
-from tests.helpers import MESSAGES, NOVA_LITE, NOVA_MICRO, NOVA_PRO, StaticRegistry, at
+from tests.helpers import (
+    MESSAGES,
+    NOVA_LITE,
+    NOVA_MICRO,
+    NOVA_PRO,
+    StaticRegistry,
+    at,
+    config_file_env,
+)
 
 SECRET_PROMPT = "SECRET-PROMPT-7f3a9c the launch code is 0000"
 SECRET_ANSWER = "SECRET-ANSWER-b21e44"
@@ -431,14 +439,7 @@ fallbacks = ["{NOVA_MICRO}"]
 
 @pytest.fixture
 def cli_env(tmp_path: Path, writer: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    cfg = tmp_path / "models.toml"
-    cfg.write_text(CONFIG)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(writer))
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    config_file_env(tmp_path, monkeypatch, CONFIG, writer)
     return writer
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.testing import LocalBedrock
+from tests.helpers import config_file_env
 from tests.helpers import run_cli as run
 
 NOVA = "amazon.nova-lite-v1:0"
@@ -37,14 +38,7 @@ targets = ["{SONNET_4}"]
 
 @pytest.fixture
 def env(local_bedrock_env: LocalBedrock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    cfg = tmp_path / "models.toml"
-    cfg.write_text(CONFIG)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    config_file_env(tmp_path, monkeypatch, CONFIG)
     return tmp_path / "cache"
 
 
