@@ -52,6 +52,16 @@ def report(title: str, medians: dict[str, float], baseline: str | None = None) -
         print(f"  {name:<40} {ns / 1000:10.2f} µs{ratio}")
 
 
+def _url_of(proc: subprocess.Popen[str]) -> str:
+    """The endpoint a started local Bedrock prints as the last word of its first line."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    url = line.rsplit(" ", 1)[-1].strip()
+    if not url.startswith("http://"):
+        raise RuntimeError(f"local Bedrock did not start: {line!r}")
+    return url
+
+
 @contextlib.contextmanager
 def server_process(script: str | None = None) -> Iterator[str]:
     """A local Bedrock in its own process; yields its endpoint URL.
@@ -63,12 +73,7 @@ def server_process(script: str | None = None) -> Iterator[str]:
     argv = ["-c", script] if script else ["-m", "bedrock_lifecycle.testing", "--port", "0"]
     proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        url = line.rsplit(" ", 1)[-1].strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"local Bedrock did not start: {line!r}")
-        yield url
+        yield _url_of(proc)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -143,12 +148,7 @@ def controlled_server(*, record: bool = True) -> Iterator[Controlled]:
     proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        url = line.rsplit(" ", 1)[-1].strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"local Bedrock did not start: {line!r}")
-        yield Controlled(proc, url)
+        yield Controlled(proc, _url_of(proc))
     finally:
         if proc.stdin is not None:
             with contextlib.suppress(OSError):
