@@ -218,19 +218,19 @@ class _Client:
     """Stands in for a lifecycle client: the reloader holds it weakly and applies to it."""
 
 
-def _reloader(src: AppConfigSource, applied: list[Config]) -> reload.Reloader:
+def _reloader(src: AppConfigSource, client: _Client, applied: list[Config]) -> tuple[reload.Reloader, Any]:
+    """A reloader of ``src`` for ``client`` (held weakly: the caller keeps it alive),
+    recording what it applies; and the first fetched document."""
     first = src.fetch()
-    return reload.Reloader(_Client(), src, environ={}, ttl=60, version=first.version,
-                            apply=lambda _c, cfg: applied.append(cfg))
+    return reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
+                           apply=lambda _c, cfg: applied.append(cfg)), first
 
 
 def test_a_bad_version_is_rejected_once_and_the_last_good_stays(server: LocalBedrock, clock: FakeClock) -> None:
     src = source(server, clock)
     applied: list[Config] = []
     client = _Client()
-    first = src.fetch()
-    rl = reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
-                          apply=lambda _c, cfg: applied.append(cfg))
+    rl, first = _reloader(src, client, applied)
     server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", b"{not json", content_type="application/json")
     clock.t += 60
     with pytest.warns(reload.ConfigReloadWarning, match="rejected, keeping appconfig:"):
@@ -253,9 +253,7 @@ def test_an_invalid_configuration_is_rejected_and_an_outage_keeps_the_last_good(
     src = source(server, clock)
     applied: list[Config] = []
     client = _Client()
-    first = src.fetch()
-    rl = reload.Reloader(client, src, environ={}, ttl=60, version=first.version,
-                          apply=lambda _c, cfg: applied.append(cfg))
+    rl, first = _reloader(src, client, applied)
     server.deploy_appconfig("shop", "prod", "bedrock-lifecycle", {"aliases": {"chat": {"targets": []}}})
     clock.t += 60
     with pytest.warns(reload.ConfigReloadWarning, match="chat"):
