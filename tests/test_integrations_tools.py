@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from pydantic import BaseModel
 
 import bedrock_lifecycle
 from bedrock_lifecycle.testing import LocalBedrock
@@ -22,6 +23,13 @@ WEATHER = {"toolSpec": {"name": "weather", "description": "Weather in a city.", 
     "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
     "required": ["city", "days"]}}}}
 ASK = [{"role": "user", "content": [{"text": "weather in Paris?"}]}]
+
+
+class City(BaseModel):
+    """The structured output the frameworks' tests ask for."""
+
+    name: str
+    population: int
 
 
 @pytest.fixture
@@ -120,12 +128,6 @@ def test_strands_agent_runs_a_tool_through_an_installed_session(bedrock: LocalBe
 
 def test_langchain_tools_and_structured_output(bedrock: LocalBedrock, session: boto3.Session) -> None:
     lc = pytest.importorskip("langchain_aws")
-    from pydantic import BaseModel
-
-    class City(BaseModel):
-        name: str
-        population: int
-
     client = session.client("bedrock-runtime")
     llm = lc.ChatBedrockConverse(client=client, model="chat", base_model_id=LITE, provider="amazon",
                                  region_name="us-east-1")
@@ -139,13 +141,8 @@ def test_langchain_tools_and_structured_output(bedrock: LocalBedrock, session: b
 
 def test_pydantic_ai_structured_output_and_a_tool(bedrock: LocalBedrock, session: boto3.Session) -> None:
     pydantic_ai = pytest.importorskip("pydantic_ai")
-    from pydantic import BaseModel
     from pydantic_ai.models.bedrock import BedrockConverseModel
     from pydantic_ai.providers.bedrock import BedrockProvider
-
-    class City(BaseModel):
-        name: str
-        population: int
 
     client = session.client("bedrock-runtime")
     provider = BedrockProvider(bedrock_client=client)
