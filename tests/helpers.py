@@ -81,15 +81,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 def compare_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A clean library environment for compare tests: no BEDROCK_LIFECYCLE_* from the
     caller, a private cache, the clock pinned to 2026-04-01, fresh warnings and prices."""
-    import os
-
     from bedrock_lifecycle.api import reset_warnings
     from bedrock_lifecycle.lifecycle import prices
 
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
+    clean_env(tmp_path, monkeypatch)
     monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-04-01T00:00:00Z")
     reset_warnings()
     prices.reset()
@@ -113,14 +108,20 @@ def config_file_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, config: str,
     """The documented set-up for CLI tests: no BEDROCK_LIFECYCLE_* from the caller,
     ``config`` in ``models.toml`` named by BEDROCK_LIFECYCLE_CONFIG, a private cache
     (``cache_dir``, default ``tmp_path/cache``) and us-east-1. Returns the file's path."""
+    clean_env(tmp_path, monkeypatch, cache_dir)
+    cfg = tmp_path / "models.toml"
+    cfg.write_text(config)
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    return cfg
+
+
+def clean_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, cache_dir: Any = None) -> None:
+    """No BEDROCK_LIFECYCLE_* from the caller's environment, and a private cache
+    (``cache_dir``, default ``tmp_path/cache``)."""
     import os
 
     for k in list(os.environ):
         if k.startswith("BEDROCK_LIFECYCLE_"):
             monkeypatch.delenv(k)
-    cfg = tmp_path / "models.toml"
-    cfg.write_text(config)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CONFIG", str(cfg))
     monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(cache_dir if cache_dir is not None else tmp_path / "cache"))
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    return cfg

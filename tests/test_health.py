@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from bedrock_lifecycle.lifecycle.health import Notice, entries_from_notices
 from bedrock_lifecycle.lifecycle.notice_text import NoticeDate, dates_in, parse_text
 from bedrock_lifecycle.lifecycle.registry import Registry
 from bedrock_lifecycle.testing import LocalBedrock
+from tests.helpers import clean_env
 from tests.helpers import run_cli as run
 
 UTC = dt.timezone.utc
@@ -145,10 +145,7 @@ def test_undated_or_unnamed_notices_make_no_entries() -> None:
 
 @pytest.fixture
 def env(local_bedrock_env: LocalBedrock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
+    clean_env(tmp_path, monkeypatch)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("BEDROCK_LIFECYCLE_NOW", "2026-09-01T00:00:00Z")
     return tmp_path / "cache"

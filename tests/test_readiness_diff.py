@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from bedrock_lifecycle.cli import main
 from bedrock_lifecycle.readiness.diff import body_family
 from bedrock_lifecycle.testing import LocalBedrock
+from tests.helpers import clean_env
 
 NOVA = "amazon.nova-lite-v1:0"
 MICRO = "amazon.nova-micro-v1:0"
@@ -21,10 +21,7 @@ US_SONNET_45 = "us." + SONNET_45
 
 @pytest.fixture(autouse=True)
 def env(local_bedrock_env: LocalBedrock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalBedrock:
-    for k in list(os.environ):
-        if k.startswith("BEDROCK_LIFECYCLE_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("BEDROCK_LIFECYCLE_CACHE_DIR", str(tmp_path / "cache"))
+    clean_env(tmp_path, monkeypatch)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     return local_bedrock_env
 
