@@ -27,7 +27,7 @@ from bedrock_lifecycle.errors import (
     caller_stacklevel,
     describe,
 )
-from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State, binds
 
 log = logging.getLogger("bedrock_lifecycle")
 
@@ -163,7 +163,7 @@ def target_problems(config: Config, registry: Any, region: str, now: _dt.datetim
     for where, members in groups.items():
         # A reported (not confirmed) EOL date warns at call time; it refuses nothing unless trusted.
         eol = [(m, s) for m, s in members
-               if s.state is State.EOL and (not s.reported or policy.trust == "reported")]
+               if s.state is State.EOL and binds(s.reported, policy.trust)]
         if not eol:
             continue
         if policy.on_eol == "error":

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State, binds
 
 StateAction = Literal["ignore", "warn", "error", "fallback"]
 EolAction = Literal["error", "fallback"]
@@ -55,7 +55,7 @@ _ACTION = {"ignore": Action.ALLOW, "warn": Action.WARN, "error": Action.REFUSE, 
 def decide(status: LifecycleStatus, policy: Policy) -> Decision:
     d = _decide(status, policy)
     # A reported (not confirmed) date warns but never refuses or skips on its own.
-    if d.action in (Action.REFUSE, Action.SKIP) and policy.trust != "reported" and status.reported:
+    if d.action in (Action.REFUSE, Action.SKIP) and not binds(status.reported, policy.trust):
         return Decision(Action.WARN, d.reason, status)
     return d
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_lifecycle.lifecycle.eol import eol_phrase, eol_within
+from bedrock_lifecycle.lifecycle.model import binds
 
 DEFAULT_MAX_AGE_DAYS = 90
 _BAD = ("legacy", "extended_access", "eol")
@@ -54,7 +55,7 @@ def target_problem(
             why = f"may reach EOL {earliest.date().isoformat()}, within {guaranteed_for} days"
     if why is None:
         return None, None
-    if row.get("confidence") == "reported" and trust != "reported":
+    if not binds(row.get("confidence") == "reported", trust):
         ev = row.get("evidence_date")
         return None, f"{why} (reported, not confirmed{f'; evidence {ev}' if ev else ''}; --trust reported to fail on it)"
     return why, None

@@ -22,6 +22,14 @@ class State(str, enum.Enum):
 SEVERITY = {State.UNKNOWN: 0, State.ACTIVE: 0, State.LEGACY: 1, State.EXTENDED_ACCESS: 2, State.EOL: 3}
 
 
+def binds(reported: bool, trust: str) -> bool:
+    """Whether a state or date may fail a gate, refuse or skip a call: confirmed data
+    always; data only third parties reported (``confidence = "reported"``) only under
+    ``trust = "reported"`` — otherwise it warns. The one rule for the client, ``check``,
+    ``scan`` and configuration validation."""
+    return not reported or trust == "reported"
+
+
 @dataclass(frozen=True, slots=True)
 class LifecycleEntry:
     """One dated lifecycle record for a base model, for some regions or for all (``regions=None``)."""

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from bedrock_lifecycle.ids import ModelIdError, parse_model_id
 from bedrock_lifecycle.lifecycle.eol import eol_within
-from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State
+from bedrock_lifecycle.lifecycle.model import LifecycleStatus, State, binds
 from bedrock_lifecycle.regions import RegionError, closest_region, is_region
 from bedrock_lifecycle.toolkit.scan.files import FileScan, Finding
 
@@ -94,7 +94,7 @@ def gate(status: LifecycleStatus, at: _dt.datetime, within_days: int, strict: bo
         return True
     if status.state not in RETIRING and not eol_within(status.eol_date, at, within_days):
         return False
-    return not status.reported or trust == "reported"
+    return binds(status.reported, trust)
 
 
 def classify(
