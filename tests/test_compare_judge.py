@@ -267,6 +267,10 @@ def test_judge_both_orders_end_to_end(local_bedrock_env: LocalBedrock, tmp_path:
     assert rows["q1"]["verdict"] == "different" and "depended on the order" in rows["q1"]["reason"]
     assert both["evaluation"]["judge"]["orders"] == 2 and both["evaluation"]["judge"]["calls"] == 8
     assert bedrock.calls(model_id=JUDGE) - calls_before == 8
+    # the gate counts the combined verdicts: the real regression fails it, the flips do not
+    code, _, err = run(capsys, *argv[:-1], "--judge-both-orders", "--fail-on-worse", "0")
+    assert code == 1 and "1 answers judged worse (more than --fail-on-worse 0): q2" in err
+    assert run(capsys, *argv[:-1], "--judge-both-orders", "--fail-on-worse", "1")[0] == 0
     code, _, err = run(capsys, "compare", "--baseline", LITE, "--candidate", PRO, "--prompts", str(_prompts(tmp_path)),
                        "--judge-both-orders")
     assert code == 2 and "--judge-both-orders" in err and "--judge MODEL_ID" in err
