@@ -201,17 +201,16 @@ def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list
     model = cand.model
     attempts.append({"model": model, "outcome": "ok", "error_code": None, "message": None,
                      "duration_ms": (st.monotonic() - t0) * 1000.0, "role": cand.role})
-    if not st.owns_retries:  # a wrapped client whose botocore retried: say so
-        rm = response.get("ResponseMetadata") if response.__class__ is dict else None
-        if rm is not None and rm.get("RetryAttempts"):
-            attempts[-1]["botocore_attempts"] = botocore_attempts(response)
     if st.cooldowns.tracked:
         st.cooldowns.success(model)
     if isinstance(response, dict):
         rm = response.get("ResponseMetadata")
         if rm is None:
             rm = response["ResponseMetadata"] = {}
-        if st.owns_retries:
+        if not st.owns_retries:
+            if rm.get("RetryAttempts"):  # a wrapped client whose botocore retried: say so
+                attempts[-1]["botocore_attempts"] = botocore_attempts(response)
+        else:
             # botocore with one attempt marks every answer "max attempts reached"; a plain
             # client (which could still retry) would not say so on a served call.
             rm.pop("MaxAttemptsReached", None)
