@@ -86,7 +86,12 @@ def percentile(values: Iterable[float], q: float) -> float | None:
     a, b = xs[lo], xs[hi]
     if frac == 0 or a == b:
         return float(a)
-    v = a + (b - a) * frac
+    if frac == 0.5:  # the median of an even count: as statistics.median computes it
+        v = (a + b) / 2
+        if math.isinf(v):
+            v = a / 2 + b / 2
+    else:
+        v = a + (b - a) * frac
     return float(min(max(v, a), b))  # rounding (or b - a overflowing) never leaves [a, b]
 
 
