@@ -8,6 +8,7 @@ date (or a ramp step) in staging without touching code.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -16,6 +17,36 @@ UTC = _dt.timezone.utc
 ENV_NOW = "BEDROCK_LIFECYCLE_NOW"
 
 Clock = Callable[[], _dt.datetime]
+# The call path's clock: integer nanoseconds since the Unix epoch. Reading it and
+# comparing ints costs a fifth of ``datetime.now(UTC)`` and two aware-datetime
+# comparisons (bench/bench_client.py); integers also compare exactly, so a decision
+# cached as ``lo <= t < hi`` holds at exactly the instants the datetime rule gives.
+Ticker = Callable[[], int]
+
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
+_US = _dt.timedelta(microseconds=1)
+
+
+def to_ns(at: _dt.datetime) -> int:
+    """``at`` as integer nanoseconds since the epoch (exact: datetimes hold microseconds)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (at - EPOCH) // _US * 1000
+
+
+def from_ns(t: int) -> _dt.datetime:
+    """The datetime of ``t`` (nanoseconds since the epoch), to the microsecond below."""
+    return EPOCH + _dt.timedelta(microseconds=t // 1000)
+
+
+def ticker(clock: Clock | None, pinned: _dt.datetime | None = None) -> Ticker:
+    """The integer clock that reads the same instants as ``clock`` (None: the system's,
+    or ``pinned`` when set): no Python frame per read unless a custom clock is injected."""
+    if clock is not None:
+        return lambda: to_ns(clock())
+    if pinned is not None:
+        return itertools.repeat(to_ns(pinned)).__next__
+    return time.time_ns
 
 
 class InstantError(ValueError):

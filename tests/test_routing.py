@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bedrock_lifecycle.clock import to_ns
 from bedrock_lifecycle.config import AliasConfig, Config, RampStep, SystemOverride, Target
 from bedrock_lifecycle.core import routing
 from bedrock_lifecycle.core.routing import (
@@ -561,5 +562,5 @@ def test_client_compiled_alias_agrees_with_plan_alias_for_keys() -> None:
     for when in (dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc), NOW):
         for k in KEYS[:200]:
             expected = [c.model for c in plan_alias("chat", alias, when, key=k).candidates]
-            got = [c.model for c in compiled.plan(when, k, random.Random(0)).candidates]
+            got = [c.model for c in compiled.plan(to_ns(when), k, random.Random(0)).candidates]
             assert got == expected, (when, k)

@@ -32,6 +32,7 @@ import datetime as _dt
 from collections.abc import Generator
 from typing import Any, NamedTuple
 
+from bedrock_lifecycle.clock import to_ns
 from bedrock_lifecycle.config import alias_key
 from bedrock_lifecycle.core.backoff import botocore_attempts
 from bedrock_lifecycle.core.classify import Disposition, error_code
@@ -51,6 +52,10 @@ from bedrock_lifecycle.errors import (
 )
 from bedrock_lifecycle.ids import ModelIdError
 
+# Start and CallRecord built without their Python-level __new__ (once per call each: a
+# frame less, bench/bench_client.py).
+_new = tuple.__new__
+
 SEND = "send"
 SLEEP = "sleep"
 META_KEY = "BedrockLifecycle"
@@ -60,10 +65,10 @@ Flow = Generator[Step, Any, Any]
 
 
 def plan_call(v: Version, st: ClientState, client: Any, operation: str, info: OperationInfo,
-              requested: str, params: dict[str, Any], now: _dt.datetime) -> Plan:
-    """The call's plan, or the caller's error (unknown model, mixed families)."""
+              requested: str, params: dict[str, Any], t: int) -> Plan:
+    """The call's plan at ``t`` (ns), or the caller's error (unknown model, mixed families)."""
     try:
-        p = v.planner.plan(requested, now, _routing_key.get(), st.rng)
+        p = v.planner.plan(requested, t, _routing_key.get(), st.rng)
     except ModelIdError as exc:
         raise unknown_model(v, client, operation, requested, exc) from None
     if p.alias is not None and info.family_members and _family_mismatch(v, p, params, info):
@@ -80,23 +85,28 @@ def plan_call(v: Version, st: ClientState, client: Any, operation: str, info: Op
 
 class Start(NamedTuple):
     """A planned call: its plan, the candidates in the order they will be tried, the
-    instant the decisions were made at, and the first request (the first candidate's
-    rewritten parameters), or None when the first candidate is not simply allowed."""
+    instant the decisions were made at (``Version.tick``: integer ns), and the first
+    request (the first candidate's rewritten parameters), or None when the first
+    candidate is not simply allowed."""
 
     plan: Plan
     candidates: tuple[Candidate, ...]
-    now: _dt.datetime
+    now: int
     request: dict[str, Any] | None
 
 
 def start(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any]) -> Start:
     """Plan the call, put cooled-down models last and ask the gate about the first
     candidate. Raises the caller's errors (unknown model, mixed families)."""
-    now = v.clock()
+    now = v.tick()
     requested = params["modelId"]
-    p = v.planner.concrete.get(requested)  # the commonest case, inlined: a known model ID
+    p = v.planner.concrete.get(requested)  # the commonest cases, inlined: a known model ID,
     if p is None:
-        p = plan_call(v, st, client, operation, v.model_ops[operation], requested, params, now)
+        compiled = v.planner.seen.get(requested)  # or an alias seen before
+        if compiled is not None and not v.model_ops[operation].family_members:
+            p = compiled.plan(now, _routing_key.get(), st.rng)
+        else:
+            p = plan_call(v, st, client, operation, v.model_ops[operation], requested, params, now)
     candidates = p.candidates
     if len(candidates) > 1 and st.cooldowns.any_open():
         candidates = tuple(st.cooldowns.order([c.model for c in candidates], candidates))
@@ -107,10 +117,11 @@ def start(v: Version, st: ClientState, client: Any, operation: str, params: dict
     if action is Action.ALLOW or action is Action.WARN:
         if action is Action.WARN:
             warn_once(decision)
-        if first.target is None and first.model == requested:
-            return Start(p, candidates, now, params)  # a concrete model ID as sent: nothing to rewrite
-        return Start(p, candidates, now, apply_target(params, first, v.model_ops[operation], v.config))
-    return Start(p, candidates, now, None)
+        if first.only_model:  # apply_target, inlined for a plain target
+            model = first.model
+            return _new(Start, (p, candidates, now, params if model == requested else {**params, "modelId": model}))
+        return _new(Start, (p, candidates, now, apply_target(params, first, v.model_ops[operation], v.config)))
+    return _new(Start, (p, candidates, now, None))
 
 
 def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any], s: Start,
@@ -186,9 +197,9 @@ def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: 
     raise last_exc
 
 
-def _decide(v: Version, model: str, now: _dt.datetime) -> Decision:
+def _decide(v: Version, model: str, t: int) -> Decision:
     v.maybe_reload_registry()
-    return v.gate.decision(model, now)
+    return v.gate.decision_at(model, t)
 
 
 def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list[dict[str, Any]], response: Any,
@@ -214,12 +225,16 @@ def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list
             # botocore with one attempt marks every answer "max attempts reached"; a plain
             # client (which could still retry) would not say so on a served call.
             rm.pop("MaxAttemptsReached", None)
-            served = 0
-            for a in attempts:
-                if a["model"] == model and a["outcome"] in ("ok", "error"):
-                    served += 1
-            if served > 1 or "RetryAttempts" in rm:
-                rm["RetryAttempts"] = served - 1
+            if len(attempts) == 1:  # the commonest call: served at the first try
+                if "RetryAttempts" in rm:
+                    rm["RetryAttempts"] = 0
+            else:
+                served = 0
+                for a in attempts:
+                    if a["model"] == model and a["outcome"] in ("ok", "error"):
+                        served += 1
+                if served > 1 or "RetryAttempts" in rm:
+                    rm["RetryAttempts"] = served - 1
         rm[META_KEY] = {
             "alias": p.alias,
             "requested": p.requested,
@@ -229,8 +244,8 @@ def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list
         }
     observers = st.observers.items
     if observers or GLOBAL.items:
-        record = CallRecord("call", operation, p.alias, p.requested, model, attempts, response, params,
-                            v.region, v.baselines.get(p.alias) if p.alias else None, v.prices)
+        record = _new(CallRecord, ("call", operation, p.alias, p.requested, model, attempts, response, params,
+                                      v.region, v.baselines.get(p.alias) if p.alias else None, v.prices))
         for obs in observers:  # notify(), inlined: once per call
             try:
                 obs.on_call(record)
@@ -327,7 +342,7 @@ def explain(v: Version, requested: str, now: _dt.datetime, key: str | None) -> d
     """
     import random
 
-    p = v.planner.plan(requested, now, key, random.Random(0))
+    p = v.planner.plan(requested, to_ns(now), key, random.Random(0))
     if key is None and p.alias is not None:
         weights = v.planner.weights(p.alias, now)
         firsts = sorted(range(len(p.candidates)),

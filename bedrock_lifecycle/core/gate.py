@@ -17,6 +17,7 @@ import threading
 import warnings
 from typing import Any
 
+from bedrock_lifecycle.clock import from_ns, to_ns
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.policy import Action, Decision, Policy, decide
 from bedrock_lifecycle.errors import (
@@ -78,16 +79,24 @@ class Gate:
         self.registry = registry
         self.policy = policy
         self.region = region
-        # model -> (valid from, valid until, decision)
-        self.cache: dict[str, tuple[_dt.datetime, _dt.datetime, Decision]] = {}
+        # model -> (valid from, valid until, decision); bounds in integer nanoseconds
+        # since the epoch (the call path's clock, bedrock_lifecycle.clock.to_ns).
+        self.cache: dict[str, tuple[int, int, Decision]] = {}
 
     def lookup(self, model_id: str, now: _dt.datetime) -> LifecycleStatus:
         return self.registry.lookup(model_id, self.region, now)  # type: ignore[no-any-return]
 
     def decision(self, model_id: str, now: _dt.datetime) -> Decision:
+        return self.decision_at(model_id, to_ns(now), now)
+
+    def decision_at(self, model_id: str, t: int, now: _dt.datetime | None = None) -> Decision:
+        """The decision at ``t`` (nanoseconds since the epoch; ``now``, the same instant
+        as a datetime, when the caller has it)."""
         hit = self.cache.get(model_id)
-        if hit is not None and hit[0] <= now < hit[1]:
+        if hit is not None and hit[0] <= t < hit[1]:
             return hit[2]
+        if now is None:
+            now = from_ns(t)
         status = self.lookup(model_id, now)
         d = decide(status, self.policy)
         lo, hi = _EARLIEST, _add(now, _DECISION_TTL)
@@ -98,7 +107,7 @@ class Gate:
                 hi = min(hi, m)
         if len(self.cache) > 4096:
             self.cache.clear()
-        self.cache[model_id] = (lo, hi, d)
+        self.cache[model_id] = (to_ns(lo), to_ns(hi), d)
         return d
 
     def invalidate(self) -> None:

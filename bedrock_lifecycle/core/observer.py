@@ -13,37 +13,34 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 log = logging.getLogger("bedrock_lifecycle")
 
 
-class CallRecord:
+class CallRecord(NamedTuple):
     """What happened on one call. ``attempts`` are dicts with ``model``, ``outcome``
     (``ok``, ``error``, ``refused``, ``skipped``, ``stream_error``), ``error_code``,
     ``message``, ``duration_ms`` and ``role``. ``response`` is the served response (None
-    when the call failed); ``params`` are the caller's parameters (never logged)."""
+    when the call failed); ``params`` are the caller's parameters (never logged).
 
-    __slots__ = ("alias", "attempts", "baseline", "kind", "model", "operation", "params", "prices", "region",
-                 "requested", "response")
+    A tuple: the call flow builds one per call with ``tuple.__new__`` (one C call, no
+    Python frame; ``bench/bench_client.py``), and the metrics batch unpacks it."""
 
-    def __init__(self, kind: str, operation: str, alias: str | None, requested: str, model: str | None,
-                 attempts: list[dict[str, Any]], response: Any, params: dict[str, Any] | None,
-                 region: str, baseline: str | None, prices: Any = None) -> None:
-        # "call"; "shadow" (a copy sent to a shadow model); "stream_error" (after the first
-        # event); "rollback" (canary analysis pulled a canary: ``params`` is the record)
-        self.kind = kind
-        self.operation = operation
-        self.alias = alias
-        self.requested = requested
-        self.model = model  # the model that served, or None
-        self.attempts = attempts
-        self.response = response
-        self.params = params
-        self.region = region
-        self.baseline = baseline  # the alias's first target (canary analysis compares to it)
-        # The version's price table (lifecycle.prices.PriceTable) for cost estimates, or None.
-        self.prices = prices
+    # "call"; "shadow" (a copy sent to a shadow model); "stream_error" (after the first
+    # event); "rollback" (canary analysis pulled a canary: ``params`` is the record)
+    kind: str
+    operation: str
+    alias: str | None
+    requested: str
+    model: str | None  # the model that served, or None
+    attempts: list[dict[str, Any]]
+    response: Any
+    params: dict[str, Any] | None
+    region: str
+    baseline: str | None  # the alias's first target (canary analysis compares to it)
+    # The version's price table (lifecycle.prices.PriceTable) for cost estimates, or None.
+    prices: Any = None
 
 
 class Observer(Protocol):

@@ -15,6 +15,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 
+from bedrock_lifecycle.clock import to_ns
 from bedrock_lifecycle.config import AliasConfig, Config, alias_key
 from bedrock_lifecycle.core import routing
 from bedrock_lifecycle.core.routing import Candidate, Plan
@@ -41,7 +42,7 @@ class CompiledAlias:
             Candidate(m, None, "fallback") for m in dict.fromkeys(alias.fallbacks) if m not in models
         )
         self.duplicates = len(models) != len(targets)
-        self.ramp_at = [s.at for s in alias.ramp]
+        self.ramp_at = [to_ns(s.at) for s in alias.ramp]  # integer clock (bedrock_lifecycle.clock)
         base_w = tuple(t.weight for t in targets)
         ramp_w = [tuple(s.weights) for s in alias.ramp]
         if overrides:  # a rolled-back canary keeps its override through every ramp step
@@ -68,7 +69,7 @@ class CompiledAlias:
         return w, positive, cum, total, {}
 
     def step_index(self, now: _dt.datetime) -> int:
-        si = bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        si = bisect.bisect_right(self.ramp_at, to_ns(now)) if self.ramp_at else 0
         if self.gates is not None:
             si = min(si, self.gates.get(self.key, 0))
         return si
@@ -89,9 +90,10 @@ class CompiledAlias:
             cands = kept
         return Plan(self.name, self.name, (*cands, *self.fallbacks), weights)
 
-    def plan(self, now: _dt.datetime, key: str | None, rng: random.Random) -> Plan:
+    def plan(self, t: int, key: str | None, rng: random.Random) -> Plan:
+        """The plan at ``t`` (nanoseconds since the epoch: the call path's clock)."""
         # step_index, inlined (once per call)
-        si = bisect.bisect_right(self.ramp_at, now) if self.ramp_at else 0
+        si = bisect.bisect_right(self.ramp_at, t) if self.ramp_at else 0
         if self.gates is not None:
             si = min(si, self.gates.get(self.key, 0))
         w, positive, cum, total, fixed = self._steps[si]
@@ -135,37 +137,39 @@ class Planner:
         }
         self._overrides: Mapping[str, Mapping[str, float]] = overrides or {}
         self._gates = gates
-        self._compiled: dict[str, CompiledAlias] = {}  # by modelId as the caller spells it
+        # Aliases seen, by modelId as the caller spells it (the call path looks here first).
+        self.seen: dict[str, CompiledAlias] = {}
         self.concrete: dict[str, Plan] = {}  # concrete model ID -> plan (hot-path dict)
 
     def set_overrides(self, overrides: Mapping[str, Mapping[str, float]]) -> None:
         self._overrides = overrides
-        self._compiled = {}
+        self.seen = {}
 
     def compiled(self, model_id: str) -> CompiledAlias | None:
-        compiled = self._compiled.get(model_id)
+        compiled = self.seen.get(model_id)
         if compiled is None:
             found = self.aliases.get(alias_key(model_id))
             if found is None:
                 return None
             compiled = CompiledAlias(found[0], found[1], self._overrides.get(alias_key(model_id)), self._gates)
-            if len(self._compiled) < 1024:
-                self._compiled[model_id] = compiled
+            if len(self.seen) < 1024:
+                self.seen[model_id] = compiled
         return compiled
 
-    def plan(self, model_id: str, now: _dt.datetime, key: str | None, rng: random.Random) -> Plan:
-        """Raises :class:`~bedrock_lifecycle.ids.ModelIdError` for a string that is neither
+    def plan(self, model_id: str, t: int, key: str | None, rng: random.Random) -> Plan:
+        """The plan at ``t`` (nanoseconds since the epoch, ``bedrock_lifecycle.clock.to_ns``).
+        Raises :class:`~bedrock_lifecycle.ids.ModelIdError` for a string that is neither
         a configured alias nor a model ID."""
         p = self.concrete.get(model_id)
         if p is not None:
             return p
-        compiled = self._compiled.get(model_id)  # an alias seen before, as the caller spells it
+        compiled = self.seen.get(model_id)  # an alias seen before, as the caller spells it
         if compiled is not None:
-            return compiled.plan(now, key, rng)
+            return compiled.plan(t, key, rng)
         if "." not in model_id and ":" not in model_id:  # aliases contain neither, by rule
             compiled = self.compiled(model_id)
             if compiled is not None:
-                return compiled.plan(now, key, rng)
+                return compiled.plan(t, key, rng)
         parse_model_id(model_id)  # raises ModelIdError; cached plans are valid IDs
         p = routing.plan_model(self.config, model_id)
         if len(self.concrete) < 4096:

@@ -21,7 +21,7 @@ import hashlib
 import math
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bedrock_lifecycle.config import AliasConfig, Config, Target, alias_key
 
@@ -107,6 +107,14 @@ class Candidate:
     model: str
     target: Target | None  # the alias target (carries request overrides), None for fallbacks
     role: str  # "primary", "target" (another weighted target), "fallback"
+    # Sending to it changes only ``modelId`` (no overrides, no body adapter): the call
+    # path then skips core.rewrite.apply_target.
+    only_model: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        t = self.target
+        object.__setattr__(self, "only_model", t is None or not (
+            t.inference_config or t.additional_model_request_fields or t.system is not None or t.body_adapter))
 
 
 @dataclass(frozen=True, slots=True)

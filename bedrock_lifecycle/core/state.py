@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bedrock_lifecycle.clock import Clock
+from bedrock_lifecycle.clock import Clock, Ticker, ticker
 from bedrock_lifecycle.config import Config, alias_key
 from bedrock_lifecycle.core.backoff import Backoff
 from bedrock_lifecycle.core.classify import Classifier
@@ -78,7 +78,8 @@ class Version:
         self.model_ops = model_ops
         self.owns_registry = registry is None
         self.registry = build_registry(config) if registry is None else registry
-        self.clock: Clock = clock if clock is not None else clock_of(config)
+        self._clock: Clock = clock if clock is not None else clock_of(config)
+        self.tick: Ticker = ticker(clock, config.now)  # the same instants, as integer ns
         self.planner = Planner(config, overrides, gates)
         self.gate = Gate(self.registry, policy_of(config), region)
         self.classifier = Classifier.configured(config.routing.fallback_on, config.routing.never_fallback_on)
@@ -89,6 +90,17 @@ class Version:
         # alias name -> its first target (the baseline canary analysis compares against)
         self.baselines = {n: a.targets[0].model for n, a in config.aliases.items() if a.targets}
         self._next_reload = time.monotonic() + _RELOAD_SECONDS
+
+    @property
+    def clock(self) -> Clock:
+        """The version's clock (``BEDROCK_LIFECYCLE_NOW`` pins it). The call path reads
+        the same instants as integer nanoseconds from ``tick``; setting one sets both."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        self.tick = ticker(clock)
 
     @functools.cached_property
     def prices(self) -> Any:

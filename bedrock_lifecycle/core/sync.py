@@ -147,7 +147,7 @@ def stream_record(meta: dict[str, Any], state: ClientState | None) -> CallRecord
 def stream_error_observed(state: ClientState | None, record: CallRecord | None, err: Any) -> None:
     if state is None or record is None:
         return
-    record.attempts = err.attempts[-1:]
+    record.attempts[:] = err.attempts[-1:]  # the record's own list (stream_record)
     notify(state.observers.items, record)
     notify(GLOBAL.items, record)
 

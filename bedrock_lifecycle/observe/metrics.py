@@ -302,9 +302,8 @@ class MetricsObserver:
         self.pending = metrics.pending
 
     def on_call(self, record: CallRecord) -> None:
-        kind = record.kind
+        kind, _, alias, _, _, attempts, resp, _, region, baseline, prices = record
         if kind == "call" or kind == "stream_error":
-            resp = record.response
             tin = tout = usage = None
             if resp is not None:
                 usage = resp.get("usage") if resp.__class__ is dict else None
@@ -315,8 +314,7 @@ class MetricsObserver:
                     usage = {"inputTokens": tin or 0, "outputTokens": tout or 0} if tin is not None else None
             # Metrics.record_call, inlined: this runs on every call (bench/bench_client.py).
             q = self.pending
-            q.append((record.alias, record.attempts, tin, tout, record.baseline, time.time(), usage, record.region,
-                      record.prices))
+            q.append((alias, attempts, tin, tout, baseline, time.time(), usage, region, prices))
             if len(q) >= self.metrics.batch:
                 self.metrics.apply()
         elif kind == "shadow":
