@@ -103,10 +103,11 @@ class Metrics:
             self._apply()
 
     def record_call(self, item: tuple[Any, ...]) -> None:
-        """The client's fast path: one tuple per call, ``(alias, attempts, input_tokens,
-        output_tokens, baseline, at, usage, region, price_table)`` with the attempt dicts of
-        ``ResponseMetadata.BedrockLifecycle``; no event objects are built on the caller's
-        thread when nothing else listens."""
+        """The client's fast path: one tuple per call, ``(alias, attempts, usage,
+        baseline, at, region, price_table)`` with the attempt dicts of
+        ``ResponseMetadata.BedrockLifecycle`` and the response's ``usage`` (Converse keys)
+        or None; no event objects are built on the caller's thread when nothing else
+        listens."""
         q = self.pending
         q.append(item)
         if len(q) >= self.batch:
@@ -121,7 +122,10 @@ class Metrics:
             except IndexError:
                 return
             if isinstance(ev, tuple):
-                alias, attempts, tin, tout, baseline, at, usage, region, table = ev  # type: ignore[misc]
+                alias, attempts, usage, baseline, at, region, table = ev  # type: ignore[misc]
+                tin = tout = None
+                if usage is not None:
+                    tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
                 if len(attempts) == 1:  # the commonest call: one attempt, no fallback
                     a = attempts[0]
                     model = a["model"]
@@ -302,19 +306,19 @@ class MetricsObserver:
         self.pending = metrics.pending
 
     def on_call(self, record: CallRecord) -> None:
-        kind, _, alias, _, _, attempts, resp, _, region, baseline, prices = record
+        kind = record[0]  # CallRecord is a tuple: kind, ..., alias [2], attempts [5], response [6], ...
         if kind == "call" or kind == "stream_error":
-            tin = tout = usage = None
-            if resp is not None:
-                usage = resp.get("usage") if resp.__class__ is dict else None
-                if usage.__class__ is dict:
-                    tin, tout = usage.get("inputTokens"), usage.get("outputTokens")  # type: ignore[union-attr]
-                else:
+            resp = record[6]
+            usage = resp.get("usage") if resp.__class__ is dict else None
+            if usage.__class__ is not dict:
+                usage = None
+                if resp is not None:  # InvokeModel: the token-count headers
                     tin, tout, _ = usage_of(resp)
-                    usage = {"inputTokens": tin or 0, "outputTokens": tout or 0} if tin is not None else None
+                    if tin is not None:
+                        usage = {"inputTokens": tin, "outputTokens": tout or 0}
             # Metrics.record_call, inlined: this runs on every call (bench/bench_client.py).
             q = self.pending
-            q.append((alias, attempts, tin, tout, baseline, time.time(), usage, region, prices))
+            q.append((record[2], record[5], usage, record[9], time.time(), record[8], record[10]))
             if len(q) >= self.metrics.batch:
                 self.metrics.apply()
         elif kind == "shadow":
