@@ -218,7 +218,7 @@ def test_open_count_follows_evictions() -> None:
     for i in range(10):
         cd.failure(f"model-{i}")
     assert cd.any_open()
-    assert cd._open == sum(c.opened_at is not None for c in cd._circuits.values()) == 4
+    assert cd.open_count == sum(c.opened_at is not None for c in cd._circuits.values()) == 4
     for i in range(10):
         cd.success(f"model-{i}")
     assert not cd.any_open() and not cd.tracked
@@ -265,8 +265,8 @@ def test_thread_safety_under_concurrent_failure_and_success() -> None:
     assert not errors, errors[:3]
     circuits = list(cd._circuits.values())
     assert len(circuits) <= 6
-    assert cd._open == sum(c.opened_at is not None for c in circuits)
+    assert cd.open_count == sum(c.opened_at is not None for c in circuits)
     assert all(c.consecutive >= 1 for c in circuits)
     for m in models:
         cd.success(m)
-    assert not cd.any_open() and cd._open == 0
+    assert not cd.any_open() and cd.open_count == 0

@@ -48,13 +48,13 @@ class Cooldowns:
         self.monotonic = monotonic
         self._circuits: LRUCache[str, _Circuit] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
-        self._open = 0  # circuits currently open: lets the hot path skip all of this
+        self.open_count = 0  # circuits currently open: a plain attribute the call path reads (0: skip all of this)
         # Whether any model has a failure on record: a plain attribute the hot path reads
         # (an LRUCache's len() is Python code).
         self.tracked = False
 
     def any_open(self) -> bool:
-        return self._open > 0
+        return self.open_count > 0
 
     def failure(self, model: str) -> None:
         now = self.monotonic()
@@ -65,14 +65,14 @@ class Cooldowns:
                     # The LRU is about to evict: keep the open count in step with it.
                     _, old = self._circuits.popitem()
                     if old.opened_at is not None:
-                        self._open -= 1
+                        self.open_count -= 1
                 c = self._circuits[model] = _Circuit()
                 self.tracked = True
             c.consecutive += 1
             c.last_failure = now
             if c.probe_at is not None or (c.opened_at is None and c.consecutive >= self.failures):
                 if c.opened_at is None:
-                    self._open += 1
+                    self.open_count += 1
                 c.opened_at = now
             c.probe_at = None
 
@@ -84,7 +84,7 @@ class Cooldowns:
             if c is None:
                 return
             if c.opened_at is not None:
-                self._open -= 1
+                self.open_count -= 1
             del self._circuits[model]
             self.tracked = bool(self._circuits)
 

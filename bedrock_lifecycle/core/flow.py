@@ -108,7 +108,7 @@ def start(v: Version, st: ClientState, client: Any, operation: str, params: dict
         else:
             p = plan_call(v, st, client, operation, v.model_ops[operation], requested, params, now)
     candidates = p.candidates
-    if len(candidates) > 1 and st.cooldowns.any_open():
+    if st.cooldowns.open_count and len(candidates) > 1:
         candidates = tuple(st.cooldowns.order([c.model for c in candidates], candidates))
     first = candidates[0]
     hit = v.gate.cache.get(first.model)
