@@ -17,7 +17,7 @@ from botocore.client import BaseClient
 from bedrock_lifecycle.api import reconfigure, runtime_of, wrap
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.flow import META_KEY
-from bedrock_lifecycle.errors import ConfigError, ModelEndOfLifeError
+from bedrock_lifecycle.errors import ConfigError, ModelApproachingEOLWarning, ModelEndOfLifeError
 from bedrock_lifecycle.testing import LocalBedrock
 from tests.helpers import MESSAGES, NOVA_LITE, NOVA_PRO, at
 
@@ -63,7 +63,8 @@ def test_a_target_crossing_eol_while_running_follows_the_policy(bedrock: LocalBe
     c = wrap(bedrock.runtime_client(), clock=lambda: now["t"], environ={"BEDROCK_LIFECYCLE_METRICS": "off"},
              config={"aliases": {"chat": {"targets": [NOVA_LITE]}},
                      "registry": {"overrides": [{"model": NOVA_LITE, "eol": "2026-11-01"}]}})
-    c.converse(modelId="chat", messages=MESSAGES)
+    with pytest.warns(ModelApproachingEOLWarning, match="2 days left"):  # within warn_before_eol_days
+        c.converse(modelId="chat", messages=MESSAGES)
     now["t"] = at("2026-11-02")
     with pytest.raises(ModelEndOfLifeError):
         c.converse(modelId="chat", messages=MESSAGES)
