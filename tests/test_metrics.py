@@ -367,3 +367,62 @@ def test_rollbacks_reach_status_through_the_snapshot_files(tmp_path: Any, capsys
     assert cli(["status", "--json"]) == 0
     out = _json.loads(capsys.readouterr().out)
     assert out["metrics"]["rollbacks"][0]["model"] == NOVA_PRO
+
+
+def test_the_metrics_queue_holds_no_payloads_and_builds_no_record(bedrock: LocalBedrock) -> None:
+    """The built-in metrics are a collector: the flow queues a payload-free Summary per call
+    (the caller's prompt and the response body are never held until the batch), and with
+    no other observer no CallRecord is built at all."""
+    from bedrock_lifecycle.core import flow
+    from bedrock_lifecycle.core.observer import Summary
+
+    c = make(bedrock, {"aliases": {"m_payload": {"targets": [NOVA_LITE]}}})
+    st = runtime_of(c)
+    assert st.collector is st.plugins["metrics"] and st.observers.for_calls == ()
+    built: list[Any] = []
+    real_new = flow._new
+
+    def spy(cls: Any, values: Any) -> Any:
+        built.append(cls)
+        return real_new(cls, values)
+
+    metrics.METRICS.apply()  # start from an empty queue
+    flow._new = spy  # type: ignore[assignment]
+    try:
+        messages = [{"role": "user", "content": [{"text": "secret prompt 4711"}]}]
+        r = c.converse(modelId="m_payload", messages=messages)
+    finally:
+        flow._new = real_new  # type: ignore[assignment]
+    assert flow.CallRecord not in built and Summary in built
+    queued = list(metrics.METRICS.pending)
+    assert len(queued) == 1 and isinstance(queued[0], Summary)
+    s = queued[0]
+    assert (s.alias, s.region, s.usage) == ("m_payload", "us-east-1", r["usage"])
+    assert s.attempts is r["ResponseMetadata"]["BedrockLifecycle"]["attempts"]
+    assert all(field is not messages and field is not r and "secret prompt" not in repr(field) for field in s)
+    assert metrics.series("m_payload", NOVA_LITE)["ok"] == 1  # type: ignore[index]
+
+
+def test_an_observer_that_does_not_take_call_records_is_not_called_per_call(bedrock: LocalBedrock) -> None:
+    c = make(bedrock, {"aliases": {"m_kinds": {"targets": [NOVA_LITE]}}})
+    seen: list[str] = []
+
+    class Rare:
+        kinds = frozenset({"shadow"})
+
+        def on_call(self, record: Any) -> None:
+            seen.append(record.kind)
+
+    class Every:
+        def on_call(self, record: Any) -> None:
+            seen.append("every:" + record.kind)
+
+    st = runtime_of(c)
+    rare, every = Rare(), Every()
+    st.observers.add(rare)
+    st.observers.add(every)
+    assert st.observers.for_calls == (every,)
+    c.converse(modelId="m_kinds", messages=MESSAGES)
+    assert seen == ["every:call"]
+    st.observers.remove(every)
+    assert st.observers.items == (st.plugins["metrics"], rare) and st.observers.for_calls == ()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Generator
+from time import time
 from typing import Any, NamedTuple
 
 from bedrock_lifecycle.clock import to_ns
@@ -37,7 +38,7 @@ from bedrock_lifecycle.config import alias_key
 from bedrock_lifecycle.core.backoff import botocore_attempts
 from bedrock_lifecycle.core.classify import Disposition, error_code
 from bedrock_lifecycle.core.gate import action_word, warn_once
-from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, log, notify
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, Summary, log, notify
 from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.policy import Action, Decision
 from bedrock_lifecycle.core.rewrite import apply_target
@@ -51,6 +52,7 @@ from bedrock_lifecycle.errors import (
     describe,
 )
 from bedrock_lifecycle.ids import ModelIdError
+from bedrock_lifecycle.util.responses import usage_of
 
 # Start and CallRecord built without their Python-level __new__ (once per call each: a
 # frame less, bench/bench_client.py).
@@ -242,10 +244,20 @@ def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list
             "attempts": attempts,
             "config_version": v.name,
         }
-    observers = st.observers.items
+    c = st.collector
+    if c is not None:  # the built-in metrics: a payload-free summary, appended
+        usage = response.get("usage") if response.__class__ is dict else None
+        if usage.__class__ is not dict:
+            usage = usage_dict(response)
+        q = c.queue
+        q.append(_new(Summary, (p.alias, attempts, usage, v.baselines.get(p.alias) if p.alias else None, time(),
+                                v.region, v.prices)))
+        if len(q) >= c.batch:
+            c.flush()
+    observers = st.observers.for_calls
     if observers or GLOBAL.items:
         record = _new(CallRecord, ("call", operation, p.alias, p.requested, model, attempts, response, params,
-                                      v.region, v.baselines.get(p.alias) if p.alias else None, v.prices))
+                                   v.region, v.baselines.get(p.alias) if p.alias else None, v.prices))
         for obs in observers:  # notify(), inlined: once per call
             try:
                 obs.on_call(record)
@@ -261,11 +273,28 @@ def _fail(v: Version, st: ClientState, p: Plan, operation: str, params: dict[str
     """A failed call: the attempts on the exception (``.attempts``, an exception note and
     the error response's metadata) and the observers."""
     attach_attempts(exc, attempts)
-    if st.observers.items or GLOBAL.items:
+    baseline = v.baselines.get(p.alias) if p.alias else None
+    collect(st, Summary(p.alias, attempts, None, baseline, time(), v.region, None))
+    if st.observers.for_calls or GLOBAL.items:
         record = CallRecord("call", operation, p.alias, p.requested, None, attempts, None, params,
-                            v.region, v.baselines.get(p.alias) if p.alias else None)
-        notify(st.observers.items, record)
+                            v.region, baseline)
+        notify(st.observers.for_calls, record)
         notify(GLOBAL.items, record)
+
+
+def collect(st: ClientState, summary: Summary) -> None:
+    """Hand ``summary`` to the client's collector, if it has one."""
+    c = st.collector
+    if c is not None:
+        c.queue.append(summary)
+        if len(c.queue) >= c.batch:
+            c.flush()
+
+
+def usage_dict(response: Any) -> dict[str, Any] | None:
+    """A response's token usage in Converse keys: InvokeModel's token-count headers."""
+    tin, tout, _ = usage_of(response)
+    return None if tin is None else {"inputTokens": tin, "outputTokens": tout or 0}
 
 
 # ------------------------------------------------------------------ errors and attempts

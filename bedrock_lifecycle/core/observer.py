@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -44,24 +45,62 @@ class CallRecord(NamedTuple):
 
 
 class Observer(Protocol):
+    """``on_call(record)`` for every record; an observer may also have ``kinds`` (a set of
+    record kinds): it is then not called for the per-call ``"call"`` records unless that
+    set has ``"call"`` (the others it filters itself, as every observer does)."""
+
     def on_call(self, record: CallRecord) -> None: ...
 
 
+class Summary(NamedTuple):
+    """One call without its payloads (no parameters, no response body): what an
+    aggregating observer needs, safe to hold in a queue. ``attempts`` as in
+    :class:`CallRecord`; ``usage`` is the response's token usage in Converse keys (from
+    InvokeModel's token-count headers when the body has none), or None; ``at`` is
+    ``time.time()``; ``prices`` the version's price table."""
+
+    alias: str | None
+    attempts: list[dict[str, Any]]
+    usage: dict[str, Any] | None
+    baseline: str | None
+    at: float
+    region: str
+    prices: Any
+
+
+class Collector(Protocol):
+    """An aggregating observer (the built-in metrics): the flow appends one
+    :class:`Summary` per call and per mid-stream error to ``queue`` and calls ``flush()``
+    when it holds ``batch`` of them. No record, no call per request: a tuple and an
+    append (bench/bench_client.py). One per client (``ClientState.collector``)."""
+
+    queue: deque[Any]
+    batch: int
+
+    def flush(self) -> None: ...
+
+
 class Observers:
-    """An immutable tuple swapped under a lock: readers on the hot path never lock."""
+    """An immutable tuple swapped under a lock: readers on the hot path never lock.
+    ``for_calls`` are those that take ``"call"`` records (see :class:`Observer`)."""
 
     def __init__(self) -> None:
         self.items: tuple[Observer, ...] = ()
+        self.for_calls: tuple[Observer, ...] = ()
         self._lock = threading.Lock()
 
     def add(self, obs: Observer) -> None:
         with self._lock:
             if obs not in self.items:
-                self.items = (*self.items, obs)
+                self._set((*self.items, obs))
 
     def remove(self, obs: Observer) -> None:
         with self._lock:
-            self.items = tuple(o for o in self.items if o is not obs)
+            self._set(tuple(o for o in self.items if o is not obs))
+
+    def _set(self, items: tuple[Observer, ...]) -> None:
+        self.for_calls = tuple(o for o in items if "call" in getattr(o, "kinds", ("call",)))
+        self.items = items
 
     def __bool__(self) -> bool:
         return bool(self.items)

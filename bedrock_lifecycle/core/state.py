@@ -28,7 +28,7 @@ from bedrock_lifecycle.core.backoff import Backoff
 from bedrock_lifecycle.core.classify import Classifier
 from bedrock_lifecycle.core.cooldown import Cooldowns
 from bedrock_lifecycle.core.gate import Gate, policy_of, target_problems
-from bedrock_lifecycle.core.observer import Observers
+from bedrock_lifecycle.core.observer import Collector, Observers
 from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.planner import Planner
 from bedrock_lifecycle.errors import ConfigError
@@ -148,6 +148,7 @@ class ClientState:
         self.explicit_clock = clock
         self.cooldowns = Cooldowns()
         self.observers = Observers()
+        self.collector: Collector | None = None  # the aggregating observer (built-in metrics)
         self.lock = threading.Lock()
         # Run-time weight changes (canary rollback): alias key -> {model: weight}.
         self.weight_overrides: dict[str, dict[str, float]] = {}

@@ -12,6 +12,7 @@ request, as it would on a plain client.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from types import MethodType
 from typing import Any
@@ -20,8 +21,16 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError
 
 from bedrock_lifecycle.core.classify import error_code
-from bedrock_lifecycle.core.flow import SEND, Flow, attach_attempts, call_flow, served, start
-from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, notify
+from bedrock_lifecycle.core.flow import (
+    SEND,
+    Flow,
+    attach_attempts,
+    call_flow,
+    collect,
+    served,
+    start,
+)
+from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, Summary, notify
 from bedrock_lifecycle.core.state import ClientState, Version
 
 STATE_ATTR = "_bedrock_lifecycle"
@@ -148,6 +157,7 @@ def stream_error_observed(state: ClientState | None, record: CallRecord | None, 
     if state is None or record is None:
         return
     record.attempts[:] = err.attempts[-1:]  # the record's own list (stream_record)
+    collect(state, Summary(record.alias, record.attempts, None, None, time.time(), record.region, None))
     notify(state.observers.items, record)
     notify(GLOBAL.items, record)
 

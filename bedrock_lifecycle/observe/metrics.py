@@ -55,7 +55,6 @@ from bedrock_lifecycle.observe.series import (
     Series,
 )
 from bedrock_lifecycle.util.files import atomic_write_json, ensure_private_dir
-from bedrock_lifecycle.util.responses import usage_of
 
 log = logging.getLogger("bedrock_lifecycle")
 ceil, log_ = math.ceil, math.log  # module globals: the per-event loop's lookups stay cheap
@@ -103,11 +102,11 @@ class Metrics:
             self._apply()
 
     def record_call(self, item: tuple[Any, ...]) -> None:
-        """The client's fast path: one tuple per call, ``(alias, attempts, usage,
-        baseline, at, region, price_table)`` with the attempt dicts of
-        ``ResponseMetadata.BedrockLifecycle`` and the response's ``usage`` (Converse keys)
-        or None; no event objects are built on the caller's thread when nothing else
-        listens."""
+        """One call's ``core.observer.Summary`` (the client's flow appends them to
+        :attr:`pending` itself): ``(alias, attempts, usage, baseline, at, region,
+        price_table)`` with the attempt dicts of ``ResponseMetadata.BedrockLifecycle`` and
+        the response's ``usage`` (Converse keys) or None; no event objects are built on
+        the caller's thread when nothing else listens."""
         q = self.pending
         q.append(item)
         if len(q) >= self.batch:
@@ -296,32 +295,24 @@ def validate(environ: Mapping[str, str], region: str) -> None:
 
 
 class MetricsObserver:
-    """Feeds :data:`METRICS` with one tuple per call on the caller's thread (no event
-    objects are built); shadow copies arrive as events."""
+    """The built-in metrics on a client: its collector (the flow appends one payload-free
+    ``Summary`` per call to :data:`METRICS`' queue; no record, no call per request) and an
+    observer of the rarer records: shadow copies (as events) and canary rollbacks."""
 
-    __slots__ = ("metrics", "pending")
+    __slots__ = ("batch", "metrics", "queue")
+    kinds = frozenset({"shadow", "rollback"})  # calls and stream errors arrive as summaries
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.pending = metrics.pending
+        self.queue = metrics.pending
+        self.batch = metrics.batch
+
+    def flush(self) -> None:
+        self.metrics.apply()
 
     def on_call(self, record: CallRecord) -> None:
-        kind = record[0]  # CallRecord is a tuple: kind, ..., alias [2], attempts [5], response [6], ...
-        if kind == "call" or kind == "stream_error":
-            resp = record[6]
-            usage = resp.get("usage") if resp.__class__ is dict else None
-            if usage.__class__ is not dict:
-                usage = None
-                if resp is not None:  # InvokeModel: the token-count headers
-                    tin, tout, _ = usage_of(resp)
-                    if tin is not None:
-                        usage = {"inputTokens": tin, "outputTokens": tout or 0}
-            # Metrics.record_call, inlined: this runs on every call (bench/bench_client.py).
-            q = self.pending
-            q.append((record[2], record[5], usage, record[9], time.time(), record[8], record[10]))
-            if len(q) >= self.metrics.batch:
-                self.metrics.apply()
-        elif kind == "shadow":
+        kind = record.kind
+        if kind == "shadow":
             for ev in events_of(record):
                 self.metrics(ev)
         elif kind == "rollback":  # canary analysis rolled a canary back: shown by `status`
@@ -353,6 +344,7 @@ def attach(state: ClientState, environ: Mapping[str, str]) -> None:
             bus.subscribe(fn)
     observer = MetricsObserver(METRICS)
     state.plugins["metrics"] = observer
+    state.collector = observer
     state.observers.add(observer)
     if directory is not None:
         WRITER.add(directory)
