@@ -8,11 +8,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import random
 import statistics
 import subprocess
 import sys
+import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -124,16 +128,10 @@ def bench_stubber(number: int = 2000, repeat: int = 15) -> dict[str, float]:
     return medians
 
 
-def own_time(cases: dict[str, Any], *, number: int, repeat: int) -> dict[str, float]:
-    """Per case, median ns per call spent outside botocore's ``_make_api_call``.
-
-    The difference of two medians above carries the noise of two measurements and of two
-    client objects' memory layout (about ±1 µs on a 2-core machine); timing botocore's
-    share inside each call measures the wrapper's own time directly. The plain client's
-    figure is the timer's own cost, subtracted by the caller."""
-    import gc
-    import time
-
+@contextlib.contextmanager
+def botocore_timer() -> Iterator[list[int]]:
+    """While open, ``[ns]``: the time spent in botocore's ``_make_api_call`` so far.
+    Clients of a version that binds the plain method when it wraps must be made inside."""
     from botocore.client import BaseClient
 
     real = BaseClient._make_api_call
@@ -147,8 +145,26 @@ def own_time(cases: dict[str, Any], *, number: int, repeat: int) -> dict[str, fl
         finally:
             inner[0] += clock() - t0
 
-    samples: dict[str, list[float]] = {k: [] for k in cases}
     BaseClient._make_api_call = timed  # type: ignore[method-assign]
+    try:
+        yield inner
+    finally:
+        BaseClient._make_api_call = real  # type: ignore[method-assign]
+
+
+def own_time(cases: dict[str, Any], *, number: int, repeat: int, timer: list[int] | None = None) -> dict[str, float]:
+    """Per case, median ns per call spent outside botocore's ``_make_api_call``.
+
+    The difference of two medians above carries the noise of two measurements and of two
+    client objects' memory layout (about ±1 µs on a 2-core machine); timing botocore's
+    share inside each call measures the wrapper's own time directly. The plain client's
+    figure is the timer's own cost, subtracted by the caller. ``timer``: an open
+    :func:`botocore_timer` (else one is opened for the measurement)."""
+    if timer is None:
+        with botocore_timer() as t:
+            return own_time(cases, number=number, repeat=repeat, timer=t)
+    clock = time.perf_counter_ns
+    samples: dict[str, list[float]] = {k: [] for k in cases}
     gc_was = gc.isenabled()
     gc.disable()
     try:
@@ -157,13 +173,12 @@ def own_time(cases: dict[str, Any], *, number: int, repeat: int) -> dict[str, fl
                 fn()
         for _ in range(repeat):  # round-robin, so drift hits every case alike
             for name, fn in cases.items():
-                inner[0] = 0
+                timer[0] = 0
                 t0 = clock()
                 for _ in range(number):
                     fn()
-                samples[name].append((clock() - t0 - inner[0]) / number)
+                samples[name].append((clock() - t0 - timer[0]) / number)
     finally:
-        BaseClient._make_api_call = real  # type: ignore[method-assign]
         if gc_was:
             gc.enable()
     return {k: statistics.median(v) for k, v in samples.items()}
