@@ -202,6 +202,13 @@ class Target(_Model):
     def _adapter_syntax(cls, v: str | None) -> str | None:
         return None if v is None else adapters.check_syntax(v)
 
+    @property
+    def rewrites_request(self) -> bool:
+        """Whether sending to this target changes more than ``modelId`` (overrides or a
+        body adapter): the one place that says so, for core.rewrite and the call path."""
+        return bool(self.inference_config or self.additional_model_request_fields or self.system is not None
+                    or self.body_adapter)
+
 
 class RampStep(_Model):
     at: _dt.datetime

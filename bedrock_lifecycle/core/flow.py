@@ -245,7 +245,7 @@ def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list
             "config_version": v.name,
         }
     c = st.collector
-    if c is not None:  # the built-in metrics: a payload-free summary, appended
+    if c is not None:  # collect(), inlined (once per call): the built-in metrics' summary
         usage = response.get("usage") if response.__class__ is dict else None
         if usage.__class__ is not dict:
             usage = usage_dict(response)

@@ -25,8 +25,8 @@ class CallRecord(NamedTuple):
     ``message``, ``duration_ms`` and ``role``. ``response`` is the served response (None
     when the call failed); ``params`` are the caller's parameters (never logged).
 
-    A tuple: the call flow builds one per call with ``tuple.__new__`` (one C call, no
-    Python frame; ``bench/bench_client.py``), and the metrics batch unpacks it."""
+    A tuple: the call flow builds it with ``tuple.__new__`` (one C call, no Python
+    frame), and only when an observer takes ``"call"`` records."""
 
     # "call"; "shadow" (a copy sent to a shadow model); "stream_error" (after the first
     # event); "rollback" (canary analysis pulled a canary: ``params`` is the record)

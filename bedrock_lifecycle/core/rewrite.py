@@ -20,7 +20,7 @@ def apply_target(params: dict[str, Any], cand: Candidate, info: OperationInfo, c
     if t is None and params["modelId"] == cand.model:
         return params  # a concrete model ID as the caller sent it: nothing to change
     out = {**params, "modelId": cand.model}
-    if t is None:
+    if t is None or not t.rewrites_request:
         return out
     if "messages" in out or info.name.startswith("Converse"):
         if t.inference_config:

@@ -112,9 +112,7 @@ class Candidate:
     only_model: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        t = self.target
-        object.__setattr__(self, "only_model", t is None or not (
-            t.inference_config or t.additional_model_request_fields or t.system is not None or t.body_adapter))
+        object.__setattr__(self, "only_model", self.target is None or not self.target.rewrites_request)
 
 
 @dataclass(frozen=True, slots=True)
