@@ -393,12 +393,13 @@ def test_the_metrics_queue_holds_no_payloads_and_builds_no_record(bedrock: Local
         r = c.converse(modelId="m_payload", messages=messages)
     finally:
         flow._new = real_new  # type: ignore[assignment]
-    assert flow.CallRecord not in built and Summary in built
+    assert flow.CallRecord not in built and flow.Start in built  # no record; only the plan's tuple
     queued = list(metrics.METRICS.pending)
-    assert len(queued) == 1 and isinstance(queued[0], Summary)
-    s = queued[0]
-    assert (s.alias, s.region, s.usage) == ("m_payload", "us-east-1", r["usage"])
-    assert s.attempts is r["ResponseMetadata"]["BedrockLifecycle"]["attempts"]
+    assert len(queued) == 1 and len(queued[0]) == len(Summary._fields)
+    s = Summary(*queued[0])
+    attempt = r["ResponseMetadata"]["BedrockLifecycle"]["attempts"][0]
+    assert (s.alias, s.model, s.role, s.ms, s.attempts) == ("m_payload", NOVA_LITE, "primary", attempt["duration_ms"], None)
+    assert s.usage == r["usage"] and s.version is st.version and s.version.region == "us-east-1"
     assert all(field is not messages and field is not r and "secret prompt" not in repr(field) for field in s)
     assert metrics.series("m_payload", NOVA_LITE)["ok"] == 1  # type: ignore[index]
 
@@ -426,3 +427,27 @@ def test_an_observer_that_does_not_take_call_records_is_not_called_per_call(bedr
     assert seen == ["every:call"]
     st.observers.remove(every)
     assert st.observers.items == (st.plugins["metrics"], rare) and st.observers.for_calls == ()
+
+
+def test_a_collector_that_fails_never_breaks_the_call(bedrock: LocalBedrock, caplog: pytest.LogCaptureFixture) -> None:
+    """The flow flushes the collector on the caller's thread; if that raises, the call
+    still returns its response and the error is logged."""
+    from collections import deque
+
+    class Broken:
+        batch = 1
+
+        def __init__(self) -> None:
+            self.queue: deque[Any] = deque()
+
+        def flush(self) -> None:
+            self.queue.clear()
+            raise RuntimeError("collector bug")
+
+    c = make(bedrock, {"aliases": {"m_broken": {"targets": [NOVA_LITE]}}})
+    runtime_of(c).collector = Broken()
+    bedrock.reply(NOVA_LITE, "still here")
+    with caplog.at_level("ERROR", logger="bedrock_lifecycle"):
+        r = c.converse(modelId="m_broken", messages=MESSAGES)
+    assert r["output"]["message"]["content"][0]["text"] == "still here"
+    assert "collector" in caplog.text and "collector bug" in caplog.text

@@ -45,7 +45,7 @@ async def execute_async(v: Version, st: ClientState, client: Any, operation: str
             await apeek(response, member)
     except Exception as exc:
         return await run_async(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
-    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params)
+    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params, s.now)
 
 
 async def run_async(flow: Flow, send: AsyncSend, sleep: AsyncSleep) -> Any:

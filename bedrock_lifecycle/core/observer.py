@@ -54,25 +54,33 @@ class Observer(Protocol):
 
 class Summary(NamedTuple):
     """One call without its payloads (no parameters, no response body): what an
-    aggregating observer needs, safe to hold in a queue. ``attempts`` as in
-    :class:`CallRecord`; ``usage`` is the response's token usage in Converse keys (from
-    InvokeModel's token-count headers when the body has none), or None; ``at`` is
-    ``time.time()``; ``prices`` the version's price table."""
+    aggregating observer needs, safe to hold in a queue. The flow appends plain tuples of
+    these fields (no constructor call per request).
+
+    A call served at its first attempt (the commonest) carries that attempt flat:
+    ``model``, ``role`` and ``ms`` (its duration), and ``attempts`` is None; any other
+    call (fallen back, retried, failed, a mid-stream error) carries ``attempts`` (dicts as
+    in :class:`CallRecord`) and ``model`` None. ``usage`` is the response's token usage in
+    Converse keys (from InvokeModel's token-count headers when the body has none), or
+    None; ``at`` the call's instant (``Version.tick``: integer ns since the epoch);
+    ``version`` the configuration version in force (its region, the alias's baseline,
+    the price table): read in the batch, not on the caller's path."""
 
     alias: str | None
-    attempts: list[dict[str, Any]]
+    model: str | None
+    role: str | None
+    ms: float
+    attempts: list[dict[str, Any]] | None
     usage: dict[str, Any] | None
-    baseline: str | None
-    at: float
-    region: str
-    prices: Any
+    at: int
+    version: Any
 
 
 class Collector(Protocol):
     """An aggregating observer (the built-in metrics): the flow appends one
-    :class:`Summary` per call and per mid-stream error to ``queue`` and calls ``flush()``
-    when it holds ``batch`` of them. No record, no call per request: a tuple and an
-    append (bench/bench_client.py). One per client (``ClientState.collector``)."""
+    :class:`Summary` tuple per call and per mid-stream error to ``queue`` and calls
+    ``flush()`` when it holds ``batch`` of them. No record, no call per request: a tuple
+    and an append (bench/bench_client.py). One per client (``ClientState.collector``)."""
 
     queue: deque[Any]
     batch: int

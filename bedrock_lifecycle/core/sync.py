@@ -12,7 +12,6 @@ request, as it would on a plain client.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from types import MethodType
 from typing import Any
@@ -51,7 +50,7 @@ def execute(v: Version, st: ClientState, client: Any, operation: str, params: di
             peek(response, member)
     except Exception as exc:
         return run(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
-    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params)
+    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params, s.now)
 
 
 def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
@@ -157,7 +156,8 @@ def stream_error_observed(state: ClientState | None, record: CallRecord | None, 
     if state is None or record is None:
         return
     record.attempts[:] = err.attempts[-1:]  # the record's own list (stream_record)
-    collect(state, Summary(record.alias, record.attempts, None, None, time.time(), record.region, None))
+    v = state.version
+    collect(state, Summary(record.alias, None, None, 0.0, record.attempts, None, v.tick(), v))
     notify(state.observers.items, record)
     notify(GLOBAL.items, record)
 

@@ -85,7 +85,7 @@ class Metrics:
         self.max_series = max_series
         self.batch = batch
         self._series: dict[tuple[str | None, str, bool], Series] = {}
-        # Events, or the client's per-call tuples (see record_call).
+        # Events, or the clients' per-call Summary tuples (core.observer.Collector).
         self.pending: deque[AttemptEvent | tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         self.started_at = time.time()
@@ -101,17 +101,6 @@ class Metrics:
         with self._lock:
             self._apply()
 
-    def record_call(self, item: tuple[Any, ...]) -> None:
-        """One call's ``core.observer.Summary`` (the client's flow appends them to
-        :attr:`pending` itself): ``(alias, attempts, usage, baseline, at, region,
-        price_table)`` with the attempt dicts of ``ResponseMetadata.BedrockLifecycle`` and
-        the response's ``usage`` (Converse keys) or None; no event objects are built on
-        the caller's thread when nothing else listens."""
-        q = self.pending
-        q.append(item)
-        if len(q) >= self.batch:
-            self.apply()
-
     def _apply(self) -> None:  # holds self._lock
         pop = self.pending.popleft
         one = self._one
@@ -120,20 +109,19 @@ class Metrics:
                 ev = pop()
             except IndexError:
                 return
-            if isinstance(ev, tuple):
-                alias, attempts, usage, baseline, at, region, table = ev  # type: ignore[misc]
+            if isinstance(ev, tuple):  # a core.observer.Summary (the client's per-call tuple)
+                alias, model, role, ms, attempts, usage, at_ns, v = ev
+                at = at_ns / 1e9
+                baseline = v.baselines.get(alias) if alias is not None else None
                 tin = tout = None
                 if usage is not None:
                     tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
-                if len(attempts) == 1:  # the commonest call: one attempt, no fallback
-                    a = attempts[0]
-                    model = a["model"]
-                    cost = None
-                    if usage and table is not None and a["outcome"] == "ok":
-                        # Priced here, in the batch, not on the caller's path (bench_metrics).
-                        cost = table.cost_of(model, region, usage)
-                    one(alias, model, False, a["outcome"], a["error_code"], a["duration_ms"] or 0.0, tin, tout,
-                        False, baseline is not None and a["role"] != "fallback" and model != baseline, at, cost)
+                if attempts is None:  # the commonest call: served at the first attempt
+                    # Priced here, in the batch, not on the caller's path (bench_metrics).
+                    table = v.prices if usage else None
+                    one(alias, model, False, "ok", None, ms, tin, tout, False,
+                        baseline is not None and role != "fallback" and model != baseline, at,
+                        None if table is None else table.cost_of(model, v.region, usage))
                     continue
                 last = len(attempts) - 1
                 first = attempts[0]["model"] if attempts else None
@@ -141,11 +129,12 @@ class Metrics:
                 for i, a in enumerate(attempts):
                     model, outcome = a["model"], a["outcome"]
                     served = i == last and outcome == "ok"
-                    cost = table.cost_of(model, region, usage) if served and usage and table is not None else None
+                    table = v.prices if served and usage else None
                     one(alias, model, False, outcome, a["error_code"], a["duration_ms"] or 0.0,
                         tin if served else None, tout if served else None,
                         failed_before and model != first,
-                        baseline is not None and a["role"] != "fallback" and model != baseline, at, cost)
+                        baseline is not None and a["role"] != "fallback" and model != baseline, at,
+                        None if table is None else table.cost_of(model, v.region, usage))
                     failed_before = failed_before or outcome != "ok"
             else:
                 one(ev.alias, ev.model, ev.shadow, ev.outcome, ev.error_code, ev.latency_ms, ev.input_tokens,
