@@ -28,14 +28,13 @@ wants them).
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import math
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ from bedrock_lifecycle.core.observer import CallRecord
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.observe import exporters
 from bedrock_lifecycle.observe.events import AttemptEvent, bus_of, events_of
-from bedrock_lifecycle.observe.names import NO_ALIAS
+from bedrock_lifecycle.observe.names import NO_ALIAS, model_key
 from bedrock_lifecycle.observe.series import (
     INV_LOG_GAMMA,
     MAX_BUCKETS,
@@ -54,6 +53,16 @@ from bedrock_lifecycle.observe.series import (
     Histogram,
     Series,
 )
+from bedrock_lifecycle.observe.status import (  # the reading side: where `status` reads these files
+    SNAPSHOT_SCHEMA,
+    SNAPSHOT_VERSION,
+    STALE_AFTER,
+    live_snapshot,
+    merge_documents,
+    metrics_dir,
+    read_documents,
+    status_rows,
+)
 from bedrock_lifecycle.util.files import atomic_write_json, ensure_private_dir
 
 log = logging.getLogger("bedrock_lifecycle")
@@ -61,15 +70,8 @@ ceil, log_ = math.ceil, math.log  # module globals: the per-event loop's lookups
 
 ENV_METRICS = exporters.ENV_METRICS
 OVERFLOW = "(overflow)"
-SNAPSHOT_SCHEMA = "bedrock-lifecycle/metrics"
-SNAPSHOT_VERSION = 1
 SNAPSHOT_INTERVAL = 10.0
-STALE_AFTER = 300.0  # status ignores snapshot files older than this (seconds)
 PRUNE_AFTER = 86400.0  # a writer deletes other processes' files older than this
-
-def _model_key(model: str, shadow: bool) -> str:
-    return f"{model} (shadow)" if shadow else model
-
 
 class Metrics:
     """Per (alias, model) counters and latency, fed with attempt events (call it with one).
@@ -221,7 +223,7 @@ class Metrics:
         with self._lock:
             self._apply()
             for s in self._series.values():
-                out.setdefault(s.alias or NO_ALIAS, {})[_model_key(s.model, s.is_shadow)] = s.to_dict()
+                out.setdefault(s.alias or NO_ALIAS, {})[model_key(s.model, s.is_shadow)] = s.to_dict()
         return out
 
     def document(self) -> dict[str, Any]:
@@ -454,102 +456,9 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-# ----------------------------------------------------------------------------- reading (status)
-
-
-def metrics_dir(cache_dir: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    from bedrock_lifecycle.lifecycle.sync import resolve_cache_dir
-
-    return resolve_cache_dir(cache_dir, environ) / "metrics"
-
-
-def read_documents(directory: Path, *, max_age: float = STALE_AFTER,
-                   now: float | None = None) -> list[dict[str, Any]]:
-    """The snapshot documents in ``directory`` written less than ``max_age`` seconds ago
-    (unreadable, foreign and stale files are skipped)."""
-    now = time.time() if now is None else now
-    docs = []
-    try:
-        paths = sorted(directory.glob("*.json"))
-    except OSError:
-        return []
-    for p in paths:
-        if not p.stem.isdigit():
-            continue
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(doc, dict) or doc.get("schema") != SNAPSHOT_SCHEMA or doc.get("version") != SNAPSHOT_VERSION:
-            continue
-        if doc.get("relative_accuracy") != RELATIVE_ACCURACY:
-            continue  # another bucket layout: histograms would not merge
-        written = doc.get("written_at")
-        if not isinstance(written, int | float) or now - written > max_age:
-            continue
-        docs.append(doc)
-    return docs
-
-
-def merge_documents(docs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Series of several processes summed (histograms merged exactly), shaped like
-    :func:`snapshot`. A malformed series is skipped."""
-    merged: dict[tuple[str | None, str, bool], Series] = {}
-    for doc in docs:
-        raws = doc.get("series")
-        for raw in raws if isinstance(raws, list) else []:
-            try:
-                s = Series.from_state(raw)
-            except (AttributeError, KeyError, TypeError, ValueError):
-                continue
-            key = (s.alias, s.model, s.is_shadow)
-            if key in merged:
-                merged[key].merge(s)
-            else:
-                merged[key] = s
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for s in merged.values():
-        out.setdefault(s.alias or NO_ALIAS, {})[_model_key(s.model, s.is_shadow)] = s.to_dict()
-    return out
-
-
 # Canary rollbacks made in this process (analysis.py appends), written into snapshot files
 # so `bedrock-lifecycle status` can show them.
 ROLLBACKS: list[dict[str, Any]] = []
-
-
-def live_snapshot(cache_dir: str | Path | None = None, *, max_age: float = STALE_AFTER,
-                  environ: Mapping[str, str] | None = None, now: float | None = None) -> dict[str, Any]:
-    """What ``status`` shows: the snapshot files of processes that wrote in the last
-    ``max_age`` seconds, merged. ``{"dir", "max_age_seconds", "processes": [{pid,
-    written_at, started_at}], "aliases": {alias: {model: stats}}}``."""
-    directory = metrics_dir(cache_dir, environ)
-    docs = read_documents(directory, max_age=max_age, now=now)
-    return {
-        "dir": str(directory),
-        "max_age_seconds": max_age,
-        "processes": [{"pid": d.get("pid"), "written_at": d.get("written_at"), "started_at": d.get("started_at")}
-                      for d in docs],
-        "aliases": merge_documents(docs),
-        "rollbacks": sorted(
-            ({**r, "pid": d.get("pid")} for d in docs for r in d.get("rollbacks") or [] if isinstance(r, dict)),
-            key=lambda r: str(r.get("at", "")),
-        ),
-    }
-
-
-def status_rows(live: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``live_snapshot()`` flattened: one row per (alias, model) with the numbers a table
-    shows (calls, errors, error rate, fallbacks, p50/p95/p99 ms, tokens)."""
-    rows = []
-    for alias, models in sorted(live.get("aliases", {}).items()):
-        for model, s in sorted(models.items()):
-            lat = s["latency_ms"]
-            rows.append({"alias": alias, "model": model, "calls": s["calls"], "errors": s["errors"],
-                         "error_rate": s["error_rate"], "fallbacks": s["fallbacks"], "refused": s["refused"],
-                         "p50_ms": lat["p50"], "p95_ms": lat["p95"], "p99_ms": lat["p99"],
-                         "input_tokens": s["input_tokens"], "output_tokens": s["output_tokens"]})
-    return rows
 
 
 __all__ = [
@@ -558,6 +467,9 @@ __all__ = [
     "METRICS",
     "NO_ALIAS",
     "RELATIVE_ACCURACY",
+    "SNAPSHOT_SCHEMA",
+    "SNAPSHOT_VERSION",
+    "STALE_AFTER",
     "WRITER",
     "Histogram",
     "Metrics",
@@ -567,6 +479,7 @@ __all__ = [
     "flush",
     "live_snapshot",
     "merge_documents",
+    "metrics_dir",
     "read_documents",
     "reset",
     "series",

@@ -7,3 +7,8 @@ NO_ALIAS = "(none)"  # the alias dimension of calls made with a model ID (values
 SENT = frozenset({"ok", "error"})  # a request Bedrock answered: counted as a call
 ERRORS = frozenset({"error", "stream_error"})  # an error answer, or an error mid-stream: an error
 NOT_SENT = frozenset({"refused", "skipped"})  # decided locally, never sent: a refusal
+
+
+def model_key(model: str, shadow: bool) -> str:
+    """A series' model as the snapshots key it (shadow copies are their own series)."""
+    return f"{model} (shadow)" if shadow else model
