@@ -451,3 +451,76 @@ def test_a_collector_that_fails_never_breaks_the_call(bedrock: LocalBedrock, cap
         r = c.converse(modelId="m_broken", messages=MESSAGES)
     assert r["output"]["message"]["content"][0]["text"] == "still here"
     assert "collector" in caplog.text and "collector bug" in caplog.text
+
+
+# ----------------------------------------------------------------------------- pricing in the batch
+
+_FULL, _OTHER, _HALF, _NONE = "acme.full-v1:0", "acme.other-v1:0", "acme.half-v1:0", "acme.none-v1:0"
+
+
+def _tables() -> list[Any]:
+    from bedrock_lifecycle.lifecycle.prices import Price, PriceTable
+
+    full = Price(_FULL, 0.25, 1.5, cache_read_per_1k=0.025, regions=frozenset({"us-east-1"}))
+    full_eu = Price(_FULL, 0.3, 1.8, regions=frozenset({"eu-west-1"}))  # no cache-read price
+    half = Price(_HALF, 0.5, None)  # output price unknown
+    return [PriceTable([full, full_eu, half, Price(_OTHER, 0.1, 0.2)]), PriceTable([Price(_FULL, 1.0, 2.0)])]
+
+
+class _Version:
+    def __init__(self, table: Any, region: str, baselines: dict[str, str]) -> None:
+        self.prices, self.region, self.baselines = table, region, baselines
+
+
+_usage = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"inputTokens": st.integers(0, 10**6), "outputTokens": st.integers(0, 10**6)}),
+    st.fixed_dictionaries({"inputTokens": st.integers(0, 10**4), "outputTokens": st.integers(0, 10**4),
+                           "cacheReadInputTokens": st.integers(0, 10**4)}),
+    st.fixed_dictionaries({"inputTokens": st.none(), "outputTokens": st.integers(0, 10)}),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calls=st.lists(st.tuples(st.sampled_from([_FULL, _OTHER, _HALF, _NONE]), st.sampled_from(["chat", None]),
+                                st.integers(0, 1), st.sampled_from(["us-east-1", "eu-west-1"]), _usage),
+                      max_size=60),
+       batch=st.integers(1, 20), max_series=st.sampled_from([1, 1000]))
+def test_batch_pricing_equals_pricing_each_call(calls: list[Any], batch: int, max_series: int) -> None:
+    """Plain token counts are priced once per batch and series (the price is linear in
+    tokens); cost and ``unpriced`` equal pricing every call on its own, whatever the mix of
+    models, regions, price tables (a reloaded version), cache tokens, unknown rates, batch
+    sizes and the overflow series (which mixes models)."""
+    tables = _tables()
+    m = Metrics(max_series=max_series, batch=batch)
+    want_cost: dict[tuple[str | None, str], float] = {}
+    want_unpriced: dict[tuple[str | None, str], int] = {}
+    stored: list[tuple[str | None, str]] = []
+    for model, alias, t, region, usage in calls:
+        v = _Version(tables[t], region, {})
+        m.pending.append((alias, model, "primary", 5.0, None, usage, 1_700_000_000 * 10**9, v))
+        if len(m.pending) >= batch:
+            m.apply()
+        key = (alias, model)
+        if key not in stored:  # the first max_series series are stored; the rest overflow
+            if len(stored) < max_series:
+                stored.append(key)
+            else:
+                key = ("(overflow)", "(overflow)")
+        cost = tables[t].cost_of(model, region, usage) if usage else None
+        if cost is None:
+            want_unpriced[key] = want_unpriced.get(key, 0) + 1
+            want_cost.setdefault(key, 0.0)
+        else:
+            want_cost[key] = want_cost.get(key, 0.0) + cost
+            want_unpriced.setdefault(key, 0)
+    m.apply()
+    for (alias, model), cost in want_cost.items():
+        s = m.series(alias, model)
+        assert s is not None
+        assert s["unpriced"] == want_unpriced[(alias, model)]
+        priced = s["ok"] - s["unpriced"]
+        if priced:
+            assert s["estimated_cost_usd"] == pytest.approx(round(cost, 6), rel=1e-9, abs=2e-6)
+        else:
+            assert s["estimated_cost_usd"] is None

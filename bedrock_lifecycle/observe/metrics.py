@@ -106,25 +106,58 @@ class Metrics:
     def _apply(self) -> None:  # holds self._lock
         pop = self.pending.popleft
         one = self._one
+        get = self._series.get
+        dues: list[Series] = []  # series with token counts to price at the end of the batch
         while True:
             try:
                 ev = pop()
             except IndexError:
+                for due in dues:
+                    due.settle()
                 return
             if isinstance(ev, tuple):  # a core.observer.Summary (the client's per-call tuple)
                 alias, model, role, ms, attempts, usage, at_ns, v = ev
                 at = at_ns / 1e9
                 baseline = v.baselines.get(alias) if alias is not None else None
+                if attempts is None:  # the commonest call: served at the first attempt
+                    found = get((alias, model, False))
+                    s = self._add(alias, model, False) if found is None else found
+                    self._served(s, ms)
+                    table = v.prices if usage else None
+                    if table is None:
+                        s.unpriced += 1
+                    else:
+                        # Priced here, in the batch, not on the caller's path; plain counts
+                        # (ints, no cache tokens) once per batch (bench/bench_versions.py).
+                        tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
+                        if tin.__class__ is int and tout.__class__ is int and tin >= 0 and tout >= 0 and \
+                                usage.get("cacheReadInputTokens") is None and \
+                                usage.get("cacheWriteInputTokens") is None:
+                            s.input_tokens += tin
+                            s.output_tokens += tout
+                            key = s.due_key
+                            rates = s.due_rates if key is not None and key[0] is table and \
+                                key[1] == v.region and key[2] == model else s.due(table, v.region, model)
+                            if rates is not None:
+                                if not (s.due_in or s.due_out):
+                                    dues.append(s)
+                                s.due_in += tin
+                                s.due_out += tout
+                            else:
+                                self._cost(s, table.cost_of(model, v.region, usage))
+                        else:
+                            if tin:
+                                s.input_tokens += tin
+                            if tout:
+                                s.output_tokens += tout
+                            self._cost(s, table.cost_of(model, v.region, usage))
+                    if baseline is not None and role != "fallback" and model != baseline:
+                        s.canary += 1
+                    s.last_at = at
+                    continue
                 tin = tout = None
                 if usage is not None:
                     tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
-                if attempts is None:  # the commonest call: served at the first attempt
-                    # Priced here, in the batch, not on the caller's path (bench_metrics).
-                    table = v.prices if usage else None
-                    one(alias, model, False, "ok", None, ms, tin, tout, False,
-                        baseline is not None and role != "fallback" and model != baseline, at,
-                        None if table is None else table.cost_of(model, v.region, usage))
-                    continue
                 last = len(attempts) - 1
                 first = attempts[0]["model"] if attempts else None
                 failed_before = False
@@ -142,6 +175,31 @@ class Metrics:
                 one(ev.alias, ev.model, ev.shadow, ev.outcome, ev.error_code, ev.latency_ms, ev.input_tokens,
                     ev.output_tokens, ev.fallback, ev.canary, ev.at, ev.cost_usd)
 
+    @staticmethod
+    def _cost(s: Series, cost: float | None) -> None:
+        if cost is None:
+            s.unpriced += 1
+        else:
+            s.cost_usd += cost
+
+    @staticmethod
+    def _served(s: Series, ms: float) -> None:
+        """An answered attempt: ``ok`` and its latency."""
+        s.ok += 1
+        h = s.latency  # Histogram.add, inlined
+        h.count += 1
+        h.total += ms
+        if ms > h.max:
+            h.max = ms
+        if ms < h.min:
+            h.min = ms
+        if ms <= MIN_MS:
+            h.zero += 1
+        else:
+            i = ceil(log_(ms) * INV_LOG_GAMMA) if ms < MAX_MS else MAX_INDEX
+            b = h.buckets
+            b[i] = b.get(i, 0) + 1
+
     def _one(self, alias: str | None, model: str, shadow: bool, outcome: str, code: str | None, ms: float,
              tin: int | None, tout: int | None, fallback: bool, canary: bool, at: float,
              cost: float | None = None) -> None:
@@ -149,28 +207,12 @@ class Metrics:
         if s is None:
             s = self._add(alias, model, shadow)
         if outcome == "ok":
-            s.ok += 1
-            h = s.latency  # Histogram.add, inlined
-            h.count += 1
-            h.total += ms
-            if ms > h.max:
-                h.max = ms
-            if ms < h.min:
-                h.min = ms
-            if ms <= MIN_MS:
-                h.zero += 1
-            else:
-                i = ceil(log_(ms) * INV_LOG_GAMMA) if ms < MAX_MS else MAX_INDEX
-                b = h.buckets
-                b[i] = b.get(i, 0) + 1
+            self._served(s, ms)
             if tin:
                 s.input_tokens += tin
             if tout:
                 s.output_tokens += tout
-            if cost is None:
-                s.unpriced += 1
-            else:
-                s.cost_usd += cost
+            self._cost(s, cost)
         elif outcome == "error":
             s.failed += 1
             s.count_code(code)

@@ -129,9 +129,9 @@ class Series:
     """One (alias, model) series. Not locked: :class:`Metrics` mutates and reads its
     series under its own lock."""
 
-    __slots__ = ("alias", "canary", "cost_usd", "error_codes", "failed", "fallbacks", "input_tokens", "is_shadow",
-                 "last_at", "latency", "model", "ok", "output_tokens", "refused", "shadow",
-                 "skipped", "stream_errors", "unpriced")
+    __slots__ = ("alias", "canary", "cost_usd", "due_in", "due_key", "due_out", "due_rates", "error_codes", "failed",
+                 "fallbacks", "input_tokens", "is_shadow", "last_at", "latency", "model", "ok", "output_tokens",
+                 "refused", "shadow", "skipped", "stream_errors", "unpriced")
 
     def __init__(self, alias: str | None, model: str, is_shadow: bool = False) -> None:
         self.alias = alias
@@ -144,6 +144,12 @@ class Series:
         # ``unpriced`` counts served calls whose price is unknown: unknown is never 0.
         self.cost_usd = 0.0
         self.unpriced = 0
+        # Served calls' plain token counts, priced once per metrics batch (price is linear
+        # in tokens): the price context they are due in, its rates, and the sums. See
+        # :meth:`due` and :meth:`settle`.
+        self.due_key: tuple[Any, str, str] | None = None  # (price table, region, model)
+        self.due_rates: tuple[float, float] | None = None
+        self.due_in = self.due_out = 0
         self.error_codes: dict[str, int] = {}
         self.latency = Histogram()
         self.last_at = 0.0
@@ -157,6 +163,26 @@ class Series:
     def errors(self) -> int:
         """Error answers and mid-stream errors."""
         return self.failed + self.stream_errors
+
+    def due(self, table: Any, region: str, model: str) -> tuple[float, float] | None:
+        """Start pricing plain token counts of ``model`` from ``region`` with ``table`` (a
+        ``lifecycle.prices.PriceTable``): settle what was due in another context, and
+        return the two rates (USD per 1k input, output tokens), or None when either is
+        unknown (the caller then prices call by call, so ``unpriced`` stays exact)."""
+        self.settle()
+        price = table.price_of(model, region)
+        rates = None
+        if price is not None and price.input_per_1k is not None and price.output_per_1k is not None:
+            rates = (price.input_per_1k, price.output_per_1k)
+        self.due_key, self.due_rates = (table, region, model), rates
+        return rates
+
+    def settle(self) -> None:
+        """Add the cost of the token counts due (end of every metrics batch)."""
+        if self.due_in or self.due_out:
+            r_in, r_out = self.due_rates or (0.0, 0.0)
+            self.cost_usd += (self.due_in * r_in + self.due_out * r_out) / 1000.0
+            self.due_in = self.due_out = 0
 
     def count_code(self, code: str | None) -> None:
         c = self.error_codes
