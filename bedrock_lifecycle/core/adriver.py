@@ -34,7 +34,7 @@ async def execute_async(v: Version, st: ClientState, client: Any, operation: str
                         send: AsyncSend, sleep: AsyncSleep) -> Any:
     """Run one call: its first request, and the flow when that is not the end of it."""
     s = start(v, st, client, operation, params)
-    request = s.request
+    p, candidates, now, request = s
     if request is None:
         return await run_async(call_flow(v, st, client, operation, params, s), send, sleep)
     t0 = st.monotonic()
@@ -45,7 +45,7 @@ async def execute_async(v: Version, st: ClientState, client: Any, operation: str
             await apeek(response, member)
     except Exception as exc:
         return await run_async(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
-    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params, s.now)
+    return served(v, st, p, candidates[0], [], response, t0, operation, params, now)
 
 
 async def run_async(flow: Flow, send: AsyncSend, sleep: AsyncSleep) -> Any:

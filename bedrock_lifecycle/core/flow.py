@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Generator
-from typing import Any, NamedTuple
+from typing import Any
 
 from bedrock_lifecycle.clock import to_ns
 from bedrock_lifecycle.config import alias_key
@@ -53,8 +53,8 @@ from bedrock_lifecycle.errors import (
 from bedrock_lifecycle.ids import ModelIdError
 from bedrock_lifecycle.util.responses import usage_of
 
-# Start and CallRecord built without their Python-level __new__ (once per call each: a
-# frame less, bench/bench_client.py).
+# CallRecord built without its Python-level __new__ (once per call: a frame less,
+# bench/bench_client.py).
 _new = tuple.__new__
 
 SEND = "send"
@@ -84,16 +84,11 @@ def plan_call(v: Version, st: ClientState, client: Any, operation: str, info: Op
     return p
 
 
-class Start(NamedTuple):
-    """A planned call: its plan, the candidates in the order they will be tried, the
-    instant the decisions were made at (``Version.tick``: integer ns), and the first
-    request (the first candidate's rewritten parameters), or None when the first
-    candidate is not simply allowed."""
-
-    plan: Plan
-    candidates: tuple[Candidate, ...]
-    now: int
-    request: dict[str, Any] | None
+# A planned call, as start() returns it (a plain tuple: no constructor per call):
+# (plan, the candidates in the order they will be tried, the instant the decisions were
+# made at (Version.tick: integer ns), the first request (the first candidate's rewritten
+# parameters) or None when the first candidate is not simply allowed).
+Start = tuple[Plan, tuple[Candidate, ...], int, dict[str, Any] | None]
 
 
 def start(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any]) -> Start:
@@ -120,16 +115,16 @@ def start(v: Version, st: ClientState, client: Any, operation: str, params: dict
             warn_once(decision)
         if first.only_model:  # apply_target, inlined for a plain target
             model = first.model
-            return _new(Start, (p, candidates, now, params if model == requested else {**params, "modelId": model}))
-        return _new(Start, (p, candidates, now, apply_target(params, first, v.model_ops[operation], v.config)))
-    return _new(Start, (p, candidates, now, None))
+            return p, candidates, now, params if model == requested else {**params, "modelId": model}
+        return p, candidates, now, apply_target(params, first, v.model_ops[operation], v.config)
+    return p, candidates, now, None
 
 
 def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any], s: Start,
               failure: BaseException | None = None, t0: float = 0.0) -> Flow:
     """Everything after the first request (its ``failure``, sent at ``t0``), or the whole
     call when ``failure`` is None: the generator the drivers run."""
-    p, candidates, now = s.plan, s.candidates, s.now
+    p, candidates, now, request = s
     info, gate = v.model_ops[operation], v.gate
     cooldowns, monotonic, stream_member = st.cooldowns, st.monotonic, info.stream_member
     attempts: list[dict[str, Any]] = []
@@ -141,7 +136,7 @@ def call_flow(v: Version, st: ClientState, client: Any, operation: str, params: 
     for idx, cand in enumerate(candidates):
         model = cand.model
         if failure is not None and idx == 0:
-            call_params = s.request  # the driver sent it: allowed, already rewritten
+            call_params = request  # the driver sent it: allowed, already rewritten
             assert call_params is not None
         else:
             hit = gate.cache.get(model)

@@ -158,6 +158,9 @@ class ClientState:
         # Features attached by the composition root, by name ("metrics", "shadow", ...).
         self.plugins: dict[str, Any] = {}
         self.send_direct: Callable[[str, dict[str, Any]], Any] = _unset_send
+        # The sync driver's send: (the plain _make_api_call it was bound from, the bound
+        # method), made again when that function changes (a later patch of BaseClient).
+        self.bound_send: tuple[Any, Any] = (None, None)
         self.reloader: Any = None
         self.environ: Mapping[str, str] = {}  # the environment the client was made with
         # Async clients: the event loop of their first call, and an injected async sleep.

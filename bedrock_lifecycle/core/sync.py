@@ -30,27 +30,30 @@ from bedrock_lifecycle.core.flow import (
     start,
 )
 from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, Summary, notify
+from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.state import ClientState, Version
 
 STATE_ATTR = "_bedrock_lifecycle"
 
 
 def execute(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any],
-            send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
-    """Run one call: its first request, and the flow when that is not the end of it."""
+            send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None],
+            info: OperationInfo | None = None) -> Any:
+    """Run one call: its first request, and the flow when that is not the end of it.
+    ``info``: the operation's (``v.model_ops[operation]``), when the caller has it."""
     s = start(v, st, client, operation, params)
-    request = s.request
+    p, candidates, now, request = s
     if request is None:
         return run(call_flow(v, st, client, operation, params, s), send, sleep)
     t0 = st.monotonic()
     try:
         response = send(operation, request)
-        member = v.model_ops[operation].stream_member
+        member = (info or v.model_ops[operation]).stream_member
         if member is not None:
             peek(response, member)
     except Exception as exc:
         return run(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
-    return served(v, st, s.plan, s.candidates[0], [], response, t0, operation, params, s.now)
+    return served(v, st, p, candidates[0], [], response, t0, operation, params, now)
 
 
 def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
@@ -203,7 +206,10 @@ class LifecycleMixin:
             return plain(self, operation_name, api_params)
 
         # A bound method of the plain class's _make_api_call: no Python frame of ours per send.
-        response = execute(v, st, self, operation_name, api_params, MethodType(plain, self), st.sleep)
+        bound = st.bound_send
+        if bound[0] is not plain:
+            bound = st.bound_send = (plain, MethodType(plain, self))
+        response = execute(v, st, self, operation_name, api_params, bound[1], st.sleep, info)
         if info.stream_member is not None and isinstance(response, dict):
             guard_stream(self, response, info.stream_member, st)
         return response
