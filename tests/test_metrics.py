@@ -524,3 +524,17 @@ def test_batch_pricing_equals_pricing_each_call(calls: list[Any], batch: int, ma
             assert s["estimated_cost_usd"] == pytest.approx(round(cost, 6), rel=1e-9, abs=2e-6)
         else:
             assert s["estimated_cost_usd"] is None
+
+
+def test_a_failing_item_leaves_the_batch_priced() -> None:
+    """Token counts summed before an item that fails are still priced (the batch settles
+    in any case), so no cost is lost with the failed item."""
+    table = _tables()[1]
+    m = Metrics(batch=100)
+    m.pending.append(("chat", _FULL, "primary", 5.0, None, {"inputTokens": 1000, "outputTokens": 500},
+                      1_700_000_000 * 10**9, _Version(table, "us-east-1", {})))
+    m.pending.append(("chat", _FULL, "primary", 5.0, None, None, 0, object()))  # no version: fails
+    with pytest.raises(AttributeError):
+        m.apply()
+    s = m.series("chat", _FULL)
+    assert s is not None and s["ok"] == 1 and s["estimated_cost_usd"] == pytest.approx(1.0 + 1.0)

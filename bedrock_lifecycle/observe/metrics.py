@@ -104,16 +104,21 @@ class Metrics:
             self._apply()
 
     def _apply(self) -> None:  # holds self._lock
+        dues: list[Series] = []  # series with token counts to price at the end of the batch
+        try:
+            self._apply_into(dues)
+        finally:  # even when an item fails: nothing counted is left unpriced
+            for due in dues:
+                due.settle()
+
+    def _apply_into(self, dues: list[Series]) -> None:
         pop = self.pending.popleft
         one = self._one
         get = self._series.get
-        dues: list[Series] = []  # series with token counts to price at the end of the batch
         while True:
             try:
                 ev = pop()
             except IndexError:
-                for due in dues:
-                    due.settle()
                 return
             if isinstance(ev, tuple):  # a core.observer.Summary (the client's per-call tuple)
                 alias, model, role, ms, attempts, usage, at_ns, v = ev
