@@ -483,7 +483,7 @@ _usage = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(calls=st.lists(st.tuples(st.sampled_from([_FULL, _OTHER, _HALF, _NONE]), st.sampled_from(["chat", None]),
-                                st.integers(0, 1), st.sampled_from(["us-east-1", "eu-west-1"]), _usage),
+                                st.integers(0, 2), st.sampled_from(["us-east-1", "eu-west-1"]), _usage),
                       max_size=60),
        batch=st.integers(1, 20), max_series=st.sampled_from([1, 1000]))
 def test_batch_pricing_equals_pricing_each_call(calls: list[Any], batch: int, max_series: int) -> None:
@@ -491,11 +491,12 @@ def test_batch_pricing_equals_pricing_each_call(calls: list[Any], batch: int, ma
     tokens); cost and ``unpriced`` equal pricing every call on its own, whatever the mix of
     models, regions, price tables (a reloaded version), cache tokens, unknown rates, batch
     sizes and the overflow series (which mixes models)."""
-    tables = _tables()
+    tables = [*_tables(), None]  # a version without a price table: every call unpriced
     m = Metrics(max_series=max_series, batch=batch)
     want_cost: dict[tuple[str | None, str], float] = {}
     want_unpriced: dict[tuple[str | None, str], int] = {}
     stored: list[tuple[str | None, str]] = []
+    want_in: dict[tuple[str | None, str], int] = {}
     for model, alias, t, region, usage in calls:
         v = _Version(tables[t], region, {})
         m.pending.append((alias, model, "primary", 5.0, None, usage, 1_700_000_000 * 10**9, v))
@@ -507,7 +508,10 @@ def test_batch_pricing_equals_pricing_each_call(calls: list[Any], batch: int, ma
                 stored.append(key)
             else:
                 key = ("(overflow)", "(overflow)")
-        cost = tables[t].cost_of(model, region, usage) if usage else None
+        table = tables[t]
+        cost = table.cost_of(model, region, usage) if usage and table is not None else None
+        if usage and isinstance(usage.get("inputTokens"), int):
+            want_in[key] = want_in.get(key, 0) + usage["inputTokens"]
         if cost is None:
             want_unpriced[key] = want_unpriced.get(key, 0) + 1
             want_cost.setdefault(key, 0.0)
@@ -519,6 +523,7 @@ def test_batch_pricing_equals_pricing_each_call(calls: list[Any], batch: int, ma
         s = m.series(alias, model)
         assert s is not None
         assert s["unpriced"] == want_unpriced[(alias, model)]
+        assert s["input_tokens"] == want_in.get((alias, model), 0)  # counted whether priced or not
         priced = s["ok"] - s["unpriced"]
         if priced:
             assert s["estimated_cost_usd"] == pytest.approx(round(cost, 6), rel=1e-9, abs=2e-6)

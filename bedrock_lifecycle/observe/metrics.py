@@ -128,16 +128,16 @@ class Metrics:
                     found = get((alias, model, False))
                     s = self._add(alias, model, False) if found is None else found
                     self._served(s, ms)
-                    table = v.prices if usage else None
-                    if table is None:
+                    if not usage:
                         s.unpriced += 1
                     else:
                         # Priced here, in the batch, not on the caller's path; plain counts
                         # (ints, no cache tokens) once per batch (bench/bench_versions.py).
+                        table = v.prices
                         tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
                         if tin.__class__ is int and tout.__class__ is int and tin >= 0 and tout >= 0 and \
                                 usage.get("cacheReadInputTokens") is None and \
-                                usage.get("cacheWriteInputTokens") is None:
+                                usage.get("cacheWriteInputTokens") is None and table is not None:
                             s.input_tokens += tin
                             s.output_tokens += tout
                             key = s.due_key
@@ -155,7 +155,7 @@ class Metrics:
                                 s.input_tokens += tin
                             if tout:
                                 s.output_tokens += tout
-                            self._cost(s, table.cost_of(model, v.region, usage))
+                            self._cost(s, None if table is None else table.cost_of(model, v.region, usage))
                     if baseline is not None and role != "fallback" and model != baseline:
                         s.canary += 1
                     s.last_at = at
