@@ -201,11 +201,10 @@ def _decide(v: Version, model: str, t: int) -> Decision:
 def served(v: Version, st: ClientState, p: Plan, cand: Candidate, attempts: list[dict[str, Any]], response: Any,
            t0: float, operation: str, params: dict[str, Any], now: int) -> Any:
     """``cand`` answered the request sent at monotonic ``t0`` (the call planned at
-    ``now``, integer ns): finish the call. The
-    attempt, the response metadata (the keys a plain response has, plus
-    ``BedrockLifecycle``) and the observers. ``RetryAttempts`` counts the retries the
-    library (and, on a wrapped client with its own retries on, botocore) made on the model
-    that served."""
+    ``now``, integer ns): finish the call. The attempt, the response metadata (the keys a
+    plain response has, plus ``BedrockLifecycle``), the collector and the observers.
+    ``RetryAttempts`` counts the retries the library (and, on a wrapped client with its
+    own retries on, botocore) made on the model that served."""
     model, role = cand.model, cand.role
     ms = (st.monotonic() - t0) * 1000.0
     attempts.append({"model": model, "outcome": "ok", "error_code": None, "message": None,

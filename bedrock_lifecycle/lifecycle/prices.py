@@ -209,7 +209,8 @@ class PriceTable:
         if price is None:
             return None
         # Price.cost inlined for the common case (Converse keys, plain ints, no cache
-        # tokens): this runs once per call in the metrics batch (bench/bench_prices.py).
+        # tokens; the metrics batch sums such counts by the same rule and prices them once
+        # per batch, observe.metrics): bench/bench_prices.py.
         get = usage.get
         i, o = get("inputTokens"), get("outputTokens")
         if i.__class__ is int and o.__class__ is int and i >= 0 and o >= 0 and \

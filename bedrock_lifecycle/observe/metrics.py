@@ -132,7 +132,8 @@ class Metrics:
                         s.unpriced += 1
                     else:
                         # Priced here, in the batch, not on the caller's path; plain counts
-                        # (ints, no cache tokens) once per batch (bench/bench_versions.py).
+                        # (ints, no cache tokens: the rule of PriceTable.cost_of's fast path,
+                        # keep them alike) once per batch (bench/bench_versions.py).
                         table = v.prices
                         tin, tout = usage.get("inputTokens"), usage.get("outputTokens")
                         if tin.__class__ is int and tout.__class__ is int and tin >= 0 and tout >= 0 and \
