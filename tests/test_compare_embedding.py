@@ -42,6 +42,14 @@ def test_local_vectors_ignore_word_order(ws: list[str], rnd: Any) -> None:
     assert a == b and cosine(a, b) == 1.0
 
 
+def test_words_whose_signs_cancel_still_embed_to_a_unit_vector() -> None:
+    """"fdc" and "gdfeg" hash to one index with opposite signs (found by the property test
+    above): the text still gets a unit vector, the same whatever the order and case."""
+    a = embed("fdc gdfeg", 256)
+    assert abs(sum(x * x for x in a) - 1.0) < 1e-9
+    assert embed("GDFEG fdc", 256) == a and cosine(a, embed("gdfeg FDC", 256)) == 1.0
+
+
 def test_local_embedding_bodies() -> None:
     payload, n = embedding_answer(TITAN, {"inputText": "hello world", "dimensions": 256})  # type: ignore[misc]
     assert len(payload["embedding"]) == 256 and payload["inputTextTokenCount"] == n == 3

@@ -40,12 +40,22 @@ def _family(model_id: str) -> str | None:
 def embed(text: str, dimensions: int) -> list[float]:
     """The deterministic unit vector of ``text`` (zero vector for a text without words)."""
     vec = [0.0] * dimensions
-    for word in _WORD_RE.findall(text.casefold()):
-        digest = hashlib.blake2s(word.encode("utf-8"), digest_size=8).digest()
-        index = int.from_bytes(digest[:4], "big") % dimensions
-        vec[index] += 1.0 if digest[4] & 1 else -1.0
+    words = _WORD_RE.findall(text.casefold())
+    for word in words:
+        index, sign = _slot(word, dimensions)
+        vec[index] += sign
+    if words and not any(vec):
+        # Signed hashing cancelled every word out (two words on one index, opposite
+        # signs): a real model never returns a zero vector for text, so fall back to the
+        # smallest word's index, positive (still independent of word order and case).
+        vec[_slot(min(words), dimensions)[0]] = 1.0
     norm = math.sqrt(sum(x * x for x in vec))
     return [round(x / norm, 6) for x in vec] if norm else vec
+
+
+def _slot(word: str, dimensions: int) -> tuple[int, float]:
+    digest = hashlib.blake2s(word.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "big") % dimensions, 1.0 if digest[4] & 1 else -1.0
 
 
 def embedding_answer(model_id: str, body: Any) -> tuple[dict[str, Any], int] | None:
