@@ -411,7 +411,7 @@ class SnapshotWriter:
         self.failed: set[Path] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
         self._exit_registered = False
 
     def add(self, directory: Path) -> None:
@@ -423,14 +423,14 @@ class SnapshotWriter:
             if not self._exit_registered:
                 atexit.register(self.write)
                 self._exit_registered = True
-            if self._thread is None:
+            if self._worker is None:
                 self._start()
 
     def _start(self) -> None:
         self._stop = threading.Event()
         t = threading.Thread(target=self._run, args=(self._stop,), name="bedrock-lifecycle-metrics",
                              daemon=True)
-        self._thread = t
+        self._worker = t
         t.start()
 
     def _run(self, stop: threading.Event) -> None:
@@ -463,13 +463,13 @@ class SnapshotWriter:
         """Stop the thread and forget the directories (tests)."""
         with self._lock:
             self._stop.set()
-            self._thread = None
+            self._worker = None
             self.dirs = []
 
     def after_fork(self) -> None:
         # The child has no writer thread; it writes its own pid's file from zero counts.
         self._lock = threading.Lock()
-        self._thread = None
+        self._worker = None
         if self.dirs:
             try:
                 self._start()

@@ -1,0 +1,72 @@
+"""The sync driver's loop: runs the call flow (:mod:`.flow`) with a ``send`` and a ``sleep``.
+
+Kept apart from the client binding (:mod:`.sync`) so that it can be compiled with the
+rest of the call path (``BEDROCK_LIFECYCLE_COMPILE=1``, docs/performance.md): the binding
+swaps a botocore client's class, which only an interpreted class can do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.eventstream import EventStream
+
+from bedrock_lifecycle.core.flow import SEND, Flow, call_flow, served, start
+from bedrock_lifecycle.core.operations import OperationInfo
+from bedrock_lifecycle.core.state import ClientState, Version
+
+
+def execute(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any],
+            send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None],
+            info: OperationInfo | None = None) -> Any:
+    """Run one call: its first request, and the flow when that is not the end of it.
+    ``info``: the operation's (``v.model_ops[operation]``), when the caller has it."""
+    s = start(v, st, client, operation, params)
+    p, candidates, now, request = s
+    if request is None:
+        return run(call_flow(v, st, client, operation, params, s), send, sleep)
+    t0 = st.monotonic()
+    try:
+        response = send(operation, request)
+        member = (info or v.model_ops[operation]).stream_member
+        if member is not None:
+            peek(response, member)
+    except Exception as exc:
+        return run(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
+    return served(v, st, p, candidates[0], [], response, t0, operation, params, now)
+
+
+def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
+    """Drive a call flow to its result (or its error)."""
+    try:
+        step = next(flow)
+        while True:
+            if step[0] is SEND:
+                try:
+                    response = send(step[1], step[2])
+                    if step[3] is not None:
+                        peek(response, step[3])
+                except Exception as exc:
+                    step = flow.throw(exc)
+                else:
+                    step = flow.send(response)
+            else:
+                sleep(step[1])
+                step = flow.send(None)
+    except StopIteration as done:
+        return done.value
+
+
+def peek(resp: Any, member: str) -> None:
+    """Read a stream's first event so an error before it can still fall back. The event
+    is kept on the stream object and replayed by :class:`GuardedEventStream`."""
+    stream = resp.get(member) if isinstance(resp, dict) else None
+    if not isinstance(stream, EventStream):
+        return
+    it = iter(stream)
+    try:
+        first = next(it)
+    except StopIteration:
+        first = None
+    stream._bl_peeked = (first, it)  # type: ignore[attr-defined]
