@@ -7,7 +7,9 @@ and their clients are called in turn: round-robin medians of own time (time in t
 minus time in botocore's ``_make_api_call``, the plain client's timer cost subtracted).
 
 Run: ``python3 dev.py bench versions`` (against fefeb5b, the code before the one-call-flow
-redesign) or ``python3 dev.py bench versions --base REV [--rounds N]``.
+redesign) or ``python3 dev.py bench versions --base REV [--rounds N] [--compiled]``.
+``--compiled`` adds this tree's compiled build (setup.py's modules, compiled with mypyc
+as ``BEDROCK_LIFECYCLE_COMPILE=1`` does; needs a C compiler) as a third contestant.
 """
 
 from __future__ import annotations
@@ -58,6 +60,17 @@ def _extract(rev: str, dest: Path) -> Path:
     return dest / "archive" / "bedrock_lifecycle"
 
 
+def _compile(dest: Path, name: str) -> None:
+    """Compile the copy ``name`` under ``dest`` in place, as the compiled build does."""
+    from tools.compiled import compiled_paths
+
+    paths = [p.replace("bedrock_lifecycle/", f"{name}/", 1) for p in compiled_paths(ROOT)]
+    # The copy is checked as code of its own: botocore untyped, as in pyproject.toml.
+    (dest / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\nwarn_unused_ignores = False\n"
+                                   "[mypy-botocore.*,boto3.*,aiobotocore.*]\nfollow_imports = skip\n", "utf-8")
+    subprocess.run([sys.executable, "-m", "mypyc", *paths], cwd=dest, check=True, capture_output=True)
+
+
 def _cases(module: Any, tag: str, config_path: str) -> dict[str, Any]:
     one = {"aliases": {"chat": {"targets": [MODEL]}}}
     clients = {
@@ -80,12 +93,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench versions")
     parser.add_argument("--base", default=DEFAULT_BASE, help=f"the earlier commit (default {DEFAULT_BASE})")
     parser.add_argument("--rounds", type=int, default=5, help="round-robin rounds (default 5)")
+    parser.add_argument("--compiled", action="store_true", help="add this tree's compiled build")
     args = parser.parse_args(argv or [])
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         dest = Path(tmp)
         _copy(_extract(args.base, dest), dest, "bl_base")
         _copy(ROOT / "bedrock_lifecycle", dest, "bl_tree")
+        contestants = [("bl_base", args.base), ("bl_tree", "this tree")]
+        if args.compiled:
+            _copy(ROOT / "bedrock_lifecycle", dest, "bl_compiled")
+            _compile(dest, "bl_compiled")
+            contestants.append(("bl_compiled", "compiled"))
         sys.path.insert(0, str(dest))
         config_path = os.path.join(tmp, "models.toml")
         Path(config_path).write_text(ROUTED_TOML, "utf-8")
@@ -94,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         cases: dict[str, Any] = {"plain boto3": lambda: plain.converse(modelId=MODEL, messages=MESSAGES)}
         # The timer first: earlier versions bound botocore's method when they wrapped.
         with botocore_timer() as timer:
-            for name, tag in (("bl_base", args.base), ("bl_tree", "this tree")):
+            for name, tag in contestants:
                 cases.update(_cases(importlib.import_module(name), tag, config_path))
             runs: dict[str, list[float]] = {k: [] for k in cases}
             for _ in range(args.rounds):

@@ -132,7 +132,8 @@ _SCALAR_ENV = {
     "ALLOW_IMPORT_PATH_ADAPTERS": ("routing", "allow_import_path_adapters"),
 }
 # Variables read elsewhere (not configuration keys); listed so they are not flagged unknown.
-_OTHER_ENV = {"CONFIG", "CONFIG_TTL", "CACHE_DIR", "METRICS"}
+# COMPILE is the build's (setup.py): an image built with it may keep it set at run time.
+_OTHER_ENV = {"CONFIG", "CONFIG_TTL", "CACHE_DIR", "METRICS", "COMPILE"}
 
 
 def env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:

@@ -1,0 +1,65 @@
+"""The optional compiled build (setup.py, docs/performance.md).
+
+``python3 dev.py test`` runs the suite twice: on the pure-Python tree, then on a copy of
+the tree whose package is a wheel built with ``BEDROCK_LIFECYCLE_COMPILE=1``
+(``BL_EXPECT_COMPILED=1`` set; a name outside the library's own variables).
+These tests make sure each run really tests what it says: the compiled run loads every
+listed module compiled, the pure run loads none.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.compiled import compiled_paths
+
+REPO = Path(__file__).resolve().parent.parent
+EXPECT_COMPILED = os.environ.get("BL_EXPECT_COMPILED") == "1"
+
+
+def compiled_modules() -> list[str]:
+    """setup.py's ``COMPILED`` list, as module names."""
+    return [p.removesuffix(".py").replace("/", ".") for p in compiled_paths(REPO)]
+
+
+def is_extension(module: object) -> bool:
+    return str(getattr(module, "__file__", "")).endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+def test_the_compiled_list_names_modules_of_the_package() -> None:
+    names = compiled_modules()
+    assert names and len(names) == len(set(names))
+    for name in names:
+        assert (REPO / (name.replace(".", "/") + ".py")).is_file(), name
+    # The binding swaps a botocore client's class: only an interpreted class can be swapped in.
+    assert "bedrock_lifecycle.core.sync" not in names and "bedrock_lifecycle.core.adriver" not in names
+
+
+@pytest.mark.parametrize("name", compiled_modules())
+def test_each_run_loads_the_build_it_names(name: str) -> None:
+    module = importlib.import_module(name)
+    if EXPECT_COMPILED:
+        assert is_extension(module), f"{name} loaded from {module.__file__}, not compiled"
+    else:
+        assert not is_extension(module), f"{name} loaded compiled ({module.__file__}) in the pure-Python run"
+
+
+def test_the_build_flag_is_checked() -> None:
+    done = subprocess.run([sys.executable, "setup.py", "--name"], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "BEDROCK_LIFECYCLE_COMPILE": "yes"})
+    assert done.returncode != 0
+    assert "BEDROCK_LIFECYCLE_COMPILE='yes': expected 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_build_flag_left_set_at_run_time_is_not_an_unknown_variable() -> None:
+    from bedrock_lifecycle.config.loading import env_layer
+
+    assert env_layer({"BEDROCK_LIFECYCLE_COMPILE": "1"}) == ({}, {})
