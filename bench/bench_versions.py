@@ -67,8 +67,12 @@ def _compile(dest: Path, name: str) -> None:
     paths = [p.replace("bedrock_lifecycle/", f"{name}/", 1) for p in compiled_paths(ROOT)]
     # The copy is checked as code of its own: botocore untyped, as in pyproject.toml.
     (dest / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\nwarn_unused_ignores = False\n"
-                                   "[mypy-botocore.*,boto3.*,aiobotocore.*]\nfollow_imports = skip\n", "utf-8")
-    subprocess.run([sys.executable, "-m", "mypyc", *paths], cwd=dest, check=True, capture_output=True)
+                                   "[mypy-botocore.*,boto3.*,aiobotocore.*]\nfollow_imports = skip\n"
+                                   "follow_imports_for_stubs = True\n", "utf-8")
+    done = subprocess.run([sys.executable, "-m", "mypyc", *paths], cwd=dest, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench versions --compiled: mypyc failed (exit {done.returncode}):\n"
+                         f"{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
 
 def _cases(module: Any, tag: str, config_path: str) -> dict[str, Any]:
@@ -120,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
                 for name, ns in own_time(cases, number=2000, repeat=7, timer=timer).items():
                     runs[name].append(ns)
     floor = statistics.median(runs.pop("plain boto3"))
-    print(f"\n== own time per call on Stubber, {args.base} vs this tree in one process "
+    print(f"\n== own time per call on Stubber, {' vs '.join(t for _, t in contestants)} in one process "
           f"({args.rounds} rounds; medians, the timer's cost subtracted): µs")
     for name, xs in runs.items():
         print(f"  {name:44} {(statistics.median(xs) - floor) / 1000:6.2f} µs")

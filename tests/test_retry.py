@@ -19,9 +19,9 @@ from botocore.exceptions import ClientError, EventStreamError, ReadTimeoutError
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.backoff import botocore_attempts, retry_after_seconds
 from bedrock_lifecycle.core.classify import DEFAULT_CLASSIFIER, Disposition, error_code
+from bedrock_lifecycle.core.drive import execute
 from bedrock_lifecycle.core.operations import model_operations
 from bedrock_lifecycle.core.state import ClientState
-from bedrock_lifecycle.core.sync import execute
 from bedrock_lifecycle.lifecycle.registry import Registry
 
 RETRY, FALLBACK, FATAL = Disposition.RETRY, Disposition.FALLBACK, Disposition.FATAL

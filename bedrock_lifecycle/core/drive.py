@@ -8,6 +8,7 @@ swaps a botocore client's class, which only an interpreted class can do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import MethodType
 from typing import Any
 
 from botocore.eventstream import EventStream
@@ -15,6 +16,26 @@ from botocore.eventstream import EventStream
 from bedrock_lifecycle.core.flow import SEND, Flow, call_flow, served, start
 from bedrock_lifecycle.core.operations import OperationInfo
 from bedrock_lifecycle.core.state import ClientState, Version
+
+
+def call(client: Any, st: ClientState, plain: Callable[..., Any], operation: str, params: dict[str, Any],
+         guard: Callable[[Any, dict[str, Any], str, ClientState], None]) -> Any:
+    """One operation of a lifecycle client, whose plain ``_make_api_call`` is ``plain``:
+    the body of the binding's ``_make_api_call``. ``guard`` wraps a streamed response
+    (the binding's: its stream class is interpreted)."""
+    v = st.version
+    info = v.model_ops.get(operation)
+    if info is None or not isinstance(params.get("modelId"), str):
+        # No model, or a missing/bad modelId: let botocore report it as it would.
+        return plain(client, operation, params)
+    # A bound method of the plain class's _make_api_call: no Python frame of ours per send.
+    bound = st.bound_send
+    if bound[0] is not plain:
+        bound = st.bound_send = (plain, MethodType(plain, client))
+    response = execute(v, st, client, operation, params, bound[1], st.sleep, info)
+    if info.stream_member is not None and isinstance(response, dict):
+        guard(client, response, info.stream_member, st)
+    return response
 
 
 def execute(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any],

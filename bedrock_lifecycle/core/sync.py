@@ -13,14 +13,13 @@ request, as it would on a plain client.
 from __future__ import annotations
 
 import threading
-from types import MethodType
 from typing import Any
 
 from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, EventStreamError
 
 from bedrock_lifecycle.core.classify import error_code
-from bedrock_lifecycle.core.drive import execute
+from bedrock_lifecycle.core.drive import call
 from bedrock_lifecycle.core.flow import attach_attempts, collect
 from bedrock_lifecycle.core.observer import GLOBAL, CallRecord, Summary, notify
 from bedrock_lifecycle.core.state import ClientState
@@ -136,20 +135,7 @@ class LifecycleMixin:
         plain = self._bl_plain._make_api_call  # type: ignore[attr-defined]
         if st is None:
             return plain(self, operation_name, api_params)
-        v = st.version
-        info = v.model_ops.get(operation_name)
-        if info is None or not isinstance(api_params.get("modelId"), str):
-            # No model, or a missing/bad modelId: let botocore report it as it would.
-            return plain(self, operation_name, api_params)
-
-        # A bound method of the plain class's _make_api_call: no Python frame of ours per send.
-        bound = st.bound_send
-        if bound[0] is not plain:
-            bound = st.bound_send = (plain, MethodType(plain, self))
-        response = execute(v, st, self, operation_name, api_params, bound[1], st.sleep, info)
-        if info.stream_member is not None and isinstance(response, dict):
-            guard_stream(self, response, info.stream_member, st)
-        return response
+        return call(self, st, plain, operation_name, api_params, guard_stream)
 
     def close(self) -> None:
         stop_reloader(self)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_lifecycle.core.observer import CallRecord
-from bedrock_lifecycle.core.state import ClientState
+from bedrock_lifecycle.core.state import ClientState, Version
 from bedrock_lifecycle.observe import exporters
 from bedrock_lifecycle.observe.events import AttemptEvent, bus_of, events_of
 from bedrock_lifecycle.observe.names import NO_ALIAS, model_key
@@ -66,7 +66,6 @@ from bedrock_lifecycle.observe.status import (  # the reading side: where `statu
 from bedrock_lifecycle.util.files import atomic_write_json, ensure_private_dir
 
 log = logging.getLogger("bedrock_lifecycle")
-ceil, log_ = math.ceil, math.log  # module globals: the per-event loop's lookups stay cheap
 
 ENV_METRICS = exporters.ENV_METRICS
 OVERFLOW = "(overflow)"
@@ -115,6 +114,13 @@ class Metrics:
         pop = self.pending.popleft
         one = self._one
         get = self._series.get
+        # A Summary's fields, typed: the compiled build reads them without generic lookups.
+        alias: str | None
+        model: str | None
+        ms: float
+        usage: dict[str, Any] | None
+        at_ns: int
+        v: Version
         while True:
             try:
                 ev = pop()
@@ -202,7 +208,8 @@ class Metrics:
         if ms <= MIN_MS:
             h.zero += 1
         else:
-            i = ceil(log_(ms) * INV_LOG_GAMMA) if ms < MAX_MS else MAX_INDEX
+            # math.log, not an alias: mypyc compiles math.log and math.ceil calls to C.
+            i = math.ceil(math.log(ms) * INV_LOG_GAMMA) if ms < MAX_MS else MAX_INDEX
             b = h.buckets
             b[i] = b.get(i, 0) + 1
 
