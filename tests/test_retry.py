@@ -1,6 +1,6 @@
 """Attempts on one target: backoff, Retry-After, deadlines, botocore's own attempts.
 
-Driven through the real call flow (``core.sync.execute``: the sync driver) for
+Driven through the real call flow (``core.drive.call``: the sync driver) for
 one concrete model with no fallback. A fake monotonic clock that the recorded ``sleep``
 advances: no test really waits.
 """
@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError, EventStreamError, ReadTimeoutError
 from bedrock_lifecycle.config import Config
 from bedrock_lifecycle.core.backoff import botocore_attempts, retry_after_seconds
 from bedrock_lifecycle.core.classify import DEFAULT_CLASSIFIER, Disposition, error_code
-from bedrock_lifecycle.core.drive import execute
+from bedrock_lifecycle.core.drive import call
 from bedrock_lifecycle.core.operations import model_operations
 from bedrock_lifecycle.core.state import ClientState
 from bedrock_lifecycle.lifecycle.registry import Registry
@@ -145,7 +145,9 @@ def run(r: Runner, send: Send, deadline: float | None = None, stream_member: str
     st.put_in_force(st.build(Config(routing=routing)))
     op = "ConverseStream" if stream_member else "Converse"
     try:
-        return Outcome(execute(st.version, st, None, op, {"modelId": MODEL}, send, st.sleep), None)
+        # The client's plain _make_api_call is the test's send; the stream is not guarded.
+        return Outcome(call(object(), st, lambda _client, o, p: send(o, p), op, {"modelId": MODEL},
+                            lambda *_: None), None)
     except Exception as exc:
         return Outcome(None, exc)
 

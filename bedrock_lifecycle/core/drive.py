@@ -1,4 +1,4 @@
-"""The sync driver's loop: runs the call flow (:mod:`.flow`) with a ``send`` and a ``sleep``.
+"""The sync driver's loop: runs the call flow (:mod:`.flow`) with botocore's send and ``time.sleep``.
 
 Kept apart from the client binding (:mod:`.sync`) so that it can be compiled with the
 rest of the call path (``BEDROCK_LIFECYCLE_COMPILE=1``, docs/performance.md): the binding
@@ -14,15 +14,15 @@ from typing import Any
 from botocore.eventstream import EventStream
 
 from bedrock_lifecycle.core.flow import SEND, Flow, call_flow, served, start
-from bedrock_lifecycle.core.operations import OperationInfo
-from bedrock_lifecycle.core.state import ClientState, Version
+from bedrock_lifecycle.core.state import ClientState
 
 
 def call(client: Any, st: ClientState, plain: Callable[..., Any], operation: str, params: dict[str, Any],
          guard: Callable[[Any, dict[str, Any], str, ClientState], None]) -> Any:
-    """One operation of a lifecycle client, whose plain ``_make_api_call`` is ``plain``:
-    the body of the binding's ``_make_api_call``. ``guard`` wraps a streamed response
-    (the binding's: its stream class is interpreted)."""
+    """One operation of a lifecycle client, whose plain ``_make_api_call`` is ``plain``
+    (the body of the binding's ``_make_api_call``): its first request, and the flow when
+    that is not the end of it. ``guard`` wraps a streamed response (the binding's: its
+    stream class is interpreted)."""
     v = st.version
     info = v.model_ops.get(operation)
     if info is None or not isinstance(params.get("modelId"), str):
@@ -32,30 +32,25 @@ def call(client: Any, st: ClientState, plain: Callable[..., Any], operation: str
     bound = st.bound_send
     if bound[0] is not plain:
         bound = st.bound_send = (plain, MethodType(plain, client))
-    response = execute(v, st, client, operation, params, bound[1], st.sleep, info)
-    if info.stream_member is not None and isinstance(response, dict):
-        guard(client, response, info.stream_member, st)
-    return response
-
-
-def execute(v: Version, st: ClientState, client: Any, operation: str, params: dict[str, Any],
-            send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None],
-            info: OperationInfo | None = None) -> Any:
-    """Run one call: its first request, and the flow when that is not the end of it.
-    ``info``: the operation's (``v.model_ops[operation]``), when the caller has it."""
+    send = bound[1]
     s = start(v, st, client, operation, params)
     p, candidates, now, request = s
+    member = info.stream_member
     if request is None:
-        return run(call_flow(v, st, client, operation, params, s), send, sleep)
-    t0 = st.monotonic()
-    try:
-        response = send(operation, request)
-        member = (info or v.model_ops[operation]).stream_member
-        if member is not None:
-            peek(response, member)
-    except Exception as exc:
-        return run(call_flow(v, st, client, operation, params, s, exc, t0), send, sleep)
-    return served(v, st, p, candidates[0], [], response, t0, operation, params, now)
+        response = run(call_flow(v, st, client, operation, params, s), send, st.sleep)
+    else:
+        t0 = st.monotonic()
+        try:
+            response = send(operation, request)
+            if member is not None:
+                peek(response, member)
+        except Exception as exc:
+            response = run(call_flow(v, st, client, operation, params, s, exc, t0), send, st.sleep)
+        else:
+            response = served(v, st, p, candidates[0], [], response, t0, operation, params, now)
+    if member is not None and isinstance(response, dict):
+        guard(client, response, member, st)
+    return response
 
 
 def run(flow: Flow, send: Callable[[str, dict[str, Any]], Any], sleep: Callable[[float], None]) -> Any:
