@@ -26,10 +26,11 @@ STAMP = VENV / ".installed"
 COMPILED_BUILD = ROOT / "build" / "compiled"
 
 
-def _run(*cmd: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
+def _run(*cmd: str | os.PathLike[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
     shown = "".join(f"{k}={v} " for k, v in (env or {}).items())
-    print(f"+ {shown}{' '.join(str(c) for c in cmd)}", flush=True)
-    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env={**os.environ, **env} if env else None)
+    where = "" if cwd == ROOT else f"(cd {cwd}) "
+    print(f"+ {where}{shown}{' '.join(str(c) for c in cmd)}", flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=cwd, env={**os.environ, **env} if env else None)
 
 
 def ensure_venv() -> None:
@@ -100,11 +101,10 @@ def test_compiled(args: list[str]) -> int:
             zf.extractall(tree, [n for n in zf.namelist() if ".dist-info/" not in n])
     if (ROOT.parent / "shared").is_dir():  # the tests that read ../shared find it beside the copy too
         (COMPILED_BUILD / "shared").symlink_to(ROOT.parent / "shared", target_is_directory=True)
-    print(f"+ (cd {tree})", flush=True)
-    done = subprocess.call([str(PY), "-m", "pytest", *args], cwd=tree, env={**os.environ, "BL_EXPECT_COMPILED": "1"})
-    if done != 0:
-        print(f"FAILED: pytest against the compiled build (exit {done})", file=sys.stderr)
-    return done
+    rc = _run(PY, "-m", "pytest", *args, env={"BL_EXPECT_COMPILED": "1"}, cwd=tree)
+    if rc != 0:
+        print(f"FAILED: pytest against the compiled build (exit {rc})", file=sys.stderr)
+    return rc
 
 
 def demo(args: list[str]) -> int:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +65,22 @@ def test_the_build_flag_left_set_at_run_time_is_not_an_unknown_variable() -> Non
     from bedrock_lifecycle.config.loading import env_layer
 
     assert env_layer({"BEDROCK_LIFECYCLE_COMPILE": "1"}) == ({}, {})
+
+
+def _dev() -> Any:
+    spec = importlib.util.spec_from_file_location("dev_script", REPO / "dev.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_a_c_compiler_the_compiled_run_says_it_was_skipped(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    dev = _dev()
+    real = dev.sysconfig.get_config_var
+    monkeypatch.setattr(dev.sysconfig, "get_config_var",
+                        lambda name: "no-such-cc-xyz -O2" if name == "CC" else real(name))
+    assert dev.c_compiler() == "no C compiler (no-such-cc-xyz) on PATH"
+    assert dev.test_compiled([]) == 0  # nothing built, nothing run, and it says so:
+    assert "SKIPPED: the compiled build's run of the suite: no C compiler (no-such-cc-xyz)" in capsys.readouterr().err
