@@ -84,3 +84,30 @@ def test_without_a_c_compiler_the_compiled_run_says_it_was_skipped(monkeypatch: 
     assert dev.c_compiler() == "no C compiler (no-such-cc-xyz) on PATH"
     assert dev.test_compiled([]) == 0  # nothing built, nothing run, and it says so:
     assert "SKIPPED: the compiled build's run of the suite: no C compiler (no-such-cc-xyz)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("hook", ["get_requires_for_build_editable", "prepare_metadata_for_build_editable",
+                                  "build_editable", "get_requires_for_build_wheel"])
+def test_setup_py_never_sees_the_flag_where_mypyc_is_not_wanted_or_not_there_yet(
+        hook: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editable installs stay pure (and must not need mypyc); the wheel's requirements are
+    collected before mypy is installed. Each hook runs setuptools' without the flag."""
+    from tools import build_backend
+
+    seen: list[str | None] = []
+
+    def setuptools_hook(*_: object) -> Any:
+        seen.append(os.environ.get("BEDROCK_LIFECYCLE_COMPILE"))
+        return [] if hook.startswith("get_requires") else "built"
+
+    monkeypatch.setattr(build_backend._setuptools, hook, setuptools_hook)
+    monkeypatch.setenv("BEDROCK_LIFECYCLE_COMPILE", "1")
+    fn = getattr(build_backend, hook)
+    assert fn.__module__ == "tools.build_backend", f"{hook} is setuptools' own: it would run setup.py with the flag"
+    result = fn("out") if not hook.startswith("get_requires") else fn()
+    assert seen == [None]
+    assert os.environ["BEDROCK_LIFECYCLE_COMPILE"] == "1"  # put back
+    if hook == "get_requires_for_build_wheel":
+        assert result == ["mypy>=2.4"]
+    elif hook == "get_requires_for_build_editable":
+        assert result == []

@@ -5,7 +5,8 @@ A pure-Python build needs nothing more than setuptools."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from setuptools import build_meta as _setuptools
 from setuptools.build_meta import *  # noqa: F403 -- every hook setuptools provides
@@ -17,33 +18,42 @@ MYPYC = "mypy>=2.4"
 Settings = dict[str, "str | list[str]"] | None
 
 
-def _requires(hook: Callable[[Settings], list[str]], config_settings: Settings, editable: bool = False) -> list[str]:
-    # setuptools runs setup.py to collect its own requirements, before mypy is installed:
-    # that run leaves the extensions out (they are not requirements).
+@contextmanager
+def _pure() -> Iterator[bool]:
+    """setup.py run without the flag; yields whether the flag asked for the compiled build."""
     wanted = os.environ.pop(ENV, None)
     try:
-        found = hook(config_settings)
+        yield (wanted or "").strip() == "1"
     finally:
         if wanted is not None:
             os.environ[ENV] = wanted
-    return [*found, MYPYC] if (wanted or "").strip() == "1" and not editable else found
 
 
 def get_requires_for_build_wheel(config_settings: Settings = None) -> list[str]:
-    return _requires(_setuptools.get_requires_for_build_wheel, config_settings)
+    # setuptools runs setup.py to collect its own requirements, before mypy is installed:
+    # that run leaves the extensions out (they are not requirements).
+    with _pure() as compiled:
+        found: list[str] = _setuptools.get_requires_for_build_wheel(config_settings)
+    return [*found, MYPYC] if compiled else found
 
+
+# An editable install is always pure Python: compiled modules beside the sources would
+# shadow every later edit of them.
 
 def get_requires_for_build_editable(config_settings: Settings = None) -> list[str]:
-    return _requires(_setuptools.get_requires_for_build_editable, config_settings, editable=True)
+    with _pure():
+        found: list[str] = _setuptools.get_requires_for_build_editable(config_settings)
+    return found
 
 
 def build_editable(wheel_directory: str, config_settings: Settings = None,
                    metadata_directory: str | None = None) -> str:
-    # An editable install is always pure Python: compiled modules beside the sources would
-    # shadow every later edit of them.
-    wanted = os.environ.pop(ENV, None)
-    try:
-        return _setuptools.build_editable(wheel_directory, config_settings, metadata_directory)
-    finally:
-        if wanted is not None:
-            os.environ[ENV] = wanted
+    with _pure():
+        built: str = _setuptools.build_editable(wheel_directory, config_settings, metadata_directory)
+    return built
+
+
+def prepare_metadata_for_build_editable(metadata_directory: str, config_settings: Settings = None) -> str:
+    with _pure():
+        prepared: str = _setuptools.prepare_metadata_for_build_editable(metadata_directory, config_settings)
+    return prepared
